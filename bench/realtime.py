@@ -1,0 +1,120 @@
+"""Realtime figures: delivery latency (API call -> frame at the visitor's websocket) with many visitors
+connected, and the server's memory per idle authenticated, subscribed connection.
+
+The server runs alone (`parley serve`, SQLite); this process holds every websocket and sends the messages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import websockets
+
+BIN = Path(sys.executable).parent
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def server_pid(port: int) -> int:
+    out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
+    return int(out.split("pid=")[1].split(",")[0])
+
+
+def run(visitors: int, samples: int, ws_impl: str) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as directory:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+        env.update(PARLEY_DATA_DIR=directory, PARLEY_WS_IMPLEMENTATION=ws_impl)
+        parley = str(BIN / "parley")
+        subprocess.run([parley, "migrate"], env=env, check=True, capture_output=True)
+        subprocess.run([parley, "workspaces", "create", "bench"], env=env, check=True, capture_output=True)
+        listed = subprocess.run([parley, "workspaces", "list", "--json"], env=env, check=True, capture_output=True)
+        site_key = json.loads(listed.stdout)[0]["siteKey"]
+        port = 18000 + random.randrange(1000)
+        command = [parley, "serve", "--port", str(port)]
+        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            return asyncio.run(measure(port, site_key, visitors, samples))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+async def measure(port: int, site_key: str, visitors: int, samples: int) -> dict[str, float]:
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=32)) as http:
+        for _ in range(100):
+            try:
+                await http.get("/healthz")
+                break
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        pid = await asyncio.to_thread(server_pid, port)
+
+        gate = asyncio.Semaphore(16)
+
+        async def session() -> str:
+            async with gate:
+                answer = await http.post("/api/widget/v1/session", json={"siteKey": site_key})
+            return str(answer.json()["data"]["endUser"]["websocketToken"])
+
+        tokens = await asyncio.gather(*(session() for _ in range(visitors)))
+        await asyncio.sleep(1)
+        before = rss_kib(pid)
+        sockets = []
+        for token in tokens:
+            sockets.append(await websockets.connect(f"ws://127.0.0.1:{port}/api/widget/v1/ws?token={token}"))
+        await asyncio.sleep(2)
+        per_connection_kib = (rss_kib(pid) - before) / visitors
+
+        latencies = []
+        for i in range(samples):
+            index = random.randrange(visitors)
+            started = time.perf_counter()
+            await http.post(
+                "/api/widget/v1/messages",
+                json={"uuid": f"bench-{i}", "text": "ping"},
+                headers={"Authorization": f"Bearer {tokens[index]}"},
+            )
+            while json.loads(await sockets[index].recv())["event"] != "message.created":
+                pass
+            latencies.append((time.perf_counter() - started) * 1000)
+        for socket in sockets:
+            await socket.close()
+    latencies.sort()
+    return {
+        "visitors": visitors,
+        "p50_ms": statistics.median(latencies),
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1],
+        "kib_per_connection": per_connection_kib,
+        "connections_per_gib": 1024 * 1024 / max(per_connection_kib, 0.001),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--visitors", type=int, default=1000)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--ws", default="websockets", choices=["websockets", "websockets-sansio", "wsproto"])
+    args = parser.parse_args()
+    result = run(args.visitors, args.samples, args.ws)
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

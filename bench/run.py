@@ -1,0 +1,276 @@
+"""`make bench`: send-text-message under load, Parley against the bare-FastAPI baseline, in the same run.
+
+Each server runs alone in its own process: the baseline with uvicorn's defaults (access log on), Parley as
+`parley serve` runs it (uvicorn's access log off, Parley's one structured line per request instead). Load comes
+from `wrk` (Debian's package) in another process: 32 connections, a fresh uuid per request. Prints a table of
+requests/s and p50/p99 latency with the ratio Parley / baseline, and writes it to bench/results/latest.md.
+
+Parley on SQLite runs twice, with metrics on (the default) and off (`PARLEY_METRICS=false`): the ratio of the
+two is what metrics cost. Both servers are up together and measured in halves, on/off/off/on, so that drift in
+the machine's load (10-20 % between runs) does not swamp a difference of a few percent.
+
+The benchmark's single API token sends far more than any integrator, so its rate limit is raised out of the way
+(`PARLEY_RATE_LIMIT_API_TOKEN`); the limiter still counts every request.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "latest.md"
+BIN = Path(sys.executable).parent
+METRICS_OFF = "Parley, SQLite, metrics off"
+
+
+@dataclass(frozen=True)
+class Load:
+    requests_per_second: float
+    p50_ms: float
+    p99_ms: float
+    errors: int
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{base}/docs", timeout=1)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError(f"{base} did not come up")
+
+
+@contextmanager
+def server(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(base)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def wrk(base: str, path: str, token: str, seconds: int, connections: int) -> Load:
+    env = {**os.environ, "PARLEY_BENCH_TOKEN": token, "PARLEY_BENCH_PATH": path}
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(HERE / "send_text.lua"), base]
+    output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)) else 0
+    return Load(rps, _percentile(output, "50%"), _percentile(output, "99%"), errors)
+
+
+def _percentile(output: str, label: str) -> float:
+    value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def measure(base: str, path: str, token: str, seconds: int, connections: int) -> Load:
+    wrk(base, path, token, 3, connections)  # warm-up
+    return wrk(base, path, token, seconds, connections)
+
+
+@contextmanager
+def scratch_postgres(admin_url: str) -> Iterator[str]:
+    """A database of the benchmark's own, dropped afterwards."""
+    import asyncpg
+
+    name = f"parley_bench_{time.time_ns()}"
+
+    async def admin(statement: str) -> None:
+        connection = await asyncpg.connect(admin_url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield f"{admin_url.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def parley_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+    env["PARLEY_DATA_DIR"] = str(data_dir)
+    env["PARLEY_RATE_LIMIT_API_TOKEN"] = "100000000/minute"
+    if database_url:
+        env["PARLEY_DATABASE_URL"] = database_url
+    return env
+
+
+@dataclass(frozen=True)
+class Target:
+    """A running Parley with a conversation to send into."""
+
+    base: str
+    token: str
+    conversation_id: str
+
+    @property
+    def path(self) -> str:
+        return f"/api/external/v1/conversation/{self.conversation_id}/send-text-message"
+
+    def stored(self) -> int:
+        return _count(self.base, self.conversation_id, {"Authorization": self.token})
+
+
+def run_parley(env: dict[str, str], seconds: int, connections: int) -> tuple[Load, int]:
+    with parley_target(env) as target:
+        load = measure(target.base, target.path, target.token, seconds, connections)
+        return load, target.stored()
+
+
+def run_parley_pair(
+    envs: tuple[dict[str, str], dict[str, str]], seconds: int, connections: int
+) -> list[tuple[Load, int]]:
+    """Two variants compared within a few percent on a machine whose load drifts by more: both servers up at once
+    (the idle one costs nothing), measured in halves in the order A B B A, so a drift falls on both alike."""
+    half = max(1, seconds // 2)
+    with parley_target(envs[0]) as first, parley_target(envs[1]) as second:
+        for target in (first, second):
+            wrk(target.base, target.path, target.token, 3, connections)  # warm-up
+        loads: dict[str, list[Load]] = {first.base: [], second.base: []}
+        for target in (first, second, second, first):
+            loads[target.base].append(wrk(target.base, target.path, target.token, half, connections))
+        return [(_combined(loads[target.base]), target.stored()) for target in (first, second)]
+
+
+def _combined(halves: list[Load]) -> Load:
+    """Requests/s and p50 averaged over the halves; p99 the worse of them."""
+    return Load(
+        sum(h.requests_per_second for h in halves) / len(halves),
+        sum(h.p50_ms for h in halves) / len(halves),
+        max(h.p99_ms for h in halves),
+        sum(h.errors for h in halves),
+    )
+
+
+@contextmanager
+def parley_target(env: dict[str, str]) -> Iterator[Target]:
+    subprocess.run([BIN / "parley", "migrate"], env=env, check=True, capture_output=True)
+    created = subprocess.run(
+        [BIN / "parley", "workspaces", "create", f"bench-{time.time_ns()}", "--json"],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    token = json.loads(created.stdout)["token"]
+    port = free_port()
+    command = [str(BIN / "parley"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    with server(command, env, port) as base:
+        headers = {"Authorization": token}
+        end_user = httpx.post(f"{base}/api/external/v1/end-users", json={}, headers=headers).json()["data"]
+        conversation = httpx.post(
+            f"{base}/api/external/v1/conversations", json={"endUserId": end_user["id"]}, headers=headers
+        ).json()["data"]
+        yield Target(base, token, conversation["id"])
+
+
+def _count(base: str, conversation_id: str, headers: dict[str, str]) -> int:
+    """Every acknowledged message must be in the history: walk it."""
+    after, total = 0, 0
+    while True:
+        page = httpx.get(
+            f"{base}/api/external/v1/conversation/{conversation_id}/messages",
+            params={"after": after, "limit": 100},
+            headers=headers,
+            timeout=30,
+        ).json()["data"]
+        if not page:
+            return total
+        total += len(page)
+        after = page[-1]["microseconds"]
+
+
+def run_baseline(seconds: int, connections: int) -> Load:
+    port = free_port()
+    command = [str(BIN / "uvicorn"), "bench.baseline:app", "--host", "127.0.0.1", "--port", str(port)]
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    with server(command, env, port) as base:
+        return measure(base, "/api/external/v1/conversation/x/send-text-message", "none", seconds, connections)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("PARLEY_BENCH_POSTGRES_URL"),
+        help="an admin URL (postgresql://user@host:port/db); the benchmark creates and drops its own database",
+    )
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is needed: apt-get install -y wrk")
+
+    rows: list[tuple[str, Load, int | None]] = [
+        ("baseline (bare FastAPI)", run_baseline(args.seconds, args.connections), None)
+    ]
+    with tempfile.TemporaryDirectory() as on, tempfile.TemporaryDirectory() as off:
+        envs = (parley_env(Path(on), None), {**parley_env(Path(off), None), "PARLEY_METRICS": "false"})
+        (load, stored), (load_off, stored_off) = run_parley_pair(envs, args.seconds, args.connections)
+        rows += [("Parley, SQLite", load, stored), (METRICS_OFF, load_off, stored_off)]
+    if args.postgres:
+        with tempfile.TemporaryDirectory() as directory, scratch_postgres(args.postgres) as url:
+            load, stored = run_parley(parley_env(Path(directory), url), args.seconds, args.connections)
+            rows.append(("Parley, PostgreSQL", load, stored))
+    report(rows, args)
+
+
+def report(rows: list[tuple[str, Load, int | None]], args: argparse.Namespace) -> None:
+    baseline = rows[0][1]
+    lines = [
+        f"# send-text-message, {args.connections} connections, {args.seconds} s",
+        "",
+        f"{datetime.date.today()} on {platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()})",
+        "",
+        "| server | req/s | p50 ms | p99 ms | errors | stored | vs baseline |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, load, stored in rows:
+        ratio = load.requests_per_second / baseline.requests_per_second
+        lines.append(
+            f"| {name} | {load.requests_per_second:,.0f} | {load.p50_ms:.1f} | {load.p99_ms:.1f} | {load.errors} "
+            f"| {'-' if stored is None else stored} | {ratio:.2f}x |"
+        )
+    loads = {name: load for name, load, _ in rows}
+    if "Parley, SQLite" in loads and METRICS_OFF in loads:
+        cost = loads["Parley, SQLite"].requests_per_second / loads[METRICS_OFF].requests_per_second
+        lines += ["", f"Metrics on / off (SQLite): {cost:.2f}x the throughput."]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    RESULTS.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The HTTP surfaces. Routes only translate HTTP to service calls and back."""

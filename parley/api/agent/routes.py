@@ -1,0 +1,145 @@
+"""What the console does: list and open conversations, reply, take and release them, lock, ask for a
+review, show typing, mark read, set its own status, and listen to the workspace's events."""
+
+from __future__ import annotations
+
+import contextlib
+from functools import partial
+from typing import Annotated
+
+from fastapi import APIRouter, Form, UploadFile, WebSocket
+
+from parley import schemas
+from parley.api.deps import AgentAuth, IdCursor, Limit, MicrosecondsCursor, error_responses
+from parley.api.sockets import accept_or_close
+from parley.realtime.sockets import AgentFilter, Audience, stream_events
+from parley.schemas import Envelope
+from parley.services import conversations, messages, people, presence, workspaces
+from parley.services.auth import Principal
+from parley.services.typing import relay_typing
+
+router = APIRouter(prefix="/api/agent/v1", tags=["agent console"], responses=error_responses())
+
+ConversationEnvelope = Envelope[schemas.Conversation]
+MessageEnvelope = Envelope[schemas.Message]
+AgentEnvelope = Envelope[schemas.Agent]
+
+
+@router.get("/me", response_model=AgentEnvelope, summary="The signed-in agent")
+async def me(auth: AgentAuth) -> AgentEnvelope:
+    return AgentEnvelope(data=await people.get_agent(auth.services, auth.workspace, auth.agent_id))
+
+
+@router.put("/me/status", response_model=AgentEnvelope, summary="Set my status")
+async def set_status(body: schemas.SetStatusRequest, auth: AgentAuth) -> AgentEnvelope:
+    request = schemas.UpdateAgentRequest(status=body.status)
+    return AgentEnvelope(data=await people.update_agent(auth.services, auth.workspace, auth.agent_id, request))
+
+
+@router.get(
+    "/conversations", response_model=Envelope[list[schemas.ConversationSummary]], summary="Conversations, newest first"
+)
+async def list_conversations(
+    auth: AgentAuth, after: IdCursor = None, limit: Limit = 50
+) -> Envelope[list[schemas.ConversationSummary]]:
+    found = await conversations.list_summaries(auth.services, auth.workspace, after, limit)
+    return Envelope[list[schemas.ConversationSummary]](data=found)
+
+
+@router.get("/conversations/{id}/messages", response_model=Envelope[list[schemas.Message]], summary="History")
+async def history(
+    id: str, auth: AgentAuth, after: MicrosecondsCursor = 0, limit: Limit = 50
+) -> Envelope[list[schemas.Message]]:
+    found = await messages.list_messages(auth.services, auth.workspace, id, after, limit)
+    return Envelope[list[schemas.Message]](data=found)
+
+
+@router.post(
+    "/conversations/{id}/messages",
+    response_model=MessageEnvelope,
+    responses=error_responses(409, 423),
+    summary="Reply with text",
+)
+async def reply(id: str, body: schemas.SendTextRequest, auth: AgentAuth) -> MessageEnvelope:
+    agent = await people.agent_record(auth.services, auth.workspace, auth.agent_id)
+    return MessageEnvelope(data=await messages.send_text(auth.services, auth.workspace, id, body, agent=agent))
+
+
+@router.post(
+    "/conversations/{id}/files",
+    response_model=MessageEnvelope,
+    responses=error_responses(409, 413, 415, 423),
+    summary="Reply with a file",
+)
+async def reply_with_file(
+    id: str, file: UploadFile, uuid: Annotated[schemas.StorableStr, Form(min_length=1, max_length=100)], auth: AgentAuth
+) -> MessageEnvelope:
+    agent = await people.agent_record(auth.services, auth.workspace, auth.agent_id)
+    sent = await messages.send_upload(auth.services, auth.workspace, id, uuid, file, agent=agent)
+    return MessageEnvelope(data=sent)
+
+
+@router.post(
+    "/conversations/{id}/assign", response_model=ConversationEnvelope, responses=error_responses(409), summary="Take it"
+)
+async def assign_to_me(id: str, auth: AgentAuth) -> ConversationEnvelope:
+    return ConversationEnvelope(data=await conversations.assign_agent(auth.services, auth.workspace, id, auth.agent_id))
+
+
+@router.post("/conversations/{id}/unassign", response_model=ConversationEnvelope, summary="Release it")
+async def unassign(id: str, auth: AgentAuth) -> ConversationEnvelope:
+    return ConversationEnvelope(data=await conversations.unassign_agent(auth.services, auth.workspace, id))
+
+
+@router.post("/conversations/{id}/lock", response_model=ConversationEnvelope, summary="Lock")
+async def lock(id: str, auth: AgentAuth) -> ConversationEnvelope:
+    return ConversationEnvelope(data=await conversations.set_locked(auth.services, auth.workspace, id, True))
+
+
+@router.post("/conversations/{id}/unlock", response_model=ConversationEnvelope, summary="Unlock")
+async def unlock(id: str, auth: AgentAuth) -> ConversationEnvelope:
+    return ConversationEnvelope(data=await conversations.set_locked(auth.services, auth.workspace, id, False))
+
+
+@router.post(
+    "/conversations/{id}/request-review",
+    response_model=MessageEnvelope,
+    responses=error_responses(409, 423),
+    summary="Ask the visitor to rate the conversation",
+)
+async def request_review(id: str, auth: AgentAuth) -> MessageEnvelope:
+    return MessageEnvelope(data=await messages.request_review(auth.services, auth.workspace, id))
+
+
+@router.post("/conversations/{id}/read", response_model=Envelope[schemas.ReadReceipt], summary="Mark read")
+async def mark_read(id: str, body: schemas.ReadRequest, auth: AgentAuth) -> Envelope[schemas.ReadReceipt]:
+    marked = await messages.mark_read(auth.services, auth.workspace, id, body.until, False)
+    return Envelope[schemas.ReadReceipt](data=schemas.ReadReceipt(marked=marked))
+
+
+@router.post("/conversations/{id}/typing", response_model=Envelope[schemas.Typing], summary="Show typing")
+async def typing(id: str, body: schemas.TypingRequest, auth: AgentAuth) -> Envelope[schemas.Typing]:
+    conversation = await conversations.get_conversation(auth.services, auth.workspace, id)
+    data = relay_typing(auth.services, auth.workspace.id, conversation.id, "agent", auth.agent_id, body.typing)
+    return Envelope[schemas.Typing](data=data)
+
+
+@router.websocket("/ws")
+async def agent_socket(websocket: WebSocket, token: str = "", after: int | None = None) -> None:
+    """Every event of the workspace (visitors' tokens null); holding it open keeps the agent online."""
+    services = websocket.app.state.services
+
+    async def admit() -> Principal:
+        return await workspaces.authenticate_agent(services, token)
+
+    principal = await accept_or_close(websocket, admit)
+    if principal is None or principal.agent_id is None:
+        return
+    workspace, agent_id = principal.workspace, principal.agent_id
+    audience = Audience(workspace.id, None, AgentFilter(agent_id))
+    opened = partial(presence.console_opened, services, workspace, agent_id)
+    try:
+        await stream_events(websocket, services.hub, services.db, audience, after, subscribed=opened)
+    finally:
+        with contextlib.suppress(Exception):
+            await presence.console_closed(services, workspace, agent_id)

@@ -1,0 +1,129 @@
+"""What a route may ask for, as typed aliases: the services, and who is calling."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Query, Request, Security
+from fastapi.security import APIKeyHeader
+
+from parley.api import rate_limit
+from parley.observability.middleware import note_workspace
+from parley.schemas import MAX_CURSOR, MAX_LIST_LIMIT, ErrorEnvelope
+from parley.services import workspaces
+from parley.services.context import Services
+from parley.services.visitors import Visitor, authenticate_visitor, check_origin
+from parley.storage.records import WorkspaceRecord
+
+api_token_header = APIKeyHeader(
+    name="Authorization",
+    scheme_name="ApiToken",
+    description="The workspace's API token, bare (as the seed sends it) or as `Bearer <token>`.",
+    auto_error=False,
+)
+
+
+async def get_services(request: Request) -> Services:
+    """Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a hop per request."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalCaller:
+    """An authenticated External API call: the workspace it acts for, and the services to act with."""
+
+    services: Services
+    workspace: WorkspaceRecord
+
+
+async def external_caller(
+    request: Request, authorization: Annotated[str | None, Security(api_token_header)]
+) -> ExternalCaller:
+    """One dependency for both: each level of FastAPI dependencies is solved again on every request."""
+    services: Services = request.app.state.services
+    principal = await workspaces.authenticate(services, authorization)
+    note_workspace(request.scope, principal.workspace.id)
+    await services.rate_limits.hit(rate_limit.API_TOKEN, principal.token_id)
+    return ExternalCaller(services, principal.workspace)
+
+
+ExternalAuth = Annotated[ExternalCaller, Depends(external_caller)]
+
+visitor_token_header = APIKeyHeader(
+    name="Authorization",
+    scheme_name="VisitorToken",
+    description="The visitor's `websocketToken`, as `Bearer <token>`.",
+    auto_error=False,
+)
+agent_token_header = APIKeyHeader(
+    name="Authorization",
+    scheme_name="AgentToken",
+    description="An agent's console token (from `POST /api/external/v1/agents/{id}/tokens`), as `Bearer <token>`.",
+    auto_error=False,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class VisitorCaller:
+    services: Services
+    visitor: Visitor
+
+
+async def visitor_caller(
+    request: Request, authorization: Annotated[str | None, Security(visitor_token_header)]
+) -> VisitorCaller:
+    """The widget's caller, from a page the workspace allows (`Origin` checked when the list is not empty)."""
+    services: Services = request.app.state.services
+    visitor = await authenticate_visitor(services, _bearer(authorization))
+    check_origin(visitor.workspace, request.headers.get("origin"))
+    note_workspace(request.scope, visitor.workspace.id)
+    await services.rate_limits.hit(rate_limit.VISITOR, visitor.end_user.id)
+    return VisitorCaller(services, visitor)
+
+
+VisitorAuth = Annotated[VisitorCaller, Depends(visitor_caller)]
+
+
+@dataclass(frozen=True, slots=True)
+class AgentCaller:
+    services: Services
+    workspace: WorkspaceRecord
+    agent_id: str
+
+
+async def agent_caller(
+    request: Request, authorization: Annotated[str | None, Security(agent_token_header)]
+) -> AgentCaller:
+    services: Services = request.app.state.services
+    principal = await workspaces.authenticate_agent(services, authorization)
+    assert principal.agent_id is not None
+    note_workspace(request.scope, principal.workspace.id)
+    await services.rate_limits.hit(rate_limit.AGENT_TOKEN, principal.token_id)
+    return AgentCaller(services, principal.workspace, principal.agent_id)
+
+
+AgentAuth = Annotated[AgentCaller, Depends(agent_caller)]
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else authorization.strip()
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="Page size.")]
+MicrosecondsCursor = Annotated[
+    int, Query(ge=0, le=MAX_CURSOR, description="Only items after this `microseconds` value.")
+]
+IdCursor = Annotated[str | None, Query(max_length=64, description="The id of the last item of the previous page.")]
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error envelopes a route can answer, for its OpenAPI description (429: the rate limits)."""
+    return {status: {"model": ErrorEnvelope} for status in sorted({401, 404, 413, 422, 429, *statuses})}

@@ -1,0 +1,187 @@
+"""Rate limits: per API token, per agent token, per visitor, and per client address for anonymous widget sessions.
+
+The algorithm is the `limits` library's sliding window counter: two counters per key (this window and the last,
+the last one weighted by how much of it still overlaps), so no burst of twice the limit at a window's edge as
+with a fixed window, and bounded memory, unlike an exact moving window that keeps a timestamp per request
+(60,000 of them per busy token). With `PARLEY_REDIS_URL` the counters live in Redis (one atomic Lua script per
+request, through redis-py's asyncio client), shared by every worker and every server: one limit, not one per
+process. Without it they live in this process.
+
+A refusal is the 429 envelope `rate_limited` with `Retry-After` (seconds). If Redis cannot be reached, requests
+are let through (logged, at most every `COMPLAINT_SECONDS`): an outage of the counters must not become one of
+the API; `/readyz` reports the Redis failure. After a failure Redis is not asked again for `BYPASS_SECONDS`, so a
+Redis that stopped answering costs one timeout every few seconds, not one per request.
+
+Limits are `PARLEY_RATE_LIMIT_*` settings in the `limits` notation: `600/minute`, `20/second;600/minute` (both
+apply), or empty for no limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import redis.asyncio as redis
+from limits import RateLimitItem, parse_many
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import SlidingWindowCounterRateLimiter
+from starlette.requests import HTTPConnection
+
+from parley.config import Settings
+from parley.errors import ParleyError
+from parley.observability import metrics
+
+log = logging.getLogger(__name__)
+
+API_TOKEN = "api_token"
+AGENT_TOKEN = "agent_token"
+VISITOR = "visitor"
+SESSION_ADDRESS = "session_address"
+KEY_PREFIX = "parley:ratelimit"
+REDIS_TIMEOUT_SECONDS = 1.0
+BYPASS_SECONDS = 5.0
+COMPLAINT_SECONDS = 30.0
+
+_WHO = {
+    API_TOKEN: "API token",
+    AGENT_TOKEN: "agent token",
+    VISITOR: "visitor",
+    SESSION_ADDRESS: "address starting anonymous sessions",
+}
+
+
+class ProcessMemoryStorage(MemoryStorage):
+    """`limits`' in-process storage without its per-hit housekeeping.
+
+    Upstream, every increment schedules an asyncio task that walks every key to drop expired ones (and takes a
+    per-key asyncio lock): with thousands of visitors that is a scan of thousands of keys per request. On one
+    event loop there is nothing to lock between a read and a write that no `await` separates, and reads already
+    ignore expired counters, so here an increment is two dict operations and expired keys are swept at most once
+    every `SWEEP_SECONDS`.
+    """
+
+    STORAGE_SCHEME = ["parley+memory"]  # noqa: RUF012 (declared so upstream)
+    SWEEP_SECONDS: ClassVar[float] = 60.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._next_sweep = time.time() + self.SWEEP_SECONDS
+
+    async def incr(self, key: str, expiry: float, amount: int = 1) -> int:
+        now = time.time()
+        if now >= self._next_sweep:
+            self._sweep(now)
+        if self.expirations.get(key, 0.0) <= now:
+            self.expirations[key] = now + expiry
+            self.storage[key] = amount
+        else:
+            self.storage[key] += amount
+        return self.storage[key]
+
+    async def decr(self, key: str, amount: int = 1) -> int:
+        if self.expirations.get(key, 0.0) <= time.time():
+            return 0
+        self.storage[key] = max(self.storage[key] - amount, 0)
+        return self.storage[key]
+
+    def _sweep(self, now: float) -> None:
+        self._next_sweep = now + self.SWEEP_SECONDS
+        for key in [key for key, expires in self.expirations.items() if expires <= now]:
+            self.storage.pop(key, None)
+            self.expirations.pop(key, None)
+
+
+class RateLimits:
+    def __init__(self, storage: Storage, limits: Mapping[str, list[RateLimitItem]], pool: redis.ConnectionPool | None):
+        self._limiter = SlidingWindowCounterRateLimiter(storage)
+        self._limits = dict(limits)
+        self._pool = pool
+        self._complained_at = 0.0
+        self._bypass_until = 0.0
+
+    @classmethod
+    def unlimited(cls) -> RateLimits:
+        return cls(ProcessMemoryStorage(), {limit: [] for limit in _WHO}, None)
+
+    @classmethod
+    def build(cls, settings: Settings) -> RateLimits:
+        limits = {
+            API_TOKEN: _parse("PARLEY_RATE_LIMIT_API_TOKEN", settings.rate_limit_api_token),
+            AGENT_TOKEN: _parse("PARLEY_RATE_LIMIT_AGENT_TOKEN", settings.rate_limit_agent_token),
+            VISITOR: _parse("PARLEY_RATE_LIMIT_VISITOR", settings.rate_limit_visitor),
+            SESSION_ADDRESS: _parse("PARLEY_RATE_LIMIT_SESSION", settings.rate_limit_session),
+        }
+        if not settings.redis_url:
+            return cls(ProcessMemoryStorage(), limits, None)
+        pool = redis.ConnectionPool.from_url(
+            settings.redis_url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
+        )
+        shared: dict[str, Any] = {"connection_pool": pool}  # ours, so that `close` and `/readyz` can use it
+        storage = RedisStorage("async+redis://", implementation="redispy", key_prefix=KEY_PREFIX, **shared)
+        return cls(storage, limits, pool)
+
+    def redis(self) -> redis.Redis | None:
+        """A client on the limiter's Redis pool (for `/readyz`), or None without Redis."""
+        return None if self._pool is None else redis.Redis(connection_pool=self._pool)
+
+    async def hit(self, limit: str, identity: str) -> None:
+        """Count one request of `identity` (a token id, an end user id, an address) against `limit`, or refuse it."""
+        items = self._limits[limit]
+        if not items or (self._bypass_until and time.monotonic() < self._bypass_until):
+            return
+        for item in items:
+            try:
+                allowed = await self._limiter.hit(item, limit, identity)
+            except Exception as exc:  # Redis down or slow: let the request through
+                self._complain(exc)
+                return
+            if not allowed:
+                metrics.rate_limited(limit)
+                retry_after = await self._retry_after(item, limit, identity)
+                raise ParleyError(
+                    429,
+                    "rate_limited",
+                    f"Too many requests: at most {item.amount} per {_window(item)} per {_WHO[limit]}. "
+                    f"Try again in {retry_after} s.",
+                    {"Retry-After": str(retry_after)},
+                )
+
+    async def hit_address(self, connection: HTTPConnection) -> None:
+        """Per client address (as uvicorn reports it: behind a proxy, from `X-Forwarded-For` when trusted)."""
+        client = connection.client
+        await self.hit(SESSION_ADDRESS, client.host if client else "unknown")
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()
+
+    async def _retry_after(self, item: RateLimitItem, limit: str, identity: str) -> int:
+        try:
+            stats = await self._limiter.get_window_stats(item, limit, identity)
+        except Exception:
+            return item.get_expiry()
+        return max(1, min(item.get_expiry(), math.ceil(stats.reset_time - time.time())))
+
+    def _complain(self, exc: Exception) -> None:
+        now = time.monotonic()
+        self._bypass_until = now + BYPASS_SECONDS
+        if now - self._complained_at >= COMPLAINT_SECONDS:
+            self._complained_at = now
+            log.warning("rate limits: the counters cannot be reached (%s); letting requests through", exc)
+
+
+def _parse(variable: str, value: str) -> list[RateLimitItem]:
+    if not value.strip():
+        return []
+    try:
+        return parse_many(value)
+    except ValueError as exc:
+        raise ValueError(f"{variable}={value!r} is not a rate limit like '600/minute': {exc}") from None
+
+
+def _window(item: RateLimitItem) -> str:
+    unit = item.GRANULARITY.name
+    return f"{item.multiples} {unit}s" if item.multiples != 1 else unit

@@ -1,0 +1,154 @@
+"""The browser side: the embeddable widget (`/widget.js`), the agent console (`/console`) and a demo page (`/demo`).
+
+Plain files from `parley/web`, no build step: each answer carries an ETag (a conditional request gets 304) and the
+widget may be cached briefly, since its URL never changes. The widget runs on other sites' pages, so the widget
+API answers their cross-origin requests (CORS); who may use it is still decided by the workspace's
+`allowedOrigins`, checked by the widget API itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from parley.api.deps import ServicesDep
+from parley.errors import not_found
+from parley.services.workspaces import DEMO_WORKSPACE
+from parley.storage.repositories import workspaces as workspace_repo
+
+WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+CONSOLE_DIR = WEB_DIR / "console"
+WIDGET_CACHE = "public, max-age=300"  # a fixed URL: browsers revalidate it (ETag) every five minutes
+CONSOLE_CACHE = "no-cache"  # always revalidated, so an upgrade reaches agents at once
+CONTENT_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+}
+CONSOLE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; "
+    "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
+WIDGET_API = "/api/widget/v1/"
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    body: bytes
+    etag: str
+    content_type: str
+
+
+_assets: dict[Path, tuple[float, Asset]] = {}
+
+
+def _asset(path: Path) -> Asset:
+    """Read once, and again only when the file changes (handy while editing it)."""
+    mtime = path.stat().st_mtime
+    known = _assets.get(path)
+    if known is not None and known[0] == mtime:
+        return known[1]
+    body = path.read_bytes()
+    asset = Asset(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', CONTENT_TYPES[path.suffix])
+    _assets[path] = (mtime, asset)
+    return asset
+
+
+def _send(request: Request, asset: Asset, cache_control: str, **extra: str) -> Response:
+    headers = {"ETag": asset.etag, "Cache-Control": cache_control, "X-Content-Type-Options": "nosniff", **extra}
+    tags = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
+    if tags & {asset.etag, "*"}:
+        return Response(status_code=304, headers=headers)
+    return Response(asset.body, media_type=asset.content_type, headers=headers)
+
+
+@router.api_route("/widget.js", methods=["GET", "HEAD"])
+async def widget_script(request: Request) -> Response:
+    return _send(request, _asset(WEB_DIR / "widget.js"), WIDGET_CACHE, **{"Access-Control-Allow-Origin": "*"})
+
+
+@router.api_route("/console", methods=["GET", "HEAD"])
+@router.api_route("/console/", methods=["GET", "HEAD"])
+async def console_page(request: Request) -> Response:
+    return _console_file(request, "index.html")
+
+
+@router.api_route("/console/{name:path}", methods=["GET", "HEAD"])
+async def console_asset(name: str, request: Request) -> Response:
+    return _console_file(request, name)
+
+
+def _console_file(request: Request, name: str) -> Response:
+    path = (CONSOLE_DIR / name).resolve()
+    if not path.is_relative_to(CONSOLE_DIR) or path.suffix not in CONTENT_TYPES or not path.is_file():
+        raise not_found("File")
+    headers = {"Content-Security-Policy": CONSOLE_CSP, "Referrer-Policy": "no-referrer"}
+    return _send(request, _asset(path), CONSOLE_CACHE, **headers)
+
+
+@router.api_route("/demo", methods=["GET", "HEAD"])
+async def demo_page(request: Request, services: ServicesDep) -> Response:
+    """A page that embeds the widget for the demo workspace (made by `parley demo`)."""
+    async with services.db.read() as conn:
+        workspace = await workspace_repo.get_workspace_by_name(conn, DEMO_WORKSPACE)
+    if workspace is None or not workspace.is_demo:
+        raise not_found("Demo workspace (run `parley demo` first)")
+    template = (WEB_DIR / "demo.html").read_text()
+    page = template.replace("{{SITE_KEY}}", html.escape(workspace.site_key))
+    return Response(page, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-store"})
+
+
+class WidgetCors:
+    """CORS for the widget API: any page may call it (no cookies are involved: the visitor's token travels in the
+    Authorization header), answered preflights included; the workspace's allowed origins are enforced by the API."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(WIDGET_API):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        if b"origin" not in headers:
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] == "OPTIONS" and b"access-control-request-method" in headers:
+            preflight = Response(
+                status_code=204,
+                headers={
+                    "Access-Control-Allow-Origin": "*",
+                    "Access-Control-Allow-Methods": "GET, POST",
+                    "Access-Control-Allow-Headers": "Authorization, Content-Type",
+                    "Access-Control-Max-Age": "600",
+                },
+            )
+            await preflight(scope, receive, send)
+            return
+
+        async def send_with_cors(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [
+                    *message.get("headers", []),
+                    (b"access-control-allow-origin", b"*"),
+                    (b"access-control-expose-headers", b"Retry-After"),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cors)
+
+
+def install(app: FastAPI) -> None:
+    """The pages and their CORS (outermost, so that every answer of the widget API carries it, refusals too)."""
+    app.include_router(router)
+    app.add_middleware(WidgetCors)

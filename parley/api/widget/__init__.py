@@ -1,0 +1,5 @@
+"""The widget's API (`/api/widget/v1`): what a site visitor's browser calls, with the visitor's token."""
+
+from parley.api.widget.routes import router
+
+__all__ = ["router"]

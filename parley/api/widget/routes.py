@@ -1,0 +1,125 @@
+"""The visitor's session, messages, read receipts, typing, and websocket."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request, Security, UploadFile, WebSocket
+
+from parley import schemas
+from parley.api.deps import (
+    Limit,
+    MicrosecondsCursor,
+    VisitorAuth,
+    error_responses,
+    visitor_token_header,
+)
+from parley.api.sockets import accept_or_close
+from parley.realtime.sockets import stream_events
+from parley.schemas import Envelope
+from parley.services import messages, reviews, visitors
+from parley.services.typing import relay_typing
+
+router = APIRouter(prefix="/api/widget/v1", tags=["widget"], responses=error_responses(403))
+
+MessageEnvelope = Envelope[schemas.Message]
+
+
+@router.post(
+    "/session",
+    response_model=Envelope[schemas.WidgetSession],
+    summary="Start or resume a visitor session",
+    openapi_extra={"security": [{}, {"VisitorToken": []}]},  # the token is optional: a site key starts anonymously
+)
+async def session(
+    request: Request,
+    authorization: Annotated[str | None, Security(visitor_token_header)],
+    body: schemas.SessionRequest | None = None,
+) -> Envelope[schemas.WidgetSession]:
+    """Anonymous with `{"siteKey"}`; or resume (or take over an identified visitor) with the visitor's token."""
+    token = authorization.removeprefix("Bearer ").strip() if authorization else None
+    site_key = body.site_key if body else None
+    if not token:  # an anonymous session creates a visitor: limited per client address
+        await request.app.state.services.rate_limits.hit_address(request)
+    found = await visitors.start_session(request.app.state.services, site_key, token, request.headers.get("origin"))
+    return Envelope[schemas.WidgetSession](data=found)
+
+
+@router.get("/messages", response_model=Envelope[list[schemas.Message]], summary="The visitor's history")
+async def list_messages(
+    auth: VisitorAuth, after: MicrosecondsCursor = 0, limit: Limit = 50
+) -> Envelope[list[schemas.Message]]:
+    conversation = await visitors.current_conversation(auth.services, auth.visitor)
+    found = await messages.list_messages(auth.services, auth.visitor.workspace, conversation.id, after, limit)
+    return Envelope[list[schemas.Message]](data=found)
+
+
+@router.post("/messages", response_model=MessageEnvelope, responses=error_responses(409, 423), summary="Send text")
+async def send_message(body: schemas.SendTextRequest, auth: VisitorAuth) -> MessageEnvelope:
+    """Idempotent on `uuid`, exactly as the External API's send-text-message."""
+    conversation = await visitors.current_conversation(auth.services, auth.visitor)
+    return MessageEnvelope(data=await messages.send_text(auth.services, auth.visitor.workspace, conversation.id, body))
+
+
+@router.post(
+    "/files", response_model=MessageEnvelope, responses=error_responses(409, 413, 415, 423), summary="Send a file"
+)
+async def send_file(
+    file: UploadFile, uuid: Annotated[schemas.StorableStr, Form(min_length=1, max_length=100)], auth: VisitorAuth
+) -> MessageEnvelope:
+    """Multipart: the `file` and the message's `uuid`. Images get thumbnails; anything else is a download."""
+    conversation = await visitors.current_conversation(auth.services, auth.visitor)
+    workspace = auth.visitor.workspace
+    return MessageEnvelope(data=await messages.send_upload(auth.services, workspace, conversation.id, uuid, file))
+
+
+@router.post("/read", response_model=Envelope[schemas.ReadReceipt], summary="Mark the agent's messages read")
+async def mark_read(body: schemas.ReadRequest, auth: VisitorAuth) -> Envelope[schemas.ReadReceipt]:
+    conversation = await visitors.current_conversation(auth.services, auth.visitor)
+    marked = await messages.mark_read(auth.services, auth.visitor.workspace, conversation.id, body.until, True)
+    return Envelope[schemas.ReadReceipt](data=schemas.ReadReceipt(marked=marked))
+
+
+@router.post("/typing", response_model=Envelope[schemas.Typing], summary="Tell the agent the visitor is typing")
+async def typing(body: schemas.TypingRequest, auth: VisitorAuth) -> Envelope[schemas.Typing]:
+    conversation = await visitors.current_conversation(auth.services, auth.visitor)
+    visitor = auth.visitor
+    data = relay_typing(
+        auth.services, visitor.workspace.id, conversation.id, "endUser", visitor.end_user.id, body.typing
+    )
+    return Envelope[schemas.Typing](data=data)
+
+
+@router.post(
+    "/reviews/{id}", response_model=Envelope[schemas.Review], responses=error_responses(409), summary="Rate a review"
+)
+async def rate_review(id: str, body: schemas.RateReviewRequest, auth: VisitorAuth) -> Envelope[schemas.Review]:
+    """A review the bot asked for in the visitor's conversation: mark 1..5 and an optional text, changeable until
+    confirmed (then 409 `review_confirmed`)."""
+    return Envelope[schemas.Review](data=await reviews.rate(auth.services, auth.visitor, id, body))
+
+
+@router.post(
+    "/reviews/{id}/confirm",
+    response_model=Envelope[schemas.Review],
+    responses=error_responses(409),
+    summary="Confirm a review",
+)
+async def confirm_review(id: str, auth: VisitorAuth) -> Envelope[schemas.Review]:
+    """Freezes the review (`confirmed: true`); it must be rated first (422)."""
+    return Envelope[schemas.Review](data=await reviews.confirm(auth.services, auth.visitor, id))
+
+
+@router.websocket("/ws")
+async def visitor_socket(websocket: WebSocket, token: str = "", after: int | None = None) -> None:
+    """Events of the visitor's own conversations; with `after`, what came since that `microseconds` first."""
+    services = websocket.app.state.services
+
+    async def admit() -> visitors.Visitor:
+        visitor = await visitors.authenticate_visitor(services, token)
+        visitors.check_origin(visitor.workspace, websocket.headers.get("origin"))
+        return visitor
+
+    visitor = await accept_or_close(websocket, admit)
+    if visitor is not None:
+        await stream_events(websocket, services.hub, services.db, await visitors.audience(services, visitor), after)

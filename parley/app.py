@@ -1,0 +1,55 @@
+"""create_app(): the routers, the error envelopes, the body limit, and the lifespan of the long-lived parts."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from parley import __version__
+from parley.api import agent, external, health, static, web, widget
+from parley.api.body_limit import BodyLimit
+from parley.api.errors import install_error_handlers
+from parley.config import Settings
+from parley.observability import metrics
+from parley.observability import routes as observability_routes
+from parley.observability.middleware import RequestObserver
+from parley.services.context import Services
+from parley.services.workspaces import ensure_bootstrap_workspace
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    services = Services.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        await services.start()
+        if settings.bootstrap_token:
+            await ensure_bootstrap_workspace(services, settings.bootstrap_token)
+        try:
+            yield
+        finally:
+            await services.close()
+
+    app = FastAPI(
+        title="Parley",
+        version=__version__,
+        summary="Self-hosted live chat, wire-compatible with the Blinger Widget API (external v1).",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    for router in external.routers:
+        app.include_router(router, prefix=external.PREFIX)
+    app.include_router(widget.router)
+    app.include_router(agent.router)
+    app.include_router(health.router)
+    app.include_router(static.router)
+    app.include_router(observability_routes.router)  # GET /metrics
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_file_bytes)
+    web.install(app)
+    metrics.configure(settings.metrics)
+    app.add_middleware(RequestObserver, metrics_enabled=settings.metrics)  # outermost: request ids, metrics, logs
+    return app

@@ -1,0 +1,143 @@
+"""Configuration, read once from ``PARLEY_*`` environment variables."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", extra="ignore")
+
+    env: Literal["development", "production"] = "development"
+    database_url: str = ""
+    redis_url: str | None = None
+    data_dir: Path = Path("./var")
+    public_url: str = ""
+    static_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    bootstrap_token: str | None = None
+    secret_key: str | None = None
+    fetch_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+
+    max_text_length: int = Field(default=10_000, ge=1)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_file_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    fetch_connect_timeout: float = 5.0
+    fetch_read_timeout: float = 20.0
+    token_cache_seconds: float = 5.0
+    write_batch_max: int = Field(default=512, ge=1)
+
+    # Where files live: "local" (under the data dir) or "s3" (any S3-compatible bucket). Credentials left unset
+    # come from boto3's usual chain (AWS_* variables, shared config, instance role).
+    file_store: Literal["local", "s3"] = "local"
+    s3_bucket: str = ""
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_access_key_id: str | None = None
+    s3_secret_access_key: SecretStr | None = None
+
+    presence_grace_seconds: float = Field(default=5.0, ge=0)
+    ws_queue_limit: int = Field(default=1_000, ge=1)
+    ws_max_message_bytes: int = Field(default=65_536, ge=1024)
+    ws_ping_interval_seconds: float = Field(default=20.0, gt=0)
+    ws_implementation: Literal["websockets", "websockets-sansio", "wsproto"] = "wsproto"
+
+    # Webhook delivery: a failed POST is retried after `base` seconds (with jitter), the delay doubling up to
+    # `max`, until a 2xx or until `window` seconds have passed since the first try (then it is `failed`).
+    webhook_retry_base_seconds: float = Field(default=10.0, gt=0)
+    webhook_retry_max_seconds: float = Field(default=3600.0, gt=0)
+    webhook_retry_window_seconds: float = Field(default=86_400.0, gt=0)
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, description="Whole-request cap of one POST.")
+    webhook_lease_seconds: float = Field(default=60.0, gt=0, description="How long a claimed delivery is ours.")
+    webhook_poll_seconds: float = Field(default=2.0, gt=0, description="Look for due deliveries at least this often.")
+    webhook_concurrency: int = Field(default=16, ge=1, description="POSTs in flight per process.")
+
+    # Operations (docs/operations.md). Metrics: `GET /metrics`, bearer-protected when the token is set.
+    metrics: bool = True
+    metrics_token: SecretStr | None = None
+    # Logs: one structured line per request; JSON by default when env is production, else text.
+    log_format: Literal["json", "text"] | None = None
+    # Rate limits in the `limits` notation ("600/minute", "20/second;600/minute"); empty for none. Counted in Redis
+    # (shared by every worker) when PARLEY_REDIS_URL is set, else in the process.
+    rate_limit_api_token: str = "60000/minute"
+    rate_limit_agent_token: str = "6000/minute"
+    rate_limit_visitor: str = "600/minute"
+    rate_limit_session: str = "300/minute"
+
+    # The bot (issue 5): "is some agent online?" is cached per workspace for the away message; a status change in
+    # this process clears it at once, one in another process is seen within this many seconds.
+    agents_online_cache_seconds: float = Field(default=2.0, ge=0)
+
+    @field_validator("fetch_allowlist", mode="before")
+    @classmethod
+    def _split_allowlist(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _s3_needs_a_bucket(self) -> Settings:
+        if self.file_store == "s3" and not self.s3_bucket:
+            raise ValueError("PARLEY_S3_BUCKET is required when PARLEY_FILE_STORE=s3")
+        return self
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        return value.expanduser().resolve()
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'parley.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @cached_property
+    def resolved_public_url(self) -> str:
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @cached_property
+    def resolved_static_url(self) -> str:
+        return (self.static_url or f"{self.resolved_public_url}/static").rstrip("/")
+
+    @cached_property
+    def allowlisted_hosts(self) -> frozenset[str]:
+        """Allow-list entries that are host names rather than addresses or networks."""
+        return frozenset(entry.lower() for entry in self.fetch_allowlist if _as_network(entry) is None)
+
+    @cached_property
+    def allowlisted_networks(self) -> tuple[IPNetwork, ...]:
+        return tuple(net for entry in self.fetch_allowlist if (net := _as_network(entry)) is not None)
+
+    @cached_property
+    def signing_key(self) -> str:
+        """The JWT signing key: configured, or generated once and kept in the data dir (development only)."""
+        if self.secret_key:
+            return self.secret_key
+        key_file = self.data_dir / "secret_key"
+        if key_file.exists():
+            return key_file.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+        return key
+
+
+def _as_network(entry: str) -> IPNetwork | None:
+    try:
+        return ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        return None

@@ -1,0 +1,1 @@
+"""Attachments: safe URL fetching, content sniffing and content-addressed storage."""

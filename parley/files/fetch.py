@@ -1,0 +1,102 @@
+"""Downloads a user-supplied URL for attachment, pinned to checked addresses, streamed to a spool, capped in size."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from email.message import Message
+
+import httpx
+
+from parley.config import Settings
+from parley.errors import ParleyError
+from parley.files.spool import Spool, file_too_large
+from parley.files.urlguard import resolve_fetch_target
+
+MAX_REDIRECTS = 3
+MAX_NAME_LENGTH = 255
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_SEPARATORS = re.compile(r"[/\\]")
+
+
+@dataclass(frozen=True, slots=True)
+class Download:
+    """What was fetched into the spool: the display name to store it under (without extension), and from where."""
+
+    name: str
+    source_url: str
+
+
+async def fetch_url(url: str, settings: Settings, into: Spool) -> Download:
+    """GET ``url`` into ``into``, re-checking every redirect hop; a body over the spool's limit is refused early.
+
+    Only the final answer's body is written; redirects and errors write nothing.
+    """
+    timeout = httpx.Timeout(
+        connect=settings.fetch_connect_timeout,
+        read=settings.fetch_read_timeout,
+        write=settings.fetch_read_timeout,
+        pool=settings.fetch_connect_timeout,
+    )
+    current = url
+    for _ in range(MAX_REDIRECTS + 1):
+        target = await resolve_fetch_target(current, settings)
+        target_url = httpx.URL(target.url)
+        # A fresh client per hop: a pooled connection to the same IP must never carry another host's TLS session.
+        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+            try:
+                async with client.stream(
+                    "GET",
+                    target_url.copy_with(host=target.address),
+                    headers={"Host": target_url.netloc.decode("ascii"), "Accept-Encoding": "identity"},
+                    extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
+                ) as response:
+                    if response.has_redirect_location:
+                        current = str(target_url.join(response.headers["Location"]))
+                        continue
+                    if not response.is_success:
+                        raise ParleyError(
+                            422, "fetch_failed", f"The URL answered with HTTP status {response.status_code}."
+                        )
+                    await _stream_capped(response, into)
+                    return Download(name=_download_name(response, target_url), source_url=url)
+            except httpx.TimeoutException as exc:
+                raise ParleyError(422, "fetch_failed", "The URL took too long to answer.") from exc
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                raise ParleyError(422, "fetch_failed", "The URL could not be downloaded.") from exc
+    raise ParleyError(422, "fetch_failed", f"The URL redirected more than {MAX_REDIRECTS} times.")
+
+
+async def _stream_capped(response: httpx.Response, into: Spool) -> None:
+    """The body into the spool, which stops it as soon as it passes the limit: an endless body costs at most that.
+
+    A declared length over the limit is refused before any of the body is read.
+    """
+    declared = response.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > into.limit:
+        raise file_too_large(into.limit)
+    async for chunk in response.aiter_bytes():
+        await into.write(chunk)
+
+
+def _download_name(response: httpx.Response, url: httpx.URL) -> str:
+    """The server's Content-Disposition filename if it gave one, else the URL's last path segment."""
+    disposition = response.headers.get("Content-Disposition")
+    if disposition:
+        header = Message()
+        header["Content-Disposition"] = disposition
+        filename = header.get_filename()
+        if filename:
+            return sanitize_name(filename)
+    return sanitize_name(url.path.rsplit("/", 1)[-1])
+
+
+def sanitize_name(raw: str) -> str:
+    """A display name that is safe anywhere: one path segment, no control characters, bounded, never empty."""
+    segment = _SEPARATORS.split(raw)[-1]
+    cleaned = "".join(ch for ch in segment if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
+    stem, dot, _ext = cleaned.rpartition(".")
+    if dot and stem.strip(" ."):
+        cleaned = stem
+    return cleaned.strip(" .")[:MAX_NAME_LENGTH].strip(" .") or "file"

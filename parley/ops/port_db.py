@@ -1,0 +1,163 @@
+"""`parley port-db --to postgresql+asyncpg://...`: move a whole SQLite install to PostgreSQL, keeping everything.
+
+Every table is copied row for row in foreign-key order, in batches, with its values as they are: ids,
+`microseconds` and `last_microseconds` (so websocket resume cursors keep working), token hashes (so API, agent and
+visitor tokens keep working), file records (the bytes stay where they are), the outbox and the webhook deliveries.
+PostgreSQL's sequences (`events.position`, `webhook_deliveries.seq`) are then moved past the copied values.
+
+The source is read in one SQLite read transaction: one consistent state, even if a server is still writing (stop
+it first anyway: what it writes after the port began stays behind). The target is written in one transaction: a
+port that fails leaves it empty, ready for another try. It must be empty: an empty database is migrated first, a
+migrated one must hold no rows. The port ends by counting every table on both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from sqlalchemy import Table, event, func, insert, inspect, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from parley.ops.backup import sqlite_path
+from parley.storage.migrate import alembic_config, upgrade_async
+from parley.storage.models import Base
+
+Echo = Callable[[str], None]
+Progress = Callable[[str, int, int], None]
+DEFAULT_BATCH = 1000
+
+
+class PortError(Exception):
+    """A refusal with a sentence for the operator (the command exits non-zero)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableCount:
+    table: str
+    source: int
+    target: int
+
+    @property
+    def matches(self) -> bool:
+        return self.source == self.target
+
+
+def tables() -> list[Table]:
+    """Every table of the schema, each after the tables it refers to."""
+    return list(Base.metadata.sorted_tables)
+
+
+async def port_database(
+    source_url: str, target_url: str, echo: Echo, progress: Progress, batch_size: int = DEFAULT_BATCH
+) -> list[TableCount]:
+    if not source_url.startswith("sqlite"):
+        raise PortError(f"the source must be an SQLite database (PARLEY_DATABASE_URL is {source_url.split(':')[0]})")
+    if not target_url.startswith("postgresql+asyncpg://"):
+        raise PortError("--to must be a postgresql+asyncpg://user:password@host:port/db URL")
+    source_file = sqlite_path(source_url)
+    if not source_file.is_file():
+        raise PortError(f"no SQLite database at {source_file}")
+    head = ScriptDirectory.from_config(alembic_config(target_url)).get_current_head()
+    source, target = _snapshot_engine(source_url), create_async_engine(target_url)
+    try:
+        async with source.connect() as src, src.begin():  # BEGIN: every read below sees the same state
+            revision = await _revision(src)
+            if revision != head:
+                raise PortError(
+                    f"the SQLite database is at schema revision {revision}, this Parley's is {head}: "
+                    "run `parley migrate` on it first"
+                )
+            await _prepare_target(target, target_url, head, echo)
+            counts = {table.name: await _count(src, table) for table in tables()}
+            echo(f"copying {sum(counts.values())} rows in {len(counts)} tables")
+            async with target.begin() as dst:
+                for table in tables():
+                    await _copy(src, dst, table, counts[table.name], batch_size, progress)
+                await _advance_sequences(dst)
+        async with target.connect() as dst:
+            return [TableCount(table.name, counts[table.name], await _count(dst, table)) for table in tables()]
+    finally:
+        await source.dispose()
+        await target.dispose()
+
+
+def _snapshot_engine(url: str) -> AsyncEngine:
+    """The driver opens transactions only before writes; here BEGIN is said explicitly, so the reads share one."""
+    engine = create_async_engine(url)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
+
+
+async def _revision(conn: AsyncConnection) -> str | None:
+    names = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    if "alembic_version" not in names:
+        return None
+    value = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+    return None if value is None else str(value)
+
+
+async def _prepare_target(target: AsyncEngine, target_url: str, head: str | None, echo: Echo) -> None:
+    """Migrate an empty target (or one behind); refuse a foreign one or one that holds any row."""
+    async with target.connect() as conn:
+        names = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+        revision = await _revision(conn)
+    if names and revision is None:
+        raise PortError("the target database has tables but no Parley schema: port into an empty database")
+    if revision != head:
+        echo("migrating the target database" + (f" from revision {revision}" if revision else ""))
+        await upgrade_async(target_url)
+    async with target.connect() as conn:
+        filled = {table.name: n for table in tables() if (n := await _count(conn, table))}
+    if filled:
+        rows = ", ".join(f"{name}: {n}" for name, n in filled.items())
+        raise PortError(f"the target database is not empty ({rows}): port into an empty database")
+
+
+async def _count(conn: AsyncConnection, table: Table) -> int:
+    return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def _copy(
+    src: AsyncConnection, dst: AsyncConnection, table: Table, total: int, batch_size: int, progress: Progress
+) -> None:
+    """In primary-key order, a batch at a time (keyset paging: each batch is an index range scan)."""
+    [key] = table.primary_key.columns
+    done, last = 0, None
+    progress(table.name, 0, total)
+    while True:
+        stmt = select(table).order_by(key).limit(batch_size)
+        if last is not None:
+            stmt = stmt.where(key > last)
+        rows = [dict(row) for row in (await src.execute(stmt)).mappings()]
+        if not rows:
+            break
+        await dst.execute(insert(table), rows)
+        done += len(rows)
+        last = rows[-1][key.name]
+        progress(table.name, done, total)
+
+
+async def _advance_sequences(dst: AsyncConnection) -> None:
+    """Rows came with their own positions: the next one PostgreSQL hands out must come after them."""
+    for table in tables():
+        column = table.autoincrement_column
+        if column is None:
+            continue
+        await dst.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                f'COALESCE(MAX("{column.name}"), 1), MAX("{column.name}") IS NOT NULL) FROM "{table.name}"'
+            ),
+            {"table": table.name, "column": column.name},
+        )

@@ -1,0 +1,88 @@
+"""`parley purge --older-than DAYS`: delete conversations whose last message is older than that.
+
+With each conversation go its messages, its reviews, its outbox rows (and their webhook deliveries), the File rows
+of its messages that nothing else refers to, and the bytes and thumbnails of those no other File row names (another
+conversation's identical upload keeps them). End users, agents and workspaces stay. A conversation without any
+message counts from its creation.
+
+It runs beside a serving Parley: candidates are found on a read connection, then each batch is checked again and
+deleted in one short write transaction (on SQLite the server's writes wait only for that batch).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from parley.files.removal import delete_stored
+from parley.files.store import FileStore
+from parley.services._time import now_microseconds
+from parley.storage.database import Database
+from parley.storage.repositories import retention as repo
+
+BATCH = 200
+MICROSECONDS_PER_DAY = 86_400 * 1_000_000
+
+Echo = Callable[[str], None]
+
+
+@dataclass
+class PurgeReport:
+    cutoff_us: int
+    conversations: int = 0
+    messages: int = 0
+    reviews: int = 0
+    events: int = 0
+    deliveries: int = 0
+    file_records: int = 0
+    stored_files: int = 0
+    dry_run: bool = False
+
+    def summary(self) -> str:
+        verb = "would delete" if self.dry_run else "deleted"
+        if self.dry_run:
+            return f"{verb} {self.conversations} conversations (run without --dry-run to delete them)"
+        return (
+            f"{verb} {self.conversations} conversations, {self.messages} messages, {self.reviews} reviews, "
+            f"{self.events} outbox events, {self.deliveries} webhook deliveries, {self.file_records} file records "
+            f"and {self.stored_files} stored files"
+        )
+
+
+async def purge(
+    db: Database,
+    files: FileStore,
+    older_than_days: float,
+    echo: Echo,
+    dry_run: bool = False,
+    workspace_id: str | None = None,
+    batch: int = BATCH,
+) -> PurgeReport:
+    report = PurgeReport(cutoff_us=now_microseconds() - int(older_than_days * MICROSECONDS_PER_DAY), dry_run=dry_run)
+    after = ""
+    while True:
+        async with db.read() as conn:
+            candidates = await repo.stale_conversation_ids(conn, report.cutoff_us, batch, workspace_id, after)
+        if not candidates:
+            return report
+        after = candidates[-1]
+        if dry_run:
+            report.conversations += len(candidates)
+            continue
+        async with db.write() as tx:
+            # Checked again in the transaction: a message may have arrived since.
+            stale = await repo.stale_conversation_ids(tx.conn, report.cutoff_us, batch, workspace_id, among=candidates)
+            if not stale:
+                continue
+            deleted = await repo.delete_conversations(tx.conn, stale)
+            dropped = await repo.drop_unreferenced_files(tx.conn, deleted.file_ids or set())
+            paths = {f.path for f in dropped}
+            unused_paths = paths - await repo.paths_in_use(tx.conn, paths)
+        report.conversations += deleted.conversations
+        report.messages += deleted.messages
+        report.reviews += deleted.reviews
+        report.events += deleted.events
+        report.deliveries += deleted.deliveries
+        report.file_records += len(dropped)
+        report.stored_files += await delete_stored(files, unused_paths)
+        echo(f"  {report.conversations} conversations deleted so far")

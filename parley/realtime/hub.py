@@ -1,0 +1,58 @@
+"""The in-process hub: events fan out to the sockets of this process, each with its own bounded queue.
+
+Committed events arrive from the database's after-commit publisher (and, from other processes, through the
+broker); ephemeral ones (typing) are published directly. A subscriber that falls too far behind is marked
+`overflowed` and disconnected by its socket, to resume by cursor: a slow client never grows our memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+from parley.storage.records import NewEvent
+
+DEFAULT_QUEUE_LIMIT = 1_000
+
+
+class Subscription:
+    def __init__(self, workspace_id: str, accepts: Callable[[NewEvent], bool], limit: int) -> None:
+        self.workspace_id = workspace_id
+        self.accepts = accepts
+        self.queue: asyncio.Queue[NewEvent] = asyncio.Queue(limit)
+        self.overflowed = False
+
+    def offer(self, event: NewEvent) -> None:
+        """A full queue means the reader is stuck: it is not woken again, it finds `overflowed` on its next get."""
+        if self.overflowed or not self.accepts(event):
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.overflowed = True
+
+
+class Hub:
+    def __init__(self, queue_limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+        self._queue_limit = queue_limit
+        self._subscriptions: dict[str, set[Subscription]] = {}
+
+    def subscribe(self, workspace_id: str, accepts: Callable[[NewEvent], bool]) -> Subscription:
+        subscription = Subscription(workspace_id, accepts, self._queue_limit)
+        self._subscriptions.setdefault(workspace_id, set()).add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        subscribers = self._subscriptions.get(subscription.workspace_id)
+        if subscribers is not None:
+            subscribers.discard(subscription)
+            if not subscribers:
+                del self._subscriptions[subscription.workspace_id]
+
+    def publish(self, events: Sequence[NewEvent]) -> None:
+        for event in events:
+            for subscription in tuple(self._subscriptions.get(event.workspace_id, ())):
+                subscription.offer(event)
+
+    def connections(self) -> int:
+        return sum(len(s) for s in self._subscriptions.values())

@@ -1,0 +1,197 @@
+"""The workspace's bot and the widget settings it speaks from: the greeting, the away message, auto-assignment.
+
+- The greeting is posted when a conversation starts, in the conversation's own transaction.
+- The away message is posted when the visitor writes while no agent of the workspace is online, never twice for
+  the same situation: it carries the client uuid `parley:away:<last agent message>:<last agent status change>`,
+  so until an agent writes in the conversation or some agent's status changes (an agent was online) the next
+  one has the same uuid, and the message writer stores it once (concurrent sends included).
+- Auto-assignment gives a new conversation to the online, active agent with the fewest open conversations.
+
+Settings are read from the `WorkspaceRecord` the caller already holds (the widget reads it on each request; the
+External API's is cached with its token, and cleared in this process when the settings change).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from cachetools import TTLCache
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley import schemas
+from parley.errors import not_found, validation_error
+from parley.services._time import now_microseconds, now_seconds
+from parley.services.drafts import draft_message
+from parley.services.views import Related
+from parley.storage.database import Database, Transaction
+from parley.storage.message_writer import MessageDraft, write_messages
+from parley.storage.records import BotRecord, ConversationRecord, NewEvent, WorkspaceRecord
+from parley.storage.repositories import conversations as conversation_repo
+from parley.storage.repositories import messages as message_repo
+from parley.storage.repositories import people as people_repo
+from parley.storage.repositories import workspaces as workspace_repo
+
+if TYPE_CHECKING:
+    from parley.services.context import Services
+
+log = logging.getLogger(__name__)
+
+AWAY_UUID_PREFIX = "parley:away:"
+STATUS_CHANGED = "agent.status_changed"
+CACHE_SIZE = 10_000
+
+
+class AgentsOnline:
+    """Whether some active agent of a workspace is online, cached per workspace.
+
+    The away message needs this on every visitor message, the hot path, and the answer rarely changes: a cached
+    answer costs no round trip. In this process every committed `agent.status_changed` clears the workspace's
+    entry (`observe` is a publisher of the database, called after each commit), so a console opening or closing
+    here is seen at once. Another process's status changes are not seen here: its entries simply expire after
+    `ttl_seconds` (PARLEY_AGENTS_ONLINE_CACHE_SECONDS), which bounds how stale an answer can be. A generation
+    counter keeps a query that raced with a status change from caching its outdated answer.
+    """
+
+    def __init__(self, ttl_seconds: float = 2.0) -> None:
+        self._known: TTLCache[str, bool] = TTLCache(CACHE_SIZE, ttl=ttl_seconds)
+        self._generation = 0
+
+    def observe(self, events: Sequence[NewEvent]) -> None:
+        for event in events:
+            if event.name == STATUS_CHANGED:
+                self._known.pop(event.workspace_id, None)
+                self._generation += 1
+
+    async def any_online(self, db: Database, workspace_id: str) -> bool:
+        known = self._known.get(workspace_id)
+        if known is not None:
+            return known
+        generation = self._generation
+        async with db.read() as conn:
+            online = await people_repo.any_agent_online(conn, workspace_id)
+        if generation == self._generation:
+            self._known[workspace_id] = online
+        return online
+
+
+def _text(settings: dict[str, Any], key: str) -> str:
+    value = settings.get(key)
+    return value if isinstance(value, str) and value.strip() else ""
+
+
+# Conversation start: auto-assignment and the greeting, inside the conversation's transaction
+async def auto_assignee(conn: AsyncConnection, workspace: WorkspaceRecord) -> str | None:
+    """The agent a new conversation goes to, when the workspace has `autoAssign` on and an agent is online.
+
+    Two conversations opened at the same moment may both go to the same agent: the balance is a best effort."""
+    if workspace.settings.get("autoAssign") is not True:
+        return None
+    return await conversation_repo.least_busy_online_agent(conn, workspace.id)
+
+
+async def greet(svc: Services, tx: Transaction, workspace: WorkspaceRecord, conversation: ConversationRecord) -> None:
+    """The greeting, as the bot's text message, in the transaction that opens the conversation."""
+    greeting = _text(workspace.settings, "greeting")
+    if not greeting:
+        return
+    bot = await workspace_repo.get_bot(tx.conn, workspace.id)
+    if bot is None:
+        return
+    await write_messages(tx, [_bot_text(svc, conversation, bot, greeting, None)], now_microseconds())
+
+
+# The visitor wrote: the away message
+async def after_visitor_message(svc: Services, workspace: WorkspaceRecord, conversation: ConversationRecord) -> None:
+    """Post the away message if one is set and no agent is online, unless it was already posted for this situation.
+
+    Called after the visitor's message is stored. The common cases cost no round trip: no away message set (a dict
+    lookup), or an agent online (the cached answer). A failure here never fails the visitor's send.
+    """
+    away = _text(workspace.settings, "awayMessage")
+    if not away:
+        return
+    try:
+        if await svc.agents_online.any_online(svc.db, workspace.id):
+            return
+        async with svc.db.read() as conn:
+            found = await message_repo.away_context(conn, workspace.id, conversation.id)
+        if found is None:
+            return
+        bot, last_agent_message, last_status_change = found
+        client_uuid = f"{AWAY_UUID_PREFIX}{last_agent_message}:{last_status_change}"
+        await svc.writer.submit(_bot_text(svc, conversation, bot, away, client_uuid))  # a known uuid stores nothing
+    except Exception:
+        log.exception("the away message of conversation %s was not posted", conversation.id)
+
+
+def _bot_text(
+    svc: Services, conversation: ConversationRecord, bot: BotRecord, text: str, client_uuid: str | None
+) -> MessageDraft:
+    related = Related(bots={bot.id: bot})
+    return draft_message(svc, conversation, related, client_uuid, "text", None, body=text, bot_id=bot.id)
+
+
+# The External API's widget settings
+async def get_widget_settings(svc: Services, workspace: WorkspaceRecord) -> schemas.WorkspaceWidgetSettings:
+    async with svc.db.read() as conn:
+        current = await workspace_repo.get_workspace(conn, workspace.id)
+        bot = await workspace_repo.get_bot(conn, workspace.id)
+    if current is None or bot is None:
+        raise not_found("Workspace")
+    return _settings_view(current, bot)
+
+
+async def put_widget_settings(
+    svc: Services, workspace: WorkspaceRecord, request: schemas.PutWidgetSettingsRequest
+) -> schemas.WorkspaceWidgetSettings:
+    """Partial: only the fields present (and not null) change. `botName` is stored on the bot."""
+    changes: dict[str, Any] = request.model_dump(exclude_none=True, by_alias=True)
+    bot_name = changes.pop("botName", None)
+    for key in ("greeting", "awayMessage"):
+        if len(changes.get(key, "")) > svc.settings.max_text_length:
+            raise validation_error(f"{key} is longer than {svc.settings.max_text_length} characters.")
+    if "allowedOrigins" in changes:
+        changes["allowedOrigins"] = list(dict.fromkeys(changes["allowedOrigins"]))
+    if "accentColor" in changes:
+        changes["accentColor"] = changes["accentColor"].lower()
+    now = now_seconds()
+    async with svc.db.write() as tx:
+        current = await workspace_repo.get_workspace_for_update(tx.conn, workspace.id)
+        if current is None:
+            raise not_found("Workspace")
+        if changes:
+            await workspace_repo.update_workspace(
+                tx.conn, workspace.id, settings={**current.settings, **changes}, updated_at=now
+            )
+        if bot_name is not None:
+            await workspace_repo.update_bot(tx.conn, workspace.id, name=bot_name, updated_at=now)
+        updated = await workspace_repo.get_workspace(tx.conn, workspace.id)
+        bot = await workspace_repo.get_bot(tx.conn, workspace.id)
+    assert updated is not None and bot is not None
+    _forget_cached_workspace(svc, workspace.id)
+    return _settings_view(updated, bot)
+
+
+def _forget_cached_workspace(svc: Services, workspace_id: str) -> None:
+    """Tokens cache their workspace (settings included): drop this workspace's, so this process sees the change
+    at once; other processes see it when their entries expire (PARLEY_TOKEN_CACHE_SECONDS)."""
+    for token_hash, principal in list(svc.principals.items()):
+        if principal.workspace.id == workspace_id:
+            svc.principals.pop(token_hash, None)
+
+
+def _settings_view(workspace: WorkspaceRecord, bot: BotRecord) -> schemas.WorkspaceWidgetSettings:
+    settings = workspace.settings
+    origins = settings.get("allowedOrigins")
+    return schemas.WorkspaceWidgetSettings(
+        title=str(settings.get("title", "")),
+        accent_color=str(settings.get("accentColor", "")),
+        greeting=str(settings.get("greeting", "")),
+        away_message=str(settings.get("awayMessage", "")),
+        allowed_origins=[str(o) for o in origins] if isinstance(origins, list) else [],
+        auto_assign=settings.get("autoAssign") is True,
+        bot_name=bot.name,
+        site_key=workspace.site_key,
+    )

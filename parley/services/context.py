@@ -1,0 +1,93 @@
+"""The long-lived parts every service call needs, built once per process by the app (or the CLI)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from cachetools import LRUCache, TTLCache
+
+from parley.api.rate_limit import RateLimits
+from parley.config import Settings
+from parley.files.store import FileStore, build_file_store
+from parley.observability import metrics
+from parley.realtime.broker import Broker, LocalBroker, build_broker
+from parley.realtime.hub import Hub
+from parley.realtime.presence import Presence
+from parley.services._time import now_microseconds
+from parley.services.auth import Principal, WebsocketTokens
+from parley.services.bot import AgentsOnline
+from parley.services.views import Views
+from parley.storage.database import Database
+from parley.storage.message_writer import MessageWriter
+from parley.storage.records import ConversationRecord, EndUserRecord, NewEvent
+from parley.webhooks.worker import WebhookWorker
+
+CACHE_SIZE = 10_000
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    writer: MessageWriter
+    files: FileStore
+    websocket_tokens: WebsocketTokens
+    trusted_views: Views
+    public_views: Views
+    principals: TTLCache[str, Principal]
+    end_users: TTLCache[str, EndUserRecord]
+    hub: Hub = field(default_factory=Hub)
+    broker: Broker = field(default_factory=LocalBroker)
+    presence: Presence = field(default_factory=Presence)
+    conversation_owners: LRUCache[str, ConversationRecord] = field(default_factory=lambda: LRUCache(CACHE_SIZE))
+    webhooks: WebhookWorker | None = None  # the delivery worker, while started
+    rate_limits: RateLimits = field(default_factory=RateLimits.unlimited)
+    agents_online: AgentsOnline = field(default_factory=AgentsOnline)  # for the bot's away message
+
+    @classmethod
+    def build(cls, settings: Settings) -> Services:
+        db = Database(settings.resolved_database_url)
+        tokens = WebsocketTokens(settings.signing_key)
+        services = cls(
+            settings=settings,
+            db=db,
+            writer=MessageWriter(db, now_microseconds, settings.write_batch_max),
+            files=build_file_store(settings),
+            websocket_tokens=tokens,
+            trusted_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=True),
+            public_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=False),
+            principals=TTLCache(CACHE_SIZE, ttl=settings.token_cache_seconds),
+            # Like tokens, end users are cached briefly: another process's erasure shows within this time.
+            end_users=TTLCache(CACHE_SIZE, ttl=settings.token_cache_seconds),
+        )
+        services.hub = Hub(settings.ws_queue_limit)
+        services.broker = build_broker(settings.redis_url)
+        services.presence = Presence(settings.redis_url)
+        services.rate_limits = RateLimits.build(settings)
+        db.add_publisher(services.publish)
+        services.agents_online = AgentsOnline(settings.agents_online_cache_seconds)
+        db.add_publisher(services.agents_online.observe)
+        return services
+
+    def publish(self, events: Sequence[NewEvent]) -> None:
+        """To this process's sockets and, through the broker, to every other process's."""
+        self.hub.publish(events)
+        self.broker.publish(events)
+        metrics.events_published(event.name for event in events)
+
+    async def start(self) -> None:
+        self.writer.start()
+        self.webhooks = WebhookWorker(self.db, self.settings)
+        self.webhooks.start()
+        await self.broker.start(self.hub.publish)
+
+    async def close(self) -> None:
+        if self.webhooks is not None:
+            await self.webhooks.stop()
+            self.webhooks = None
+        await self.writer.stop()
+        await self.broker.close()
+        await self.presence.close()
+        await self.rate_limits.close()
+        await self.db.dispose()

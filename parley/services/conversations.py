@@ -1,0 +1,173 @@
+"""Conversations: opening them, assigning agents, locking; each change is an event."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley import schemas
+from parley.errors import conflict, not_found
+from parley.services import bot
+from parley.services._time import now_microseconds, now_seconds
+from parley.services.context import Services
+from parley.services.events import emit_conversation_event
+from parley.services.ids import check_id, new_id
+from parley.services.people import find_agent, find_end_user
+from parley.services.views import load_related
+from parley.storage.database import Transaction
+from parley.storage.records import ConversationRecord, WorkspaceRecord
+from parley.storage.repositories import conversations as repo
+from parley.storage.repositories import messages as message_repo
+
+
+async def create_conversation(
+    svc: Services, workspace: WorkspaceRecord, request: schemas.CreateConversationRequest
+) -> schemas.Conversation:
+    end_user = await find_end_user(svc, workspace.id, request.end_user_id)
+    now_us = now_microseconds()
+    now = now_us // 1_000_000
+    conversation = ConversationRecord(
+        id=new_id(),
+        workspace_id=workspace.id,
+        end_user_id=end_user.id,
+        assigned_agent_id=None,
+        locked=False,
+        last_microseconds=0,
+        created_us=now_us,
+        created_at=now,
+        updated_at=now,
+    )
+    async with svc.db.write() as tx:
+        await repo.add_conversation(tx.conn, **conversation.as_row())
+        rendered = await _rendered_with_event(svc, tx, conversation, "conversation.created")
+        agent_id = await bot.auto_assignee(tx.conn, workspace)  # None unless the workspace has autoAssign on
+        if agent_id is not None:
+            await repo.update_conversation(tx.conn, conversation.id, assigned_agent_id=agent_id)
+            conversation = replace(conversation, assigned_agent_id=agent_id)
+            rendered = await _rendered_with_event(svc, tx, conversation, "conversation.assigned")
+        await bot.greet(svc, tx, workspace, conversation)  # the bot's greeting, if the workspace has one
+        return rendered
+
+
+async def get_conversation(svc: Services, workspace: WorkspaceRecord, conversation_id: str) -> schemas.Conversation:
+    async with svc.db.read() as conn:
+        conversation = await find_conversation(conn, workspace.id, conversation_id)
+        related = await load_related(conn, conversations=[conversation])
+    return svc.trusted_views.conversation(conversation, related)
+
+
+async def list_conversations(
+    svc: Services,
+    workspace: WorkspaceRecord,
+    after: str | None,
+    limit: int,
+    end_user_id: str | None,
+    agent_id: str | None,
+) -> list[schemas.Conversation]:
+    async with svc.db.read() as conn:
+        cursor = None
+        if after is not None:
+            anchor = await find_conversation(conn, workspace.id, after)
+            cursor = (anchor.created_us, anchor.id)
+        conversations = await repo.list_conversations(
+            conn,
+            workspace.id,
+            cursor,
+            limit,
+            end_user_id=check_id(end_user_id, "End user") if end_user_id else None,
+            assigned_agent_id=check_id(agent_id, "Agent") if agent_id else None,
+        )
+        related = await load_related(conn, conversations=conversations)
+    return [svc.trusted_views.conversation(c, related) for c in conversations]
+
+
+async def assign_agent(
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, agent_id: str
+) -> schemas.Conversation:
+    """Re-assigning the same agent is a no-op that still answers; an inactive agent cannot take conversations."""
+
+    async def check(conn: AsyncConnection, conversation: ConversationRecord) -> dict[str, object] | None:
+        agent = await find_agent(conn, workspace.id, agent_id)
+        if not agent.active:
+            raise conflict("The agent is not active.")
+        return None if conversation.assigned_agent_id == agent.id else {"assigned_agent_id": agent.id}
+
+    return await _change(svc, workspace, conversation_id, "conversation.assigned", check)
+
+
+async def unassign_agent(svc: Services, workspace: WorkspaceRecord, conversation_id: str) -> schemas.Conversation:
+    async def check(_conn: AsyncConnection, conversation: ConversationRecord) -> dict[str, object] | None:
+        return {"assigned_agent_id": None} if conversation.assigned_agent_id else None
+
+    return await _change(svc, workspace, conversation_id, "conversation.unassigned", check)
+
+
+async def set_locked(
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, locked: bool
+) -> schemas.Conversation:
+    async def check(_conn: AsyncConnection, conversation: ConversationRecord) -> dict[str, object] | None:
+        return {"locked": locked} if conversation.locked != locked else None
+
+    name = "conversation.locked" if locked else "conversation.unlocked"
+    return await _change(svc, workspace, conversation_id, name, check)
+
+
+async def find_conversation(conn: AsyncConnection, workspace_id: str, conversation_id: str) -> ConversationRecord:
+    conversation = await repo.get_conversation(conn, workspace_id, check_id(conversation_id, "Conversation"))
+    if conversation is None:
+        raise not_found("Conversation")
+    return conversation
+
+
+ChangeCheck = Callable[[AsyncConnection, ConversationRecord], Awaitable[dict[str, object] | None]]
+
+
+async def _change(
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, event_name: str, check: ChangeCheck
+) -> schemas.Conversation:
+    """Read, decide the change (None: nothing to do), write it with its event, answer the new state."""
+    async with svc.db.write() as tx:
+        conversation = await find_conversation(tx.conn, workspace.id, conversation_id)
+        changes = await check(tx.conn, conversation)
+        if changes is None:
+            related = await load_related(tx.conn, conversations=[conversation])
+            return svc.trusted_views.conversation(conversation, related)
+        await repo.update_conversation(tx.conn, conversation.id, updated_at=now_seconds(), **changes)
+        conversation = await find_conversation(tx.conn, workspace.id, conversation.id)
+        return await _rendered_with_event(svc, tx, conversation, event_name)
+
+
+async def _rendered_with_event(
+    svc: Services, tx: Transaction, conversation: ConversationRecord, event_name: str
+) -> schemas.Conversation:
+    related = await load_related(tx.conn, conversations=[conversation])
+    public = svc.public_views.conversation(conversation, related)
+    await emit_conversation_event(tx, event_name, conversation.workspace_id, conversation.id, public)
+    return svc.trusted_views.conversation(conversation, related)
+
+
+async def list_summaries(
+    svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int
+) -> list[schemas.ConversationSummary]:
+    """The console's list: each conversation with its last message and its unread visitor messages."""
+    async with svc.db.read() as conn:
+        cursor = None
+        if after is not None:
+            anchor = await find_conversation(conn, workspace.id, after)
+            cursor = (anchor.created_us, anchor.id)
+        found = await repo.list_conversations(conn, workspace.id, cursor, limit)
+        ids = [c.id for c in found]
+        last = await message_repo.last_messages(conn, ids)
+        unread = await message_repo.unread_counts(conn, ids)
+        related = await load_related(conn, messages=last.values(), conversations=found)
+    views = svc.public_views
+    return [
+        schemas.ConversationSummary(
+            conversation=views.conversation(c, related),
+            last_message=views.message(last[c.id], related) if c.id in last else None,
+            unread_count=unread.get(c.id, 0),
+        )
+        for c in found
+    ]

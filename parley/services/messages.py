@@ -1,0 +1,241 @@
+"""Sending and reading messages. Every surface (External API, widget, console) sends through here.
+
+The path of a text message: check → draft → the group-commit writer (message and outbox event in one
+transaction) → events published after commit → the answer. A known client uuid returns the first message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from functools import partial
+
+from starlette.datastructures import UploadFile
+
+from parley import schemas
+from parley.errors import ParleyError, conflict, not_found, validation_error
+from parley.observability import metrics
+from parley.services import bot
+from parley.services._time import now_microseconds, now_seconds
+from parley.services.context import Services
+from parley.services.conversations import find_conversation
+from parley.services.drafts import draft_message
+from parley.services.events import emit_conversation_event
+from parley.services.files import fetch_and_store, record_file, store_upload
+from parley.services.ids import new_id
+from parley.services.people import find_end_user
+from parley.services.views import Related, load_related
+from parley.storage.database import Transaction
+from parley.storage.message_writer import MessageDraft, Outcome, WriteResult, write_messages
+from parley.storage.records import (
+    AgentRecord,
+    ConversationRecord,
+    FileRecord,
+    ReviewRecord,
+    WorkspaceRecord,
+)
+from parley.storage.repositories import messages as message_repo
+from parley.storage.repositories import workspaces as workspace_repo
+
+
+def check_text(svc: Services, text: str) -> None:
+    if len(text) > svc.settings.max_text_length:
+        raise validation_error(f"text is longer than {svc.settings.max_text_length} characters.")
+
+
+async def send_text(
+    svc: Services,
+    workspace: WorkspaceRecord,
+    conversation_id: str,
+    request: schemas.SendTextRequest,
+    agent: AgentRecord | None = None,
+) -> schemas.Message:
+    """Author: the agent if given, else the conversation's end user (as the seed's example shows)."""
+    check_text(svc, request.text)
+    conversation = await _conversation_for_send(svc, workspace.id, conversation_id)
+    author, related = await _author(svc, conversation, agent)
+    digest = _digest("text", request.text)
+    draft = draft_message(svc, conversation, related, request.uuid, "text", digest, body=request.text, **author)
+    result = await svc.writer.submit(draft)
+    if agent is None and result.outcome is Outcome.STORED:  # the visitor wrote: the bot's away message, maybe
+        await bot.after_visitor_message(svc, workspace, conversation)
+    return await _answer(svc, draft, result, related)
+
+
+async def _author(
+    svc: Services, conversation: ConversationRecord, agent: AgentRecord | None
+) -> tuple[dict[str, str | None], Related]:
+    """The author's id field and what rendering the message needs to know about them."""
+    if agent is None:
+        end_user = await find_end_user(svc, conversation.workspace_id, conversation.end_user_id)
+        return {"end_user_id": end_user.id}, Related(end_users={end_user.id: end_user})
+    async with svc.db.read() as conn:
+        return {"agent_id": agent.id}, await load_related(conn, agents=[agent])
+
+
+async def send_file(
+    svc: Services,
+    workspace: WorkspaceRecord,
+    conversation_id: str,
+    request: schemas.SendFileRequest,
+    agent: AgentRecord | None = None,
+) -> schemas.Message:
+    """A file by URL: fetched through the outbound guard (only when the uuid is new and the conversation open)."""
+    digest = _digest("file", request.file)
+    obtain = partial(fetch_and_store, svc, workspace.id, request.file)
+    return await send_obtained_file(svc, workspace, conversation_id, request.uuid, digest, obtain, agent)
+
+
+async def send_obtained_file(
+    svc: Services,
+    workspace: WorkspaceRecord,
+    conversation_id: str,
+    client_uuid: str,
+    digest: str,
+    obtain: Callable[[], Awaitable[FileRecord]],
+    agent: AgentRecord | None = None,
+) -> schemas.Message:
+    """A replayed uuid answers from storage, and a locked conversation refuses, before `obtain` runs."""
+    conversation = await _conversation_for_send(svc, workspace.id, conversation_id)
+    async with svc.db.read() as conn:
+        known = await message_repo.messages_with_client_uuids(conn, [(conversation.id, client_uuid)])
+        current = await find_conversation(conn, workspace.id, conversation.id)
+    if known:
+        draft = draft_message(svc, conversation, Related(), client_uuid, "file", digest)
+        return await _answer(svc, draft, WriteResult(Outcome.DUPLICATE, *known.values()), Related())
+    if current.locked:
+        raise _locked()
+    author, related = await _author(svc, conversation, agent)
+    file = await obtain()
+    related.files[file.id] = file
+    draft = draft_message(svc, conversation, related, client_uuid, "file", digest, file_id=file.id, **author)
+    result = await _store_alone(svc, draft, lambda tx: record_file(tx, file))
+    return await _answer(svc, draft, result, related)
+
+
+async def request_review(svc: Services, workspace: WorkspaceRecord, conversation_id: str) -> schemas.Message:
+    """A bot message holding a fresh Review (mark 0) of the assigned agent by the end user."""
+    async with svc.db.read() as conn:
+        conversation = await find_conversation(conn, workspace.id, conversation_id)
+        bot = await workspace_repo.get_bot(conn, workspace.id)
+    if conversation.assigned_agent_id is None:
+        raise conflict("The conversation has no assigned agent to review.", code="no_assigned_agent")
+    assert bot is not None
+    now = now_seconds()
+    review = ReviewRecord(
+        id=new_id(),
+        workspace_id=workspace.id,
+        conversation_id=conversation.id,
+        agent_id=conversation.assigned_agent_id,
+        end_user_id=conversation.end_user_id,
+        mark=0,
+        confirmed=False,
+        text="",
+        created_at=now,
+        updated_at=now,
+    )
+    async with svc.db.read() as conn:
+        related = await load_related(conn, conversations=[conversation])
+    related.reviews[review.id] = review
+    related.bots[bot.id] = bot
+    draft = draft_message(svc, conversation, related, None, "review", None, review_id=review.id, bot_id=bot.id)
+
+    async def add_review(tx: Transaction) -> None:
+        await message_repo.add_review(tx.conn, **review.as_row())
+        public = svc.public_views.review(review, related)
+        await emit_conversation_event(tx, "review.requested", workspace.id, conversation.id, public)
+
+    return await _answer(svc, draft, await _store_alone(svc, draft, add_review), related)
+
+
+async def list_messages(
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, after: int, limit: int
+) -> list[schemas.Message]:
+    async with svc.db.read() as conn:
+        conversation = await find_conversation(conn, workspace.id, conversation_id)
+        records = await message_repo.messages_after(conn, conversation.id, after, limit)
+        related = await load_related(conn, messages=records)
+    return [svc.trusted_views.message(r, related) for r in records]
+
+
+async def _conversation_for_send(svc: Services, workspace_id: str, conversation_id: str) -> ConversationRecord:
+    """The conversation's owner and end user never change, so they are cached; `locked` is checked by the writer."""
+    conversation = svc.conversation_owners.get(conversation_id)
+    if conversation is None:
+        async with svc.db.read() as conn:
+            conversation = await find_conversation(conn, workspace_id, conversation_id)
+        svc.conversation_owners[conversation.id] = conversation
+    if conversation.workspace_id != workspace_id:
+        raise not_found("Conversation")
+    return conversation
+
+
+class _NotStored(Exception):
+    """Rolls back the companion rows of a message that was not stored (locked, or a uuid stored meanwhile)."""
+
+    def __init__(self, result: WriteResult) -> None:
+        self.result = result
+
+
+async def _store_alone(
+    svc: Services, draft: MessageDraft, add_companions: Callable[[Transaction], Awaitable[None]]
+) -> WriteResult:
+    """Messages that bring rows of their own (a file, a review) are written in their own transaction."""
+    try:
+        async with svc.db.write() as tx:
+            await add_companions(tx)
+            [result] = await write_messages(tx, [draft], now_microseconds())
+            if result.outcome is not Outcome.STORED:
+                raise _NotStored(result)
+    except _NotStored as not_stored:
+        return not_stored.result
+    metrics.messages_stored([draft.type])
+    return result
+
+
+async def _answer(svc: Services, draft: MessageDraft, result: WriteResult, related: Related) -> schemas.Message:
+    if result.outcome is Outcome.LOCKED or result.message is None:
+        raise _locked()
+    message = result.message
+    if result.outcome is Outcome.DUPLICATE:
+        if message.request_digest != draft.request_digest or message.type != draft.type:
+            raise conflict("This uuid was already used for a different message.", code="uuid_conflict")
+        async with svc.db.read() as conn:
+            related = await load_related(conn, messages=[message])
+    return svc.trusted_views.message(message, related)
+
+
+def _locked() -> ParleyError:
+    return ParleyError(423, "conversation_locked", "The conversation is locked.")
+
+
+def _digest(kind: str, payload: str) -> str:
+    return hashlib.sha256(f"{kind}\x00{payload}".encode()).hexdigest()
+
+
+async def mark_read(
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, until: int, by_end_user: bool
+) -> int:
+    """Read receipts: the other side's messages up to `until` become `read`, each with its event."""
+    async with svc.db.write() as tx:
+        conversation = await find_conversation(tx.conn, workspace.id, conversation_id)
+        changed = await message_repo.mark_read(tx.conn, conversation.id, until, by_end_user, now_seconds())
+        related = await load_related(tx.conn, messages=changed)
+        for record in changed:
+            public = svc.public_views.message(record, related)
+            await emit_conversation_event(tx, "message.status_changed", workspace.id, conversation.id, public)
+    return len(changed)
+
+
+async def send_upload(
+    svc: Services,
+    workspace: WorkspaceRecord,
+    conversation_id: str,
+    client_uuid: str,
+    upload: UploadFile,
+    agent: AgentRecord | None = None,
+) -> schemas.Message:
+    """A file uploaded from the widget or the console; a replayed uuid returns the first message unchanged."""
+    obtain = partial(store_upload, svc, workspace.id, upload)
+    digest = _digest("upload", client_uuid)
+    return await send_obtained_file(svc, workspace, conversation_id, client_uuid, digest, obtain, agent)

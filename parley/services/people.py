@@ -1,0 +1,165 @@
+"""Agents and end users: creating, reading and changing them, with their rules."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley import schemas
+from parley.errors import conflict, not_found
+from parley.services._time import now_microseconds, now_seconds
+from parley.services.context import Services
+from parley.services.events import emit_workspace_event
+from parley.services.files import fetch_and_store, record_file
+from parley.services.ids import check_id, new_id
+from parley.services.views import Related, load_related
+from parley.storage.records import AgentRecord, EndUserRecord, FileRecord, WorkspaceRecord
+from parley.storage.repositories import people as repo
+
+
+async def create_agent(svc: Services, workspace: WorkspaceRecord, request: schemas.CreateAgentRequest) -> schemas.Agent:
+    avatar = await fetch_and_store(svc, workspace.id, request.avatar) if request.avatar else None
+    now_us = now_microseconds()
+    now = now_us // 1_000_000
+    agent = AgentRecord(
+        id=new_id(),
+        workspace_id=workspace.id,
+        service_user_id=request.service_user_id,
+        name=request.name,
+        status=request.status,
+        avatar_file_id=avatar.id if avatar else None,
+        active=request.active,
+        created_us=now_us,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with svc.db.write() as tx:
+            if await repo.agent_with_service_user_id(tx.conn, workspace.id, request.service_user_id):
+                raise _duplicate_service_user_id("agent")
+            if avatar:
+                await record_file(tx, avatar)
+            await repo.add_agent(tx.conn, **agent.as_row())
+    except IntegrityError:
+        raise _duplicate_service_user_id("agent") from None
+    return _render_agent(svc, agent, avatar)
+
+
+async def get_agent(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> schemas.Agent:
+    async with svc.db.read() as conn:
+        agent = await find_agent(conn, workspace.id, agent_id)
+        related = await load_related(conn, agents=[agent])
+    return svc.trusted_views.agent(agent, related)
+
+
+async def list_agents(svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int) -> list[schemas.Agent]:
+    async with svc.db.read() as conn:
+        cursor = None
+        if after is not None:
+            anchor = await find_agent(conn, workspace.id, after)
+            cursor = (anchor.created_us, anchor.id)
+        agents = await repo.list_agents(conn, workspace.id, cursor, limit)
+        related = await load_related(conn, agents=agents)
+    return [svc.trusted_views.agent(a, related) for a in agents]
+
+
+async def update_agent(
+    svc: Services, workspace: WorkspaceRecord, agent_id: str, request: schemas.UpdateAgentRequest
+) -> schemas.Agent:
+    """Partial: absent fields stay; `"avatar": null` removes the avatar."""
+    changes = request.model_dump(exclude_unset=True, exclude_none=True, exclude={"avatar"}, by_alias=False)
+    avatar = None
+    if request.avatar:
+        async with svc.db.read() as conn:
+            await find_agent(conn, workspace.id, agent_id)  # an unknown or foreign agent fetches nothing
+        avatar = await fetch_and_store(svc, workspace.id, request.avatar)
+    try:
+        async with svc.db.write() as tx:
+            current = await find_agent(tx.conn, workspace.id, agent_id)
+            new_sid = changes.get("service_user_id")
+            if (
+                new_sid
+                and new_sid != current.service_user_id
+                and await repo.agent_with_service_user_id(tx.conn, workspace.id, new_sid)
+            ):
+                raise _duplicate_service_user_id("agent")
+            if avatar:
+                await record_file(tx, avatar)
+                changes["avatar_file_id"] = avatar.id
+            elif "avatar" in request.model_fields_set and current.avatar_file_id is not None:
+                changes["avatar_file_id"] = None
+            if changes:
+                changes["updated_at"] = now_seconds()
+                await repo.update_agent(tx.conn, current.id, **changes)
+            agent = await find_agent(tx.conn, workspace.id, agent_id)
+            related = await load_related(tx.conn, agents=[agent])
+            if agent.status != current.status:
+                public = svc.public_views.agent(agent, related)
+                emit_workspace_event(tx, "agent.status_changed", workspace.id, public)
+    except IntegrityError:
+        raise _duplicate_service_user_id("agent") from None
+    return svc.trusted_views.agent(agent, related)
+
+
+async def agent_record(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> AgentRecord:
+    async with svc.db.read() as conn:
+        return await find_agent(conn, workspace.id, agent_id)
+
+
+async def find_agent(conn: AsyncConnection, workspace_id: str, agent_id: str) -> AgentRecord:
+    agent = await repo.get_agent(conn, workspace_id, check_id(agent_id, "Agent"))
+    if agent is None:
+        raise not_found("Agent")
+    return agent
+
+
+async def create_end_user(
+    svc: Services, workspace: WorkspaceRecord, request: schemas.CreateEndUserRequest
+) -> schemas.EndUser:
+    now = now_seconds()
+    end_user = EndUserRecord(
+        id=new_id(),
+        workspace_id=workspace.id,
+        service_user_id=request.service_user_id,
+        name=request.name,
+        email=request.email,
+        meta=request.meta,
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        async with svc.db.write() as tx:
+            if request.service_user_id and await repo.end_user_with_service_user_id(
+                tx.conn, workspace.id, request.service_user_id
+            ):
+                raise _duplicate_service_user_id("end user")
+            await repo.add_end_user(tx.conn, **end_user.as_row())
+    except IntegrityError:
+        raise _duplicate_service_user_id("end user") from None
+    return svc.trusted_views.end_user(end_user)
+
+
+async def get_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id: str) -> schemas.EndUser:
+    return svc.trusted_views.end_user(await find_end_user(svc, workspace.id, end_user_id))
+
+
+async def find_end_user(svc: Services, workspace_id: str, end_user_id: str) -> EndUserRecord:
+    """End users are read on every send, so they are cached; the workspace check still applies to each read."""
+    end_user = svc.end_users.get(end_user_id)
+    if end_user is None:
+        async with svc.db.read() as conn:
+            end_user = await repo.get_end_user(conn, workspace_id, check_id(end_user_id, "End user"))
+        if end_user is None:
+            raise not_found("End user")
+        svc.end_users[end_user.id] = end_user
+    if end_user.workspace_id != workspace_id:
+        raise not_found("End user")
+    return end_user
+
+
+def _render_agent(svc: Services, agent: AgentRecord, avatar: FileRecord | None) -> schemas.Agent:
+    return svc.trusted_views.agent(agent, Related(files={avatar.id: avatar} if avatar else {}))
+
+
+def _duplicate_service_user_id(what: str) -> Exception:
+    return conflict(f"An {what} with this serviceUserId already exists in the workspace.")

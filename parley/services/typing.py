@@ -1,0 +1,25 @@
+"""Typing indicators: relayed to the other side's sockets as they happen, never stored."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from parley import schemas
+from parley.services._time import now_microseconds
+from parley.services.context import Services
+from parley.services.events import new_event
+
+TYPING_EVENT = "typing"
+
+
+def relay_typing(
+    svc: Services,
+    workspace_id: str,
+    conversation_id: str,
+    author: Literal["endUser", "agent"],
+    author_id: str,
+    typing: bool,
+) -> schemas.Typing:
+    data = schemas.Typing(conversation_id=conversation_id, author=author, author_id=author_id, typing=typing)
+    svc.publish([new_event(TYPING_EVENT, workspace_id, conversation_id, data, now_microseconds())])
+    return data

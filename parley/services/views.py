@@ -1,0 +1,174 @@
+"""Stored records to wire objects. Relations are loaded in a few batched queries, never one per object."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley import schemas
+from parley.storage.records import (
+    AgentRecord,
+    BotRecord,
+    ConversationRecord,
+    EndUserRecord,
+    FileRecord,
+    MessageRecord,
+    ReviewRecord,
+)
+from parley.storage.repositories import messages as message_repo
+from parley.storage.repositories import people as people_repo
+from parley.storage.repositories import workspaces as workspace_repo
+
+_R = TypeVar("_R")
+
+THUMBNAIL_BOXES = ("120x120", "520x400")
+THUMBNAILED_TYPES = frozenset({"image"})
+
+
+@dataclass
+class Related:
+    """Everything a set of records refers to, keyed by id."""
+
+    agents: dict[str, AgentRecord] = field(default_factory=dict)
+    end_users: dict[str, EndUserRecord] = field(default_factory=dict)
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    reviews: dict[str, ReviewRecord] = field(default_factory=dict)
+    bots: dict[str, BotRecord] = field(default_factory=dict)
+
+
+async def load_related(
+    conn: AsyncConnection,
+    messages: Iterable[MessageRecord] = (),
+    conversations: Iterable[ConversationRecord] = (),
+    agents: Iterable[AgentRecord] = (),
+) -> Related:
+    messages, conversations, agents = list(messages), list(conversations), list(agents)
+    reviews = await message_repo.reviews_by_id(conn, (m.review_id for m in messages))
+    agent_ids = [m.agent_id for m in messages] + [r.agent_id for r in reviews.values()]
+    agent_ids += [c.assigned_agent_id for c in conversations]
+    end_user_ids = [m.end_user_id for m in messages] + [r.end_user_id for r in reviews.values()]
+    end_user_ids += [c.end_user_id for c in conversations]
+    loaded_agents = await people_repo.agents_by_id(conn, agent_ids)
+    loaded_agents.update({a.id: a for a in agents})
+    file_ids = [m.file_id for m in messages] + [a.avatar_file_id for a in loaded_agents.values()]
+    return Related(
+        agents=loaded_agents,
+        end_users=await people_repo.end_users_by_id(conn, end_user_ids),
+        files=await message_repo.files_by_id(conn, file_ids),
+        reviews=reviews,
+        bots=await workspace_repo.bots_by_id(conn, (m.bot_id for m in messages)),
+    )
+
+
+class Views:
+    """Renders records as the wire objects of one audience: `reveal_tokens` only for the integrator or the visitor.
+
+    Records come from our own storage, so the models are constructed without validation (the hot path).
+    """
+
+    def __init__(self, static_url: str, websocket_token: Callable[[str], str], reveal_tokens: bool) -> None:
+        self._static_url = static_url
+        self._websocket_token = websocket_token
+        self._reveal_tokens = reveal_tokens
+
+    def file(self, record: FileRecord) -> schemas.File:
+        default = f"{self._static_url}{record.path}"
+        sized = {
+            box: f"{self._static_url}/{box}{record.path}" if record.type in THUMBNAILED_TYPES else default
+            for box in THUMBNAIL_BOXES
+        }
+        meta = None
+        if record.width is not None and record.height is not None:
+            meta = schemas.FileMeta.model_construct(width=record.width, height=record.height)
+        return schemas.File.model_construct(
+            id=record.id,
+            type=record.type,  # type: ignore[arg-type]
+            meta=meta,
+            info=schemas.FileInfo.model_construct(
+                ext=record.ext, name=record.name, path=record.path, size=record.size, mime_type=record.mime_type
+            ),
+            url=schemas.FileUrls.model_construct(small=sized["120x120"], medium=sized["520x400"], default=default),
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+    def agent(self, record: AgentRecord, related: Related) -> schemas.Agent:
+        avatar = related.files.get(record.avatar_file_id) if record.avatar_file_id else None
+        return schemas.Agent.model_construct(
+            id=record.id,
+            service_user_id=record.service_user_id,
+            name=record.name,
+            status=record.status,  # type: ignore[arg-type]
+            avatar=self.file(avatar) if avatar else None,
+            active=record.active,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+    def end_user(self, record: EndUserRecord) -> schemas.EndUser:
+        return schemas.EndUser.model_construct(
+            id=record.id,
+            websocket_token=self._websocket_token(record.id) if self._reveal_tokens else None,
+            service_user_id=record.service_user_id,
+            name=record.name,
+            email=record.email,
+            meta=record.meta,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+    def bot(self, record: BotRecord) -> schemas.Bot:
+        return schemas.Bot.model_construct(
+            id=record.id, name=record.name, created_at=record.created_at, updated_at=record.updated_at
+        )
+
+    def review(self, record: ReviewRecord, related: Related) -> schemas.Review:
+        return schemas.Review.model_construct(
+            id=record.id,
+            agent=self.agent(related.agents[record.agent_id], related),
+            end_user=self.end_user(related.end_users[record.end_user_id]),
+            mark=record.mark,
+            confirmed=record.confirmed,
+            text=record.text,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+    def conversation(self, record: ConversationRecord, related: Related) -> schemas.Conversation:
+        agent = related.agents.get(record.assigned_agent_id) if record.assigned_agent_id else None
+        end_user = related.end_users.get(record.end_user_id)
+        return schemas.Conversation.model_construct(
+            id=record.id,
+            assigned_agent=self.agent(agent, related) if agent else None,
+            locked=record.locked,
+            end_user=self.end_user(end_user) if end_user else None,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )
+
+    def message(self, record: MessageRecord, related: Related) -> schemas.Message:
+        def pick(table: dict[str, _R], key: str | None) -> _R | None:
+            return table.get(key) if key else None
+
+        file, review = pick(related.files, record.file_id), pick(related.reviews, record.review_id)
+        bot, agent = pick(related.bots, record.bot_id), pick(related.agents, record.agent_id)
+        end_user = pick(related.end_users, record.end_user_id)
+        return schemas.Message.model_construct(
+            id=record.id,
+            status=record.status,  # type: ignore[arg-type]
+            type=record.type,  # type: ignore[arg-type]
+            body=record.body,
+            file=self.file(file) if file else None,
+            review=self.review(review, related) if review else None,
+            bot=self.bot(bot) if bot else None,
+            agent=self.agent(agent, related) if agent else None,
+            end_user=self.end_user(end_user) if end_user else None,
+            microseconds=record.microseconds,
+            uuid=record.client_uuid,
+            conversation_id=record.conversation_id,
+            created_at=record.created_at,
+            updated_at=record.updated_at,
+        )

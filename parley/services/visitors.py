@@ -1,0 +1,106 @@
+"""Site visitors: their sessions (anonymous from a site key, or identified by the integrator's token)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from parley import schemas
+from parley.errors import ParleyError, not_found, unauthorized
+from parley.realtime.sockets import Audience, VisitorFilter
+from parley.services import conversations, people
+from parley.services.context import Services
+from parley.services.ids import check_id
+from parley.storage.records import ConversationRecord, EndUserRecord, WorkspaceRecord
+from parley.storage.repositories import conversations as conversation_repo
+from parley.storage.repositories import people as people_repo
+from parley.storage.repositories import workspaces as workspace_repo
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    workspace: WorkspaceRecord
+    end_user: EndUserRecord
+
+
+async def authenticate_visitor(svc: Services, token: str | None) -> Visitor:
+    """The visitor's `websocketToken` names their end user; the end user names the workspace."""
+    if not token:
+        raise unauthorized("A visitor token is required.")
+    end_user_id = check_id(svc.websocket_tokens.subject(token), "End user")
+    end_user = svc.end_users.get(end_user_id)
+    async with svc.db.read() as conn:
+        if end_user is None:
+            end_user = await people_repo.get_end_user_anywhere(conn, end_user_id)
+        workspace = await workspace_repo.get_workspace(conn, end_user.workspace_id) if end_user else None
+    if end_user is None or workspace is None:
+        raise unauthorized("The visitor token names no visitor.")
+    svc.end_users[end_user.id] = end_user
+    return Visitor(workspace, end_user)
+
+
+def check_origin(workspace: WorkspaceRecord, origin: str | None) -> None:
+    """When the workspace lists allowed origins, a browser page from anywhere else is refused."""
+    allowed = workspace.settings.get("allowedOrigins") or []
+    if allowed and origin not in allowed:
+        raise ParleyError(403, "origin_not_allowed", "This page's origin may not use this workspace's widget.")
+
+
+async def start_session(
+    svc: Services, site_key: str | None, token: str | None, origin: str | None
+) -> schemas.WidgetSession:
+    """Resume the visitor named by `token`, or start an anonymous one on the workspace of `site_key`."""
+    if token:
+        visitor = await authenticate_visitor(svc, token)
+        workspace = visitor.workspace
+        check_origin(workspace, origin)
+        end_user = svc.trusted_views.end_user(visitor.end_user)
+    elif site_key:
+        async with svc.db.read() as conn:
+            found = await workspace_repo.get_workspace_by_site_key(conn, site_key)
+        if found is None:
+            raise not_found("Site key")
+        workspace = found
+        check_origin(workspace, origin)
+        end_user = await people.create_end_user(svc, workspace, schemas.CreateEndUserRequest())
+    else:
+        raise unauthorized("Send a siteKey, or a visitor token to resume.")
+    async with svc.db.read() as conn:
+        latest = await conversation_repo.latest_conversation_of(conn, workspace.id, end_user.id)
+    if latest is None:
+        request = schemas.CreateConversationRequest(end_user_id=end_user.id)
+        conversation = await conversations.create_conversation(svc, workspace, request)
+    else:
+        conversation = await conversations.get_conversation(svc, workspace, latest.id)
+    return schemas.WidgetSession(end_user=end_user, conversation=conversation, settings=widget_settings(workspace))
+
+
+async def current_conversation(svc: Services, visitor: Visitor) -> ConversationRecord:
+    async with svc.db.read() as conn:
+        conversation = await conversation_repo.latest_conversation_of(conn, visitor.workspace.id, visitor.end_user.id)
+    if conversation is None:
+        raise not_found("Conversation (start a session first)")
+    return conversation
+
+
+async def conversation_ids(svc: Services, visitor: Visitor) -> list[str]:
+    async with svc.db.read() as conn:
+        return await conversation_repo.conversation_ids_of(conn, visitor.workspace.id, visitor.end_user.id)
+
+
+def widget_settings(workspace: WorkspaceRecord) -> schemas.WidgetSettings:
+    settings = workspace.settings
+    return schemas.WidgetSettings(
+        title=str(settings.get("title", "")),
+        accent_color=str(settings.get("accentColor", "")),
+        greeting=str(settings.get("greeting", "")),
+        away_message=str(settings.get("awayMessage", "")),
+    )
+
+
+async def audience(svc: Services, visitor: Visitor) -> Audience:
+    """What the visitor's socket carries: their conversations, and the status of the agents assigned to them."""
+    async with svc.db.read() as conn:
+        ids = set(await conversation_repo.conversation_ids_of(conn, visitor.workspace.id, visitor.end_user.id))
+        agents = await conversation_repo.assigned_agent_ids(conn, sorted(ids))
+    accepts = VisitorFilter(visitor.end_user.id, ids, agents)
+    return Audience(visitor.workspace.id, ids, accepts)

@@ -1,0 +1,125 @@
+"""The workspace's webhook: configuring it (its URL passes the outbound fetch checks) and its deliveries."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley import schemas
+from parley.errors import ParleyError, not_found
+from parley.files.urlguard import resolve_fetch_target
+from parley.services._time import now_microseconds
+from parley.services.context import Services
+from parley.services.ids import check_id, new_id
+from parley.storage.records import WorkspaceRecord
+from parley.storage.repositories import webhooks as repo
+from parley.storage.repositories.webhooks import DeliveryRecord, WebhookRecord
+
+SECRET_PREFIX = "whsec_"
+
+
+def _no_webhook() -> ParleyError:
+    return ParleyError(404, "not_found", "No webhook is configured for this workspace; PUT /webhook sets one.")
+
+
+async def get_webhook(svc: Services, workspace: WorkspaceRecord) -> schemas.WebhookConfig:
+    async with svc.db.read() as conn:
+        webhook = await repo.get_webhook(conn, workspace.id)
+    if webhook is None:
+        raise _no_webhook()
+    return _config(webhook, shown_secret=None)
+
+
+async def put_webhook(
+    svc: Services, workspace: WorkspaceRecord, request: schemas.PutWebhookRequest
+) -> schemas.WebhookConfig:
+    """Refuse a URL that file fetching would refuse (422 `unsupported_url`, `fetch_forbidden`, `fetch_failed`).
+
+    Without `secret`, the current one is kept; a new webhook gets a generated one, shown in this answer only.
+    """
+    target = await resolve_fetch_target(request.url, svc.settings)
+    events: list[str] | None = None if request.events is None else list(dict.fromkeys(request.events))
+    now = now_microseconds() // 1_000_000
+    async with svc.db.write() as tx:
+        current = await repo.get_webhook(tx.conn, workspace.id)
+        generated = None
+        if request.secret is not None:
+            secret = request.secret
+        elif current is not None:
+            secret = current.secret
+        else:
+            secret = generated = SECRET_PREFIX + secrets.token_urlsafe(32)
+        webhook = WebhookRecord(
+            id=current.id if current else new_id(),
+            workspace_id=workspace.id,
+            url=target.url,
+            secret=secret,
+            events=events,
+            created_at=current.created_at if current else now,
+            updated_at=now,
+        )
+        await repo.put_webhook(tx.conn, webhook)
+        stored = await repo.get_webhook(tx.conn, workspace.id)
+    assert stored is not None
+    return _config(stored, shown_secret=generated if stored.secret == generated else None)
+
+
+async def list_deliveries(
+    svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int, status: str | None
+) -> list[schemas.WebhookDelivery]:
+    async with svc.db.read() as conn:
+        before_seq = None
+        if after is not None:
+            before_seq = (await _find_delivery(conn, workspace, after)).seq
+        deliveries = await repo.list_deliveries(conn, workspace.id, before_seq, limit, status)
+    return [_delivery(d) for d in deliveries]
+
+
+async def redeliver(svc: Services, workspace: WorkspaceRecord, delivery_id: str) -> schemas.WebhookDelivery:
+    """Pending again and due now, whatever its status; the receiver drops a repeat by the event id."""
+    now_us = now_microseconds()
+    async with svc.db.write() as tx:
+        delivery = await _find_delivery(tx.conn, workspace, delivery_id)
+        await repo.redeliver(tx.conn, delivery.id, now_us, now_us // 1_000_000)
+        updated = await repo.get_delivery(tx.conn, workspace.id, delivery.id)
+    if svc.webhooks is not None:
+        svc.webhooks.wake()
+    assert updated is not None
+    return _delivery(updated)
+
+
+async def _find_delivery(conn: AsyncConnection, workspace: WorkspaceRecord, delivery_id: str) -> DeliveryRecord:
+    delivery = await repo.get_delivery(conn, workspace.id, check_id(delivery_id, "Webhook delivery"))
+    if delivery is None:
+        raise not_found("Webhook delivery")
+    return delivery
+
+
+def _config(webhook: WebhookRecord, shown_secret: str | None) -> schemas.WebhookConfig:
+    return schemas.WebhookConfig(
+        id=webhook.id,
+        url=webhook.url,
+        events=webhook.events,
+        secret=shown_secret,
+        created_at=webhook.created_at,
+        updated_at=webhook.updated_at,
+    )
+
+
+def _delivery(d: DeliveryRecord) -> schemas.WebhookDelivery:
+    return schemas.WebhookDelivery(
+        id=d.id,
+        event_id=d.event_id,
+        event=d.event_name,
+        conversation_id=d.conversation_id,
+        status=d.status,
+        attempts=d.attempts,
+        last_status_code=d.last_status_code,
+        last_error=d.last_error,
+        last_attempt_at=d.last_attempt_at,
+        next_attempt_at=-(-d.next_attempt_us // 1_000_000) if d.status == repo.PENDING else None,
+        delivered_at=d.delivered_at,
+        created_at=d.created_at,
+        updated_at=d.updated_at,
+    )

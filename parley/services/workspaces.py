@@ -1,0 +1,186 @@
+"""Workspaces and their API tokens: creation, bootstrap, the demo, and authentication of every API call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from parley.errors import unauthorized
+from parley.services._time import now_seconds
+from parley.services.auth import Principal, display_prefix, generate_token, hash_token, token_from_header
+from parley.services.context import Services
+from parley.services.ids import new_id
+from parley.services.people import find_agent
+from parley.storage.database import Transaction
+from parley.storage.records import TokenRecord, WorkspaceRecord
+from parley.storage.repositories import workspaces as repo
+
+DEFAULT_WORKSPACE = "Default"
+DEMO_WORKSPACE = "Demo"
+DEFAULT_BOT_NAME = "Parley bot"
+DEMO_TOKEN_NAME = "demo"
+
+
+def default_settings() -> dict[str, Any]:
+    return {
+        "title": "Chat with us",
+        "accentColor": "#2563eb",
+        "greeting": "",
+        "awayMessage": "",
+        "allowedOrigins": [],
+        "autoAssign": False,
+    }
+
+
+async def create_workspace(
+    svc: Services, name: str, token_name: str = "default", is_demo: bool = False
+) -> tuple[WorkspaceRecord, str]:
+    """A new workspace with its bot and its first API token (returned once, stored hashed)."""
+    token = generate_token()
+    async with svc.db.write() as tx:
+        workspace = await _add_workspace(tx, name, is_demo)
+        await _add_token(tx, workspace.id, token_name, token)
+    return workspace, token
+
+
+async def ensure_bootstrap_workspace(svc: Services, token: str) -> WorkspaceRecord:
+    """Make `token` (PARLEY_BOOTSTRAP_TOKEN) an API token of the default workspace, creating that if needed.
+
+    Several workers start at once: the one that loses the race finds the winner's rows on its second try.
+    """
+    try:
+        return await _ensure_bootstrap_workspace(svc, token)
+    except IntegrityError:
+        return await _ensure_bootstrap_workspace(svc, token)
+
+
+async def _ensure_bootstrap_workspace(svc: Services, token: str) -> WorkspaceRecord:
+    async with svc.db.write() as tx:
+        known = await repo.find_live_token(tx.conn, hash_token(token))
+        if known is not None:
+            workspace = await repo.get_workspace(tx.conn, known.workspace_id)
+            assert workspace is not None
+            return workspace
+        workspace = await repo.get_workspace_by_name(tx.conn, DEFAULT_WORKSPACE) or await _add_workspace(
+            tx, DEFAULT_WORKSPACE, is_demo=False
+        )
+        await _add_token(tx, workspace.id, "bootstrap", token)
+        return workspace
+
+
+async def ensure_demo_workspace(svc: Services) -> tuple[WorkspaceRecord, str]:
+    """The demo workspace, with a fresh API token each call (the previous demo tokens are revoked)."""
+    token = generate_token()
+    async with svc.db.write() as tx:
+        workspace = await repo.get_workspace_by_name(tx.conn, DEMO_WORKSPACE)
+        if workspace is None or not workspace.is_demo:
+            workspace = await _add_workspace(tx, DEMO_WORKSPACE, is_demo=True)
+        for old in await repo.list_tokens(tx.conn, workspace.id):
+            if old.name == DEMO_TOKEN_NAME and old.agent_id is None:
+                await repo.revoke_token(tx.conn, old.id, now_seconds())
+        await _add_token(tx, workspace.id, DEMO_TOKEN_NAME, token)
+    return workspace, token
+
+
+async def issue_token(svc: Services, workspace_id: str, name: str) -> tuple[TokenRecord, str]:
+    token = generate_token()
+    async with svc.db.write() as tx:
+        record = await _add_token(tx, workspace_id, name, token)
+    return record, token
+
+
+async def list_tokens(svc: Services, workspace_id: str) -> list[TokenRecord]:
+    async with svc.db.read() as conn:
+        return await repo.list_tokens(conn, workspace_id)
+
+
+async def revoke_token(svc: Services, token_id: str) -> bool:
+    async with svc.db.write() as tx:
+        revoked = await repo.revoke_token(tx.conn, token_id, now_seconds())
+    svc.principals.clear()
+    return revoked
+
+
+async def list_workspaces(svc: Services) -> list[WorkspaceRecord]:
+    async with svc.db.read() as conn:
+        return await repo.list_workspaces(conn)
+
+
+async def get_workspace(svc: Services, workspace_id: str) -> WorkspaceRecord | None:
+    async with svc.db.read() as conn:
+        return await repo.get_workspace(conn, workspace_id)
+
+
+async def authenticate(svc: Services, authorization: str | None) -> Principal:
+    """The caller of the External API: a workspace's API token."""
+    principal = await _principal(svc, token_from_header(authorization))
+    if principal is None or principal.agent_id is not None:
+        raise unauthorized()
+    return principal
+
+
+async def authenticate_agent(svc: Services, token: str | None) -> Principal:
+    """The caller of the console's API and websocket: an agent's token."""
+    principal = await _principal(svc, token_from_header(token))
+    if principal is None or principal.agent_id is None:
+        raise unauthorized("A valid agent token is required.")
+    return principal
+
+
+async def issue_agent_token(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> str:
+    """A console sign-in token for one agent (shown once, stored hashed)."""
+    token = generate_token()
+    async with svc.db.write() as tx:
+        agent = await find_agent(tx.conn, workspace.id, agent_id)
+        await _add_token(tx, workspace.id, "console", token, agent_id=agent.id)
+    return token
+
+
+async def _principal(svc: Services, token: str) -> Principal | None:
+    """Lookups are cached briefly: a revoked token stops working within that time."""
+    token_hash = hash_token(token)
+    principal = svc.principals.get(token_hash)
+    if principal is None:
+        async with svc.db.read() as conn:
+            record = await repo.find_live_token(conn, token_hash)
+            workspace = await repo.get_workspace(conn, record.workspace_id) if record else None
+        if record is None or workspace is None:
+            return None
+        principal = Principal(workspace=workspace, token_id=record.id, agent_id=record.agent_id)
+        svc.principals[token_hash] = principal
+    return principal
+
+
+async def _add_workspace(tx: Transaction, name: str, is_demo: bool) -> WorkspaceRecord:
+    now = now_seconds()
+    workspace = WorkspaceRecord(
+        id=new_id(),
+        name=name,
+        site_key=generate_token().removeprefix("plt_")[:32],
+        is_demo=is_demo,
+        settings=default_settings(),
+        created_at=now,
+        updated_at=now,
+    )
+    await repo.add_workspace(tx.conn, **workspace.as_row())
+    await repo.add_bot(
+        tx.conn, id=new_id(), workspace_id=workspace.id, name=DEFAULT_BOT_NAME, created_at=now, updated_at=now
+    )
+    return workspace
+
+
+async def _add_token(
+    tx: Transaction, workspace_id: str, name: str, token: str, agent_id: str | None = None
+) -> TokenRecord:
+    record = TokenRecord(
+        id=new_id(),
+        workspace_id=workspace_id,
+        agent_id=agent_id,
+        name=name,
+        prefix=display_prefix(token),
+        created_at=now_seconds(),
+        revoked_at=None,
+    )
+    await repo.add_token(tx.conn, token_hash=hash_token(token), **record.as_row())
+    return record

@@ -1,0 +1,1 @@
+"""Storage: the tables, the connections, the batching writer and the repositories. The only place with SQL."""

@@ -1,0 +1,198 @@
+"""Group commit for messages: every send queues a draft; one loop writes whatever queued meanwhile in one
+transaction (a duplicate check, one position update per conversation, one multi-row insert, the outbox rows)
+and answers each sender only once that transaction is committed."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from parley.observability import metrics
+from parley.storage.database import Database, Transaction
+from parley.storage.records import MessageRecord, NewEvent
+from parley.storage.repositories import conversations as conversation_repo
+from parley.storage.repositories import messages as message_repo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDraft:
+    """A message before it has a position. `created_event` renders its outbox event once it has one."""
+
+    id: str
+    workspace_id: str
+    conversation_id: str
+    client_uuid: str | None
+    request_digest: str | None
+    type: str
+    status: str
+    created_event: Callable[[MessageRecord], NewEvent]
+    body: str | None = None
+    file_id: str | None = None
+    review_id: str | None = None
+    bot_id: str | None = None
+    agent_id: str | None = None
+    end_user_id: str | None = None
+
+
+class Outcome(enum.Enum):
+    STORED = "stored"
+    DUPLICATE = "duplicate"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    outcome: Outcome
+    message: MessageRecord | None
+
+
+LOCKED = WriteResult(Outcome.LOCKED, None)
+
+
+async def write_messages(tx: Transaction, drafts: Sequence[MessageDraft], now_us: int) -> list[WriteResult]:
+    """Store the drafts in `tx`, in order. A client uuid already stored, or earlier in the batch, is a duplicate.
+
+    Round trips are what a batch costs, so the common case is two statements per batch: one position update
+    per conversation and one multi-row insert that skips known uuids; only a skipped uuid is read back.
+    """
+    keys = [(d.conversation_id, d.client_uuid) if d.client_uuid else None for d in drafts]
+    results: list[WriteResult | None] = [None] * len(drafts)
+    first_in_batch: dict[tuple[str, str], int] = {}
+    fresh_by_conversation: dict[str, list[int]] = {}
+    for index, (draft, key) in enumerate(zip(drafts, keys, strict=True)):
+        if key is None or key not in first_in_batch:
+            if key is not None:
+                first_in_batch[key] = index
+            fresh_by_conversation.setdefault(draft.conversation_id, []).append(index)
+
+    records: dict[int, MessageRecord] = {}
+    for conversation_id, indexes in fresh_by_conversation.items():
+        first = await conversation_repo.allocate_microseconds(tx.conn, conversation_id, len(indexes), now_us)
+        for offset, index in enumerate(indexes):
+            if first is None:
+                results[index] = LOCKED
+            else:
+                records[index] = _record(drafts[index], first + offset)
+
+    rows = [record.as_row() for record in records.values()]
+    stored_ids = await message_repo.insert_new_messages(tx.conn, rows) if rows else set()
+    known: list[int] = []
+    for index, record in records.items():
+        if record.id in stored_ids:
+            results[index] = WriteResult(Outcome.STORED, record)
+            tx.emit(drafts[index].created_event(record))
+        else:
+            known.append(index)
+    if known:
+        originals = await message_repo.messages_with_client_uuids(tx.conn, (keys[i] for i in known))  # type: ignore[misc]
+        for index in known:
+            results[index] = WriteResult(Outcome.DUPLICATE, originals[keys[index]])  # type: ignore[index]
+
+    for index, key in enumerate(keys):
+        if results[index] is None and key is not None:
+            original = results[first_in_batch[key]]
+            assert original is not None
+            duplicate = WriteResult(Outcome.DUPLICATE, original.message)
+            results[index] = original if original.outcome is Outcome.LOCKED else duplicate
+    return [r for r in results if r is not None]
+
+
+def _record(draft: MessageDraft, microseconds: int) -> MessageRecord:
+    seconds = microseconds // 1_000_000
+    return MessageRecord(
+        id=draft.id,
+        workspace_id=draft.workspace_id,
+        conversation_id=draft.conversation_id,
+        client_uuid=draft.client_uuid,
+        request_digest=draft.request_digest,
+        status=draft.status,
+        type=draft.type,
+        body=draft.body,
+        file_id=draft.file_id,
+        review_id=draft.review_id,
+        bot_id=draft.bot_id,
+        agent_id=draft.agent_id,
+        end_user_id=draft.end_user_id,
+        microseconds=microseconds,
+        created_at=seconds,
+        updated_at=seconds,
+    )
+
+
+_Pending = tuple[MessageDraft, "asyncio.Future[WriteResult]"]
+
+
+class MessageWriter:
+    """The one writer of messages in this process; concurrent sends share a transaction and its commit."""
+
+    def __init__(self, db: Database, clock_us: Callable[[], int], max_batch: int) -> None:
+        self._db = db
+        self._clock_us = clock_us
+        self._max_batch = max_batch
+        self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="parley-message-writer")
+
+    async def stop(self) -> None:
+        """Write everything already queued, then end."""
+        if self._task is not None:
+            self._queue.put_nowait(None)
+            await self._task
+            self._task = None
+
+    async def submit(self, draft: MessageDraft) -> WriteResult:
+        if self._task is None:
+            raise RuntimeError("the message writer is not running")
+        future: asyncio.Future[WriteResult] = asyncio.get_running_loop().create_future()
+        self._queue.put_nowait((draft, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            item = await self._queue.get()
+            batch: list[_Pending] = []
+            while item is not None:
+                batch.append(item)
+                if len(batch) >= self._max_batch or self._queue.empty():
+                    break
+                item = self._queue.get_nowait()
+            if batch:
+                await self._commit(batch)
+            if item is None:
+                return
+
+    async def _commit(self, batch: list[_Pending]) -> None:
+        started = time.perf_counter()
+        try:
+            async with self._db.write() as tx:
+                results = await write_messages(tx, [draft for draft, _ in batch], self._clock_us())
+        except Exception as exc:
+            if len(batch) > 1:
+                log.warning("batch of %d messages failed (%s); writing them one by one", len(batch), exc)
+                for pending in batch:
+                    await self._commit([pending])
+                return
+            _settle(batch[0][1], exc)
+            return
+        metrics.write_batch(len(batch), time.perf_counter() - started)
+        metrics.messages_stored(r.message.type for r in results if r.outcome is Outcome.STORED and r.message)
+        for (_, future), result in zip(batch, results, strict=True):
+            _settle(future, result)
+
+
+def _settle(future: asyncio.Future[WriteResult], outcome: WriteResult | BaseException) -> None:
+    """The sender may have gone away (a cancelled request); its message is stored all the same."""
+    if future.done():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

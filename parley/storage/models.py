@@ -1,0 +1,239 @@
+"""The schema, declared once for SQLite and PostgreSQL. Times are unix seconds; message order is `microseconds`."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+UUID_LEN = 36
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def _id() -> Mapped[str]:
+    return mapped_column(String(UUID_LEN), primary_key=True)
+
+
+def _workspace_fk() -> Mapped[str]:
+    return mapped_column(String(UUID_LEN), ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+
+
+class Timestamped:
+    """Unix seconds, as on the wire. Listings order by a `created_us` column where seconds would tie."""
+
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class Workspace(Timestamped, Base):
+    __tablename__ = "workspaces"
+    id: Mapped[str] = _id()
+    name: Mapped[str] = mapped_column(String(200))
+    site_key: Mapped[str] = mapped_column(String(64), unique=True)
+    is_demo: Mapped[bool] = mapped_column(Boolean, default=False)
+    settings: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class ApiToken(Base):
+    """A workspace's API token (agent_id NULL) or an agent's console token. Only the SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace_fk()
+    agent_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("agents.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    revoked_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class StoredFile(Timestamped, Base):
+    __tablename__ = "files"
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace_fk()
+    type: Mapped[str] = mapped_column(String(16))
+    mime_type: Mapped[str] = mapped_column(String(127))
+    ext: Mapped[str] = mapped_column(String(16))
+    name: Mapped[str] = mapped_column(String(255))
+    path: Mapped[str] = mapped_column(String(255), index=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+
+
+class Agent(Timestamped, Base):
+    __tablename__ = "agents"
+    __table_args__ = (UniqueConstraint("workspace_id", "service_user_id"),)
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace_fk()
+    service_user_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    avatar_file_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("files.id", ondelete="SET NULL"))
+    active: Mapped[bool] = mapped_column(Boolean)
+    created_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class EndUser(Timestamped, Base):
+    __tablename__ = "end_users"
+    __table_args__ = (UniqueConstraint("workspace_id", "service_user_id"),)
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace_fk()
+    service_user_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str | None] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    meta: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+
+
+class Bot(Timestamped, Base):
+    __tablename__ = "bots"
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = mapped_column(
+        String(UUID_LEN), ForeignKey("workspaces.id", ondelete="CASCADE"), unique=True
+    )
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Conversation(Timestamped, Base):
+    __tablename__ = "conversations"
+    __table_args__ = (
+        Index("ix_conversations_workspace_activity", "workspace_id", "last_microseconds"),
+        Index("ix_conversations_workspace_created", "workspace_id", "created_us"),
+    )
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("workspaces.id", ondelete="CASCADE"))
+    end_user_id: Mapped[str] = mapped_column(
+        String(UUID_LEN), ForeignKey("end_users.id", ondelete="CASCADE"), index=True
+    )
+    assigned_agent_id: Mapped[str | None] = mapped_column(
+        String(UUID_LEN), ForeignKey("agents.id", ondelete="SET NULL"), index=True
+    )
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_microseconds: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class Review(Timestamped, Base):
+    __tablename__ = "reviews"
+    __table_args__ = (Index("ix_reviews_agent_created", "agent_id", "created_at"),)
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace_fk()
+    conversation_id: Mapped[str] = mapped_column(
+        String(UUID_LEN), ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    agent_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("agents.id", ondelete="CASCADE"))
+    end_user_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("end_users.id", ondelete="CASCADE"))
+    mark: Mapped[int] = mapped_column(Integer, default=0)
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    text: Mapped[str] = mapped_column(Text, default="")
+
+
+class Message(Timestamped, Base):
+    """One message. `client_uuid` + `request_digest` make sends idempotent per conversation."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("conversation_id", "client_uuid"),
+        UniqueConstraint("conversation_id", "microseconds"),
+    )
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace_fk()
+    conversation_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("conversations.id", ondelete="CASCADE"))
+    client_uuid: Mapped[str | None] = mapped_column(String(100))
+    request_digest: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    type: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str | None] = mapped_column(Text)
+    file_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("files.id", ondelete="SET NULL"))
+    review_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("reviews.id", ondelete="SET NULL"))
+    bot_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("bots.id", ondelete="SET NULL"))
+    agent_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("agents.id", ondelete="SET NULL"))
+    end_user_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("end_users.id", ondelete="SET NULL"))
+    microseconds: Mapped[int] = mapped_column(BigInteger)
+
+
+class Event(Base):
+    """The outbox: every change's event, written in the change's own transaction, published after commit.
+
+    A conversation's events take their `microseconds` from the same counter as its messages, so within a
+    conversation they are strictly ordered and a client resumes from the last `microseconds` it saw.
+    """
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_conversation_microseconds", "conversation_id", "microseconds"),
+        Index("ix_events_workspace_microseconds", "workspace_id", "microseconds"),
+    )
+    position: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    id: Mapped[str] = mapped_column(String(UUID_LEN), unique=True)
+    workspace_id: Mapped[str] = _workspace_fk()
+    conversation_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    name: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    microseconds: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+
+
+# Webhooks (issue 5): the workspace's endpoint, and one delivery per (event, webhook)
+class Webhook(Timestamped, Base):
+    """The workspace's one webhook. `secret` signs every delivery, so it is kept (never shown after creation);
+    `events` is the list of event names it wants, or NULL for all."""
+
+    __tablename__ = "webhooks"
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = mapped_column(
+        String(UUID_LEN), ForeignKey("workspaces.id", ondelete="CASCADE"), unique=True
+    )
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(200))
+    events: Mapped[list[str] | None] = mapped_column(JSON)
+
+
+class WebhookDelivery(Base):
+    """One event to deliver to one webhook, created in the event's own transaction.
+
+    `seq` orders deliveries as their events were committed; `stream` is the conversation id (or "" for events
+    of no conversation): a delivery waits while an earlier one of its stream is pending. A worker leases a row
+    (`claim_token`, `locked_until_us`) while it posts it. Times ending in `_us` are unix microseconds.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("webhook_id", "event_id"),
+        Index("ix_webhook_deliveries_stream", "webhook_id", "stream", "status", "seq"),
+        Index("ix_webhook_deliveries_due", "status", "next_attempt_us"),
+        Index("ix_webhook_deliveries_workspace_seq", "workspace_id", "seq"),
+    )
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(UUID_LEN), unique=True)
+    workspace_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("workspaces.id", ondelete="CASCADE"))
+    webhook_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("webhooks.id", ondelete="CASCADE"))
+    event_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("events.id", ondelete="CASCADE"))
+    event_name: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    stream: Mapped[str] = mapped_column(String(UUID_LEN))
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    window_start_us: Mapped[int] = mapped_column(BigInteger)
+    next_attempt_us: Mapped[int] = mapped_column(BigInteger)
+    locked_until_us: Mapped[int | None] = mapped_column(BigInteger)
+    claim_token: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    last_status_code: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_attempt_at: Mapped[int | None] = mapped_column(BigInteger)
+    delivered_at: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,153 @@
+"""Plain records read from storage: what services work with, free of any SQL or wire concern."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Self
+
+from sqlalchemy import Row
+
+
+class Record:
+    """A row as a frozen dataclass; `as_row()` goes back to column values."""
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> Self:
+        mapping = row._mapping
+        return cls(**{f.name: mapping[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+
+    def as_row(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class WorkspaceRecord(Record):
+    id: str
+    name: str
+    site_key: str
+    is_demo: bool
+    settings: dict[str, Any]
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord(Record):
+    id: str
+    workspace_id: str
+    agent_id: str | None
+    name: str
+    prefix: str
+    created_at: int
+    revoked_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class BotRecord(Record):
+    id: str
+    workspace_id: str
+    name: str
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord(Record):
+    id: str
+    workspace_id: str
+    type: str
+    mime_type: str
+    ext: str
+    name: str
+    path: str
+    size: int
+    width: int | None
+    height: int | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class AgentRecord(Record):
+    id: str
+    workspace_id: str
+    service_user_id: str
+    name: str
+    status: str
+    avatar_file_id: str | None
+    active: bool
+    created_us: int
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class EndUserRecord(Record):
+    id: str
+    workspace_id: str
+    service_user_id: str | None
+    name: str | None
+    email: str | None
+    meta: dict[str, Any]
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord(Record):
+    id: str
+    workspace_id: str
+    end_user_id: str
+    assigned_agent_id: str | None
+    locked: bool
+    last_microseconds: int
+    created_us: int
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewRecord(Record):
+    id: str
+    workspace_id: str
+    conversation_id: str
+    agent_id: str
+    end_user_id: str
+    mark: int
+    confirmed: bool
+    text: str
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRecord(Record):
+    id: str
+    workspace_id: str
+    conversation_id: str
+    client_uuid: str | None
+    request_digest: str | None
+    status: str
+    type: str
+    body: str | None
+    file_id: str | None
+    review_id: str | None
+    bot_id: str | None
+    agent_id: str | None
+    end_user_id: str | None
+    microseconds: int
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event to write to the outbox with the change it reports; `payload` is the JSON body sent to clients."""
+
+    id: str
+    workspace_id: str
+    conversation_id: str | None
+    name: str
+    payload: str
+    microseconds: int
+    created_at: int

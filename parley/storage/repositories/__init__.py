@@ -1,0 +1,1 @@
+"""One module per table family; every function takes the connection it runs on."""

@@ -1,0 +1,41 @@
+"""Small helpers shared by the repositories."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
+
+from sqlalchemy import Executable, Select, select, tuple_
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import InstrumentedAttribute
+
+from parley.storage.records import Record
+
+R = TypeVar("R", bound=Record)
+
+
+async def fetch_one(conn: AsyncConnection, stmt: Executable, record: type[R]) -> R | None:
+    row = (await conn.execute(stmt)).first()
+    return None if row is None else record.from_row(row)
+
+
+async def fetch_all(conn: AsyncConnection, stmt: Executable, record: type[R]) -> list[R]:
+    return [record.from_row(row) for row in await conn.execute(stmt)]
+
+
+async def fetch_by_ids(conn: AsyncConnection, table: Any, ids: Iterable[str | None], record: type[R]) -> dict[str, R]:
+    wanted = sorted({i for i in ids if i})
+    if not wanted:
+        return {}
+    rows = await fetch_all(conn, select(table).where(table.id.in_(wanted)), record)
+    return {r.id: r for r in rows}  # type: ignore[attr-defined]
+
+
+def keyset_after(
+    stmt: Select[Any], order: Sequence[InstrumentedAttribute[Any]], cursor: Sequence[Any] | None, descending: bool
+) -> Select[Any]:
+    """Continue a (created_us, id) ordered listing after the row whose keys are `cursor`."""
+    if cursor is not None:
+        keys, values = tuple_(*order), tuple_(*cursor)
+        stmt = stmt.where(keys < values if descending else keys > values)
+    return stmt.order_by(*(c.desc() if descending else c.asc() for c in order))

@@ -1,0 +1,160 @@
+"""Messages, the files they carry and the reviews they hold."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.storage.models import Bot, Event, Message, Review, StoredFile
+from parley.storage.records import BotRecord, FileRecord, MessageRecord, ReviewRecord
+from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one
+
+_INSERT_NEW = {
+    dialect.dialect.name: dialect.insert(Message)
+    .on_conflict_do_nothing(index_elements=[Message.conversation_id, Message.client_uuid])
+    .returning(Message.id)
+    for dialect in (sqlite, postgresql)
+}
+
+
+async def insert_new_messages(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> set[str]:
+    """Insert in one statement, skipping any (conversation, uuid) another writer stored first; returns ids stored."""
+    return {row.id for row in await conn.execute(_INSERT_NEW[conn.dialect.name], list(rows))}
+
+
+async def messages_with_client_uuids(
+    conn: AsyncConnection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], MessageRecord]:
+    """Two IN lists (served by the unique index), narrowed to the exact pairs here: an OR of pairs is not."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    stmt = select(Message).where(
+        Message.conversation_id.in_(sorted({c for c, _ in wanted})),
+        Message.client_uuid.in_(sorted({u for _, u in wanted})),
+    )
+    found = await fetch_all(conn, stmt, MessageRecord)
+    return {key: m for m in found if (key := (m.conversation_id, m.client_uuid or "")) in wanted}
+
+
+async def get_message(conn: AsyncConnection, message_id: str) -> MessageRecord | None:
+    return await fetch_one(conn, select(Message).where(Message.id == message_id), MessageRecord)
+
+
+async def messages_after(conn: AsyncConnection, conversation_id: str, after: int, limit: int) -> list[MessageRecord]:
+    stmt = (
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.microseconds > after)
+        .order_by(Message.microseconds)
+        .limit(limit)
+    )
+    return await fetch_all(conn, stmt, MessageRecord)
+
+
+async def mark_read(
+    conn: AsyncConnection, conversation_id: str, until: int, by_end_user: bool, now: int
+) -> list[MessageRecord]:
+    """The other side's messages up to `until` become `read`; returns those that changed."""
+    authored_by_other_side = (
+        or_(Message.agent_id.is_not(None), Message.bot_id.is_not(None))
+        if by_end_user
+        else Message.end_user_id.is_not(None)
+    )
+    stmt = (
+        update(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.microseconds <= until,
+            Message.status != "read",
+            authored_by_other_side,
+        )
+        .values(status="read", updated_at=now)
+        .returning(*Message.__table__.columns)
+    )
+    return sorted((MessageRecord.from_row(r) for r in await conn.execute(stmt)), key=lambda m: m.microseconds)
+
+
+async def last_messages(conn: AsyncConnection, conversation_ids: Sequence[str]) -> dict[str, MessageRecord]:
+    if not conversation_ids:
+        return {}
+    newest = (
+        select(Message.conversation_id, func.max(Message.microseconds).label("newest"))
+        .where(Message.conversation_id.in_(conversation_ids))
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    stmt = select(Message).join(
+        newest, (Message.conversation_id == newest.c.conversation_id) & (Message.microseconds == newest.c.newest)
+    )
+    return {m.conversation_id: m for m in await fetch_all(conn, stmt, MessageRecord)}
+
+
+async def unread_counts(conn: AsyncConnection, conversation_ids: Sequence[str]) -> dict[str, int]:
+    """Messages from the visitor that no agent has read yet."""
+    if not conversation_ids:
+        return {}
+    stmt = (
+        select(Message.conversation_id, func.count())
+        .where(
+            Message.conversation_id.in_(conversation_ids),
+            Message.end_user_id.is_not(None),
+            Message.status != "read",
+        )
+        .group_by(Message.conversation_id)
+    )
+    return {row[0]: int(row[1]) for row in await conn.execute(stmt)}
+
+
+async def add_file(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(insert(StoredFile).values(**values))
+
+
+async def files_by_id(conn: AsyncConnection, ids: Iterable[str | None]) -> dict[str, FileRecord]:
+    return await fetch_by_ids(conn, StoredFile, ids, FileRecord)
+
+
+async def add_review(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(insert(Review).values(**values))
+
+
+async def reviews_by_id(conn: AsyncConnection, ids: Iterable[str | None]) -> dict[str, ReviewRecord]:
+    return await fetch_by_ids(conn, Review, ids, ReviewRecord)
+
+
+# The bot's away message (issue 5)
+async def away_context(
+    conn: AsyncConnection, workspace_id: str, conversation_id: str
+) -> tuple[BotRecord, int, int] | None:
+    """The workspace's bot, the `microseconds` of the conversation's last agent message, and of the workspace's last
+    `agent.status_changed` event (0 when none), in one round trip.
+
+    Both are cheap: the first walks the conversation's messages backwards on the (conversation_id, microseconds)
+    index; the second walks the events of no conversation (agents' status changes, rare) backwards on the
+    (conversation_id, microseconds) index of the events, where conversation_id IS NULL."""
+    last_agent_message = (
+        select(func.max(Message.microseconds))
+        .where(Message.conversation_id == conversation_id, Message.agent_id.is_not(None))
+        .scalar_subquery()
+    )
+    last_status_change = (
+        select(func.max(Event.microseconds))
+        .where(
+            Event.conversation_id.is_(None),
+            Event.workspace_id == workspace_id,
+            Event.name == "agent.status_changed",
+        )
+        .scalar_subquery()
+    )
+    stmt = select(
+        Bot,
+        func.coalesce(last_agent_message, 0).label("last_agent_message"),
+        func.coalesce(last_status_change, 0).label("last_status_change"),
+    ).where(Bot.workspace_id == workspace_id)
+    row = (await conn.execute(stmt)).first()
+    if row is None:
+        return None
+    return BotRecord.from_row(row), int(row.last_agent_message), int(row.last_status_change)

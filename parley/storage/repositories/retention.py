@@ -1,0 +1,187 @@
+"""What erasure, export and purge read and delete: an end user's traces, and conversations past their time.
+
+Files are content-addressed: several File rows (one per upload or fetch, in any workspace) may name the same bytes.
+A File row goes when nothing refers to it any more (no message, no agent avatar); its bytes go when no File row
+names their path any more. Deleting the bytes is the caller's job, after its transaction commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, exists, func, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.storage.models import Agent, Conversation, EndUser, Event, Message, Review, StoredFile, WebhookDelivery
+from parley.storage.records import ConversationRecord, FileRecord, MessageRecord, ReviewRecord
+from parley.storage.repositories._query import fetch_all
+
+IN_CHUNK = 500  # ids per IN list: well under SQLite's and asyncpg's parameter limits
+
+
+def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
+    ordered = sorted(set(values))
+    for start in range(0, len(ordered), IN_CHUNK):
+        yield ordered[start : start + IN_CHUNK]
+
+
+# An end user's traces
+async def conversations_of(conn: AsyncConnection, workspace_id: str, end_user_id: str) -> list[ConversationRecord]:
+    stmt = (
+        select(Conversation)
+        .where(Conversation.workspace_id == workspace_id, Conversation.end_user_id == end_user_id)
+        .order_by(Conversation.created_us, Conversation.id)
+    )
+    return await fetch_all(conn, stmt, ConversationRecord)
+
+
+async def messages_of(conn: AsyncConnection, conversation_ids: Sequence[str]) -> list[MessageRecord]:
+    """Every message of these conversations, whoever wrote it: by conversation, then in order."""
+    found: list[MessageRecord] = []
+    for chunk in _chunks(conversation_ids):
+        stmt = select(Message).where(Message.conversation_id.in_(chunk))
+        found += await fetch_all(conn, stmt, MessageRecord)
+    rank = {conversation_id: n for n, conversation_id in enumerate(conversation_ids)}
+    return sorted(found, key=lambda m: (rank[m.conversation_id], m.microseconds))
+
+
+async def reviews_by(conn: AsyncConnection, end_user_id: str) -> list[ReviewRecord]:
+    stmt = select(Review).where(Review.end_user_id == end_user_id).order_by(Review.created_at, Review.id)
+    return await fetch_all(conn, stmt, ReviewRecord)
+
+
+async def file_ids_sent_by(conn: AsyncConnection, end_user_id: str) -> set[str]:
+    stmt = select(Message.file_id).where(Message.end_user_id == end_user_id, Message.file_id.is_not(None))
+    return {str(row[0]) for row in await conn.execute(stmt)}
+
+
+async def scrub_messages_by(conn: AsyncConnection, end_user_id: str, now: int) -> int:
+    """Their messages stay (the conversation stays readable) without text, file or the digest of the text."""
+    stmt = (
+        update(Message)
+        .where(Message.end_user_id == end_user_id)
+        .values(body=None, file_id=None, request_digest=None, updated_at=now)
+    )
+    return int((await conn.execute(stmt)).rowcount or 0)
+
+
+async def scrub_reviews_by(conn: AsyncConnection, end_user_id: str, now: int) -> int:
+    """The mark stays (it belongs to the agent's record); the visitor's words go."""
+    stmt = update(Review).where(Review.end_user_id == end_user_id).values(text="", updated_at=now)
+    return int((await conn.execute(stmt)).rowcount or 0)
+
+
+async def replace_end_user_fields(conn: AsyncConnection, end_user_id: str, name: str, now: int) -> None:
+    stmt = (
+        update(EndUser)
+        .where(EndUser.id == end_user_id)
+        .values(name=name, email=None, service_user_id=None, meta={}, updated_at=now)
+    )
+    await conn.execute(stmt)
+
+
+async def event_payloads(
+    conn: AsyncConnection, conversation_ids: Sequence[str], after_position: int, limit: int
+) -> list[tuple[int, str]]:
+    """Outbox rows of these conversations, by position, for rewriting page by page."""
+    stmt = (
+        select(Event.position, Event.payload)
+        .where(Event.conversation_id.in_(list(conversation_ids)), Event.position > after_position)
+        .order_by(Event.position)
+        .limit(limit)
+    )
+    return [(int(row[0]), str(row[1])) for row in await conn.execute(stmt)]
+
+
+async def set_event_payload(conn: AsyncConnection, position: int, payload: str) -> None:
+    await conn.execute(update(Event).where(Event.position == position).values(payload=payload))
+
+
+# Files nobody refers to any more
+async def drop_unreferenced_files(conn: AsyncConnection, file_ids: Iterable[str]) -> list[FileRecord]:
+    """Delete those of these File rows that no message and no agent refers to; returns the deleted rows."""
+    dropped: list[FileRecord] = []
+    for chunk in _chunks(file_ids):
+        referenced = exists(select(literal(1)).where(Message.file_id == StoredFile.id)) | exists(
+            select(literal(1)).where(Agent.avatar_file_id == StoredFile.id)
+        )
+        stmt = select(StoredFile).where(StoredFile.id.in_(chunk), ~referenced)
+        rows = await fetch_all(conn, stmt, FileRecord)
+        if rows:
+            await conn.execute(delete(StoredFile).where(StoredFile.id.in_([r.id for r in rows])))
+        dropped += rows
+    return dropped
+
+
+async def paths_in_use(conn: AsyncConnection, paths: Iterable[str]) -> set[str]:
+    """Which of these stored paths some File row (of any workspace) still names."""
+    used: set[str] = set()
+    for chunk in _chunks(paths):
+        stmt = select(StoredFile.path).where(StoredFile.path.in_(chunk)).distinct()
+        used |= {str(row[0]) for row in await conn.execute(stmt)}
+    return used
+
+
+# Purge
+async def stale_conversation_ids(
+    conn: AsyncConnection,
+    before_us: int,
+    limit: int,
+    workspace_id: str | None = None,
+    after: str = "",
+    among: Sequence[str] | None = None,
+) -> list[str]:
+    """Conversations whose last message (or, with none, whose creation) is older than `before_us`, by id after
+    `after`; limited to `among` when given. The last message is read from the (conversation, microseconds) index."""
+    last = func.coalesce(
+        select(func.max(Message.microseconds))
+        .where(Message.conversation_id == Conversation.id)
+        .correlate(Conversation)
+        .scalar_subquery(),
+        Conversation.created_us,
+    )
+    stmt = select(Conversation.id).where(last < before_us, Conversation.id > after)
+    if workspace_id is not None:
+        stmt = stmt.where(Conversation.workspace_id == workspace_id)
+    if among is not None:
+        stmt = stmt.where(Conversation.id.in_(list(among)))
+    stmt = stmt.order_by(Conversation.id).limit(limit)
+    return [str(row[0]) for row in await conn.execute(stmt)]
+
+
+@dataclass
+class Deleted:
+    """Rows deleted by a purge (so far), and the File rows its messages referred to."""
+
+    conversations: int = 0
+    messages: int = 0
+    reviews: int = 0
+    events: int = 0
+    deliveries: int = 0
+    file_ids: set[str] | None = None
+
+
+async def delete_conversations(conn: AsyncConnection, conversation_ids: Sequence[str]) -> Deleted:
+    """The conversations with their messages, reviews, outbox rows and those rows' webhook deliveries.
+
+    Explicit deletes rather than ON DELETE CASCADE: the outbox is not tied to conversations by a foreign key,
+    and counting what went is part of the answer.
+    """
+    ids = list(conversation_ids)
+    file_stmt = select(Message.file_id).where(Message.conversation_id.in_(ids), Message.file_id.is_not(None))
+    file_ids = {str(row[0]) for row in await conn.execute(file_stmt)}
+    events_of = select(Event.id).where(Event.conversation_id.in_(ids))
+    deliveries = await conn.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(events_of)))
+    events = await conn.execute(delete(Event).where(Event.conversation_id.in_(ids)))
+    messages = await conn.execute(delete(Message).where(Message.conversation_id.in_(ids)))
+    reviews = await conn.execute(delete(Review).where(Review.conversation_id.in_(ids)))
+    conversations = await conn.execute(delete(Conversation).where(Conversation.id.in_(ids)))
+    return Deleted(
+        conversations=int(conversations.rowcount or 0),
+        messages=int(messages.rowcount or 0),
+        reviews=int(reviews.rowcount or 0),
+        events=int(events.rowcount or 0),
+        deliveries=int(deliveries.rowcount or 0),
+        file_ids=file_ids,
+    )

@@ -1,0 +1,226 @@
+"""Webhooks and their deliveries: the only SQL of the webhook feature.
+
+A delivery row is created in the same transaction as its event (see `parley.webhooks.outbox`). Workers lease due
+rows (`claim_due`), post them outside any transaction, and record the outcome only if they still hold the lease
+(`finish`). On PostgreSQL the claim locks rows with `FOR UPDATE SKIP LOCKED`, so processes claiming at the same
+moment never take the same row; the lease then keeps the row theirs while the POST is in flight. On SQLite the
+one write connection serialises claims.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Result, bindparam, exists, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
+
+from parley.storage.models import Event, Webhook, WebhookDelivery
+from parley.storage.records import Record
+from parley.storage.repositories._query import fetch_all, fetch_one
+
+PENDING = "pending"
+DELIVERED = "delivered"
+FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookRecord(Record):
+    id: str
+    workspace_id: str
+    url: str
+    secret: str
+    events: list[str] | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookFilter(Record):
+    """What deciding which events a webhook gets needs, and nothing more (it is read on every write)."""
+
+    id: str
+    workspace_id: str
+    events: list[str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryRecord(Record):
+    seq: int
+    id: str
+    workspace_id: str
+    webhook_id: str
+    event_id: str
+    event_name: str
+    conversation_id: str | None
+    status: str
+    attempts: int
+    next_attempt_us: int
+    last_status_code: int | None
+    last_error: str | None
+    last_attempt_at: int | None
+    delivered_at: int | None
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedDelivery(Record):
+    """A leased delivery with everything its POST needs: the stored event bytes and the webhook's address."""
+
+    seq: int
+    id: str
+    claim_token: str
+    event_id: str
+    event_name: str
+    attempts: int
+    window_start_us: int
+    payload: str
+    url: str
+    secret: str
+
+
+# Webhooks
+async def get_webhook(conn: AsyncConnection, workspace_id: str) -> WebhookRecord | None:
+    return await fetch_one(conn, select(Webhook).where(Webhook.workspace_id == workspace_id), WebhookRecord)
+
+
+async def put_webhook(conn: AsyncConnection, webhook: WebhookRecord) -> None:
+    """Create the workspace's webhook, or replace its url, secret and events (one per workspace, id kept)."""
+    values = webhook.as_row()
+    changes = {key: values[key] for key in ("url", "secret", "events", "updated_at")}
+    dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = dialect_insert(Webhook).values(**values)
+    await conn.execute(stmt.on_conflict_do_update(index_elements=[Webhook.workspace_id], set_=changes))
+
+
+_WEBHOOK_FILTERS = select(Webhook.id, Webhook.workspace_id, Webhook.events).where(
+    Webhook.workspace_id.in_(bindparam("workspace_ids", expanding=True))
+)
+
+
+async def webhook_filters(conn: AsyncConnection, workspace_ids: Iterable[str]) -> list[WebhookFilter]:
+    result: Result[Any] = await conn.execute(_WEBHOOK_FILTERS, {"workspace_ids": sorted(set(workspace_ids))})
+    return [WebhookFilter.from_row(row) for row in result]
+
+
+# Deliveries
+_INSERT_DELIVERIES = insert(WebhookDelivery)
+
+
+async def add_deliveries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+    """Rows in event order: `seq` then orders each stream as its events were written."""
+    await conn.execute(_INSERT_DELIVERIES, list(rows))
+
+
+_DELIVERY_COLUMNS = [WebhookDelivery.__table__.c[name] for name in DeliveryRecord.__dataclass_fields__]
+
+
+async def get_delivery(conn: AsyncConnection, workspace_id: str, delivery_id: str) -> DeliveryRecord | None:
+    stmt = select(*_DELIVERY_COLUMNS).where(
+        WebhookDelivery.id == delivery_id, WebhookDelivery.workspace_id == workspace_id
+    )
+    return await fetch_one(conn, stmt, DeliveryRecord)
+
+
+async def list_deliveries(
+    conn: AsyncConnection, workspace_id: str, before_seq: int | None, limit: int, status: str | None
+) -> list[DeliveryRecord]:
+    """Newest first; `before_seq` continues after the last row of the previous page."""
+    stmt = select(*_DELIVERY_COLUMNS).where(WebhookDelivery.workspace_id == workspace_id)
+    if before_seq is not None:
+        stmt = stmt.where(WebhookDelivery.seq < before_seq)
+    if status is not None:
+        stmt = stmt.where(WebhookDelivery.status == status)
+    return await fetch_all(conn, stmt.order_by(WebhookDelivery.seq.desc()).limit(limit), DeliveryRecord)
+
+
+async def redeliver(conn: AsyncConnection, delivery_id: str, now_us: int, now: int) -> None:
+    """Due again now, with a fresh retry window. A lease in force is left alone: the POST in flight is the
+    redelivery, and no other worker may post the row meanwhile."""
+    await conn.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id)
+        .values(status=PENDING, next_attempt_us=now_us, window_start_us=now_us, updated_at=now)
+    )
+
+
+_earlier = aliased(WebhookDelivery, name="earlier")
+_EARLIER_PENDING = (
+    select(literal(1))
+    .where(
+        _earlier.webhook_id == WebhookDelivery.webhook_id,
+        _earlier.stream == WebhookDelivery.stream,
+        _earlier.status == PENDING,
+        _earlier.seq < WebhookDelivery.seq,
+    )
+    .correlate(WebhookDelivery)
+)
+_DUE = (
+    select(WebhookDelivery.seq)
+    .where(
+        WebhookDelivery.status == PENDING,
+        WebhookDelivery.next_attempt_us <= bindparam("now_us"),
+        or_(WebhookDelivery.locked_until_us.is_(None), WebhookDelivery.locked_until_us <= bindparam("now_us")),
+        ~exists(_EARLIER_PENDING),
+    )
+    .order_by(WebhookDelivery.next_attempt_us, WebhookDelivery.seq)
+    .limit(bindparam("limit"))
+    .with_for_update(skip_locked=True, of=WebhookDelivery)
+)
+_CLAIMED = (
+    select(
+        WebhookDelivery.seq,
+        WebhookDelivery.id,
+        WebhookDelivery.claim_token,
+        WebhookDelivery.event_id,
+        WebhookDelivery.event_name,
+        WebhookDelivery.attempts,
+        WebhookDelivery.window_start_us,
+        Event.payload,
+        Webhook.url,
+        Webhook.secret,
+    )
+    .join(Event, Event.id == WebhookDelivery.event_id)
+    .join(Webhook, Webhook.id == WebhookDelivery.webhook_id)
+    .where(WebhookDelivery.seq.in_(bindparam("seqs", expanding=True)))
+    .order_by(WebhookDelivery.seq)
+)
+
+
+async def claim_due(
+    conn: AsyncConnection, now_us: int, lease_until_us: int, token: str, limit: int
+) -> list[ClaimedDelivery]:
+    """Lease up to `limit` due deliveries, each the oldest pending one of its stream (so a conversation's events
+    go out one at a time, in order). Run inside a write transaction; the lease holds once it commits."""
+    seqs = list((await conn.execute(_DUE, {"now_us": now_us, "limit": limit})).scalars())
+    if not seqs:
+        return []
+    await conn.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.seq.in_(seqs))
+        .values(claim_token=token, locked_until_us=lease_until_us)
+    )
+    result: Result[Any] = await conn.execute(_CLAIMED, {"seqs": seqs})
+    return [ClaimedDelivery.from_row(row) for row in result]
+
+
+async def finish(conn: AsyncConnection, delivery_id: str, token: str, **values: Any) -> bool:
+    """Record an attempt's outcome and release the lease; False when the lease was no longer ours."""
+    result = await conn.execute(
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.claim_token == token)
+        .values(attempts=WebhookDelivery.attempts + 1, claim_token=None, locked_until_us=None, **values)
+    )
+    return bool(result.rowcount)
+
+
+async def next_due_us(conn: AsyncConnection) -> int | None:
+    """The earliest time a pending delivery becomes due, for the worker's timer."""
+    stmt = select(WebhookDelivery.next_attempt_us).where(WebhookDelivery.status == PENDING)
+    value = (await conn.execute(stmt.order_by(WebhookDelivery.next_attempt_us).limit(1))).scalar()
+    return None if value is None else int(value)

@@ -1,0 +1,81 @@
+"""Workspaces, their API and agent tokens, and their bot."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.storage.models import ApiToken, Bot, Workspace
+from parley.storage.records import BotRecord, TokenRecord, WorkspaceRecord
+from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one
+
+
+async def add_workspace(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(insert(Workspace).values(**values))
+
+
+async def get_workspace(conn: AsyncConnection, workspace_id: str) -> WorkspaceRecord | None:
+    return await fetch_one(conn, select(Workspace).where(Workspace.id == workspace_id), WorkspaceRecord)
+
+
+async def get_workspace_by_name(conn: AsyncConnection, name: str) -> WorkspaceRecord | None:
+    stmt = select(Workspace).where(Workspace.name == name).order_by(Workspace.created_at).limit(1)
+    return await fetch_one(conn, stmt, WorkspaceRecord)
+
+
+async def get_workspace_by_site_key(conn: AsyncConnection, site_key: str) -> WorkspaceRecord | None:
+    return await fetch_one(conn, select(Workspace).where(Workspace.site_key == site_key), WorkspaceRecord)
+
+
+async def list_workspaces(conn: AsyncConnection) -> list[WorkspaceRecord]:
+    return await fetch_all(conn, select(Workspace).order_by(Workspace.created_at, Workspace.id), WorkspaceRecord)
+
+
+async def add_token(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(insert(ApiToken).values(**values))
+
+
+async def find_live_token(conn: AsyncConnection, token_hash: str) -> TokenRecord | None:
+    stmt = select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    return await fetch_one(conn, stmt, TokenRecord)
+
+
+async def list_tokens(conn: AsyncConnection, workspace_id: str) -> list[TokenRecord]:
+    stmt = select(ApiToken).where(ApiToken.workspace_id == workspace_id).order_by(ApiToken.created_at, ApiToken.id)
+    return await fetch_all(conn, stmt, TokenRecord)
+
+
+async def revoke_token(conn: AsyncConnection, token_id: str, now: int) -> bool:
+    stmt = update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
+    return (await conn.execute(stmt)).rowcount == 1
+
+
+async def add_bot(conn: AsyncConnection, **values: Any) -> None:
+    await conn.execute(insert(Bot).values(**values))
+
+
+async def get_bot(conn: AsyncConnection, workspace_id: str) -> BotRecord | None:
+    return await fetch_one(conn, select(Bot).where(Bot.workspace_id == workspace_id), BotRecord)
+
+
+async def bots_by_id(conn: AsyncConnection, ids: Iterable[str | None]) -> dict[str, BotRecord]:
+    return await fetch_by_ids(conn, Bot, ids, BotRecord)
+
+
+# Widget settings and the bot's name (issue 5)
+async def get_workspace_for_update(conn: AsyncConnection, workspace_id: str) -> WorkspaceRecord | None:
+    """The row locked until the transaction ends (PostgreSQL), so concurrent partial updates of the settings JSON
+    do not lose each other's keys; SQLite's single writer serialises them anyway."""
+    stmt = select(Workspace).where(Workspace.id == workspace_id).with_for_update()
+    return await fetch_one(conn, stmt, WorkspaceRecord)
+
+
+async def update_workspace(conn: AsyncConnection, workspace_id: str, **values: Any) -> None:
+    await conn.execute(update(Workspace).where(Workspace.id == workspace_id).values(**values))
+
+
+async def update_bot(conn: AsyncConnection, workspace_id: str, **values: Any) -> None:
+    await conn.execute(update(Bot).where(Bot.workspace_id == workspace_id).values(**values))

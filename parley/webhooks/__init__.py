@@ -1,0 +1,1 @@
+"""Webhooks: deliveries created with their events (`outbox`), signed (`signing`), posted by a worker (`worker`)."""

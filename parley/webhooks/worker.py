@@ -1,0 +1,206 @@
+"""The delivery worker: every serving process runs one; together they deliver each pending row.
+
+A round leases due deliveries (the oldest pending one of each conversation, so a conversation's events arrive in
+order), POSTs each outside any transaction, then records the outcome if the lease is still ours. A 2xx ends a
+delivery; anything else (a status, a refused connection, a timeout, a URL that now resolves somewhere private)
+schedules a retry: within `webhook_retry_base_seconds`, then doubling, with jitter, up to
+`webhook_retry_max_seconds` apart, until `webhook_retry_window_seconds` have passed (then `failed`).
+
+The worker wakes when a commit created deliveries (the database's delivery listener), when one of its POSTs ends,
+when a retry it scheduled falls due, and at least every `webhook_poll_seconds` (deliveries written by other
+processes, leases left behind by a crashed one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+
+import httpx
+
+from parley import __version__
+from parley.config import Settings
+from parley.errors import ParleyError
+from parley.files.urlguard import resolve_fetch_target
+from parley.observability import metrics
+from parley.storage.database import Database
+from parley.storage.repositories import webhooks as repo
+from parley.storage.repositories.webhooks import ClaimedDelivery
+from parley.webhooks import signing
+
+log = logging.getLogger(__name__)
+
+MAX_ERROR_LENGTH = 500
+USER_AGENT = f"Parley-Webhooks/{__version__}"
+
+
+def _now_us() -> int:
+    return time.time_ns() // 1000
+
+
+def retry_delay(attempts: int, base: float, cap: float) -> float:
+    """Seconds to wait after the `attempts`-th failed try: base, 2*base, 4*base, ... at most `cap`, each scaled by
+    a random factor in [0.5, 1] so that receivers coming back up are not hit by every sender at once."""
+    doubled = base * 2.0 ** min(attempts - 1, 62)
+    return min(doubled, cap) * random.uniform(0.5, 1.0)
+
+
+class WebhookWorker:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._settings = settings
+        self._doorbell = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._soonest_us: int | None = None
+        # A POST must end well within its lease, or another worker could post the same row meanwhile.
+        self._post_timeout = min(settings.webhook_timeout_seconds, settings.webhook_lease_seconds / 2)
+
+    def start(self) -> None:
+        self._stopping = False
+        self._db.add_delivery_listener(self.wake)
+        self._task = asyncio.create_task(self._run(), name="parley-webhook-worker")
+        self.wake()
+
+    async def stop(self) -> None:
+        """Stop claiming; give POSTs in flight a moment to finish, then cancel them (their rows become due again)."""
+        self._db.remove_delivery_listener(self.wake)
+        if self._task is None:
+            return
+        self._stopping = True
+        self.wake()
+        await self._task
+        self._task = None
+        if self._inflight:
+            _, unfinished = await asyncio.wait(self._inflight, timeout=min(self._post_timeout, 5.0))
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+
+    def wake(self) -> None:
+        self._doorbell.set()
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._doorbell.clear()
+            free = self._settings.webhook_concurrency - len(self._inflight)
+            claimed: list[ClaimedDelivery] = []
+            if free > 0:
+                try:
+                    claimed = await self._claim(free)
+                except Exception:
+                    log.exception("claiming webhook deliveries failed; trying again shortly")
+            for delivery in claimed:
+                task = asyncio.create_task(self._attempt(delivery), name=f"parley-webhook-{delivery.id}")
+                self._inflight.add(task)
+                task.add_done_callback(self._finished)
+            if claimed and len(self._inflight) < self._settings.webhook_concurrency:
+                continue  # more may be due
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._doorbell.wait(), self._idle_seconds())
+
+    def _idle_seconds(self) -> float:
+        wait = self._settings.webhook_poll_seconds
+        if self._soonest_us is not None:
+            until = (self._soonest_us - _now_us()) / 1_000_000
+            if until <= 0:
+                self._soonest_us = None
+            wait = min(wait, max(until, 0.0))
+        return wait
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a webhook delivery task failed", exc_info=task.exception())
+        self.wake()  # a slot is free, and the next event of that conversation may now go
+
+    async def _claim(self, limit: int) -> list[ClaimedDelivery]:
+        now_us = _now_us()
+        lease_until = now_us + int(self._settings.webhook_lease_seconds * 1_000_000)
+        async with self._db.write() as tx:
+            return await repo.claim_due(tx.conn, now_us, lease_until, str(uuid.uuid4()), limit)
+
+    async def _attempt(self, delivery: ClaimedDelivery) -> None:
+        try:
+            status, error = await self._post(delivery)
+        except asyncio.CancelledError:
+            await self._record(delivery, None, "interrupted: Parley was shutting down", retry_now=True)
+            raise
+        await self._record(delivery, status, error)
+
+    async def _post(self, delivery: ClaimedDelivery) -> tuple[int | None, str | None]:
+        """POST the stored event bytes, signed, to the address the URL check approved; (status, error)."""
+        settings = self._settings
+        body = delivery.payload.encode()
+        try:
+            async with asyncio.timeout(self._post_timeout):
+                target = await resolve_fetch_target(delivery.url, settings)
+                url = httpx.URL(target.url)
+                headers = {
+                    "Host": url.netloc.decode("ascii"),
+                    "Content-Type": "application/json",
+                    "User-Agent": USER_AGENT,
+                    signing.HEADER: signing.sign(delivery.secret, body),
+                    "X-Parley-Event": delivery.event_name,
+                    "X-Parley-Event-Id": delivery.event_id,
+                    "X-Parley-Delivery": delivery.id,
+                }
+                timeout = httpx.Timeout(
+                    self._post_timeout, connect=min(settings.fetch_connect_timeout, self._post_timeout)
+                )
+                # A fresh client per POST: a pooled connection to the same address must never carry another host's TLS.
+                async with (
+                    httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=False) as client,
+                    client.stream(
+                        "POST",
+                        url.copy_with(host=target.address),
+                        content=body,
+                        headers=headers,
+                        extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
+                    ) as response,
+                ):
+                    if response.is_success:
+                        return response.status_code, None
+                    return response.status_code, f"HTTP {response.status_code} {response.reason_phrase}".strip()
+        except ParleyError as exc:
+            return None, f"{exc.code}: {exc.message}"
+        except (TimeoutError, httpx.TimeoutException):
+            return None, f"timed out after {self._post_timeout:g} s"
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            return None, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+    async def _record(
+        self, delivery: ClaimedDelivery, status: int | None, error: str | None, retry_now: bool = False
+    ) -> None:
+        settings = self._settings
+        now_us = _now_us()
+        now = now_us // 1_000_000
+        values: dict[str, object] = {"last_status_code": status, "last_attempt_at": now, "updated_at": now}
+        if error is None:
+            values.update(status=repo.DELIVERED, delivered_at=now, last_error=None)
+        else:
+            values["last_error"] = error[:MAX_ERROR_LENGTH]
+            window_us = int(settings.webhook_retry_window_seconds * 1_000_000)
+            if not retry_now and now_us - delivery.window_start_us >= window_us:
+                values["status"] = repo.FAILED
+            else:
+                delay = 0.0 if retry_now else retry_delay(delivery.attempts + 1, *self._retry_bounds())
+                due = now_us + int(delay * 1_000_000)
+                values["next_attempt_us"] = due
+                self._soonest_us = due if self._soonest_us is None else min(self._soonest_us, due)
+        metrics.webhook_delivery(str(values.get("status", "interrupted" if retry_now else "retry")))
+        try:
+            async with self._db.write() as tx:
+                if not await repo.finish(tx.conn, delivery.id, delivery.claim_token, **values):
+                    log.info("webhook delivery %s: lease lost before its outcome was recorded", delivery.id)
+        except Exception:
+            # The lease runs out and the delivery is tried again: at least once, never lost.
+            log.exception("webhook delivery %s: recording the outcome failed", delivery.id)
+
+    def _retry_bounds(self) -> tuple[float, float]:
+        return self._settings.webhook_retry_base_seconds, self._settings.webhook_retry_max_seconds

@@ -1,0 +1,46 @@
+"""Auto-assignment: off by default; when on, a new conversation goes to the least busy online, active agent."""
+
+from __future__ import annotations
+
+import httpx
+
+from parley.services.context import Services
+from tests.api.external.test_bot import events_of
+from tests.conftest import Api
+
+
+async def test_off_by_default(api: Api) -> None:
+    await api.agent(status="online")
+    assert (await api.conversation())["assignedAgent"] is None
+
+
+async def test_a_new_conversation_goes_to_the_online_active_agent_with_fewest_open_ones(
+    api: Api, client: httpx.AsyncClient, services: Services
+) -> None:
+    busy = await api.agent("busy", status="online")
+    free = await api.agent("free", status="online")
+    await api.agent("away")  # offline
+    await api.agent("retired", status="online", active=False)
+    for _ in range(2):
+        opened = await api.conversation()
+        await api.ok("POST", f"/conversation/{opened['id']}/assign-agent", json={"agentId": busy["id"]})
+    locked = await api.conversation()
+    await api.ok("POST", f"/conversation/{locked['id']}/assign-agent", json={"agentId": free["id"]})
+    await api.ok("POST", f"/conversation/{locked['id']}/lock")
+    settings = await api.ok("PUT", "/widget-settings", json={"autoAssign": True})
+
+    first = await api.conversation()
+    assert first["assignedAgent"]["id"] == free["id"], "a locked conversation is not open"
+    events = await events_of(services, api.workspace_id, first["id"])
+    assert [e["event"] for e in events] == ["conversation.created", "conversation.assigned"]
+    assert events[1]["data"]["assignedAgent"]["id"] == free["id"]
+    assert (await api.ok("GET", f"/conversation/{first['id']}"))["assignedAgent"]["id"] == free["id"]
+
+    second = await api.conversation()
+    assert second["assignedAgent"]["id"] == free["id"], "1 open against 2"
+    session = await client.post("/api/widget/v1/session", json={"siteKey": settings["siteKey"]})
+    assert session.json()["data"]["conversation"]["assignedAgent"]["id"] == busy["id"], "2 against 2: the earliest"
+
+    for agent in (busy, free):
+        await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "offline"})
+    assert (await api.conversation())["assignedAgent"] is None, "nobody online: left unassigned"

@@ -1,0 +1,109 @@
+"""The bot's greeting (when a conversation starts) and away message (the visitor writes, no agent online)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+
+from parley.services.context import Services
+from parley.storage.repositories import events as event_repo
+from tests.api.widget.test_reviews import widget
+from tests.conftest import Api
+
+
+async def events_of(services: Services, workspace_id: str, conversation_id: str) -> list[dict[str, Any]]:
+    async with services.db.read() as conn:
+        found = await event_repo.events_after(conn, workspace_id, [conversation_id], 0, 100)
+    return [json.loads(e.payload) for e in found]
+
+
+async def history(api: Api, conversation_id: str) -> list[dict[str, Any]]:
+    return list(await api.ok("GET", f"/conversation/{conversation_id}/messages"))
+
+
+async def test_the_greeting_opens_every_new_conversation_with_the_conversation(
+    api: Api, client: httpx.AsyncClient, services: Services
+) -> None:
+    silent = await api.conversation()
+    assert await history(api, silent["id"]) == [], "no greeting set: the bot stays silent"
+
+    settings = await api.ok("PUT", "/widget-settings", json={"greeting": "Hello! How can we help?", "botName": "Bo"})
+    conversation = await api.conversation()
+    [greeting] = await history(api, conversation["id"])
+    assert (greeting["type"], greeting["body"], greeting["bot"]["name"]) == ("text", "Hello! How can we help?", "Bo")
+    assert greeting["endUser"] is None and greeting["agent"] is None
+    names = [e["event"] for e in await events_of(services, api.workspace_id, conversation["id"])]
+    assert names == ["conversation.created", "message.created"]
+
+    session = await client.post("/api/widget/v1/session", json={"siteKey": settings["siteKey"]})
+    opened = session.json()["data"]
+    visitor_history = await widget(client, opened["endUser"]["websocketToken"], "GET", "/messages")
+    assert [m["body"] for m in visitor_history.json()["data"]] == ["Hello! How can we help?"]
+    resumed = await client.post(
+        "/api/widget/v1/session", headers={"Authorization": f"Bearer {opened['endUser']['websocketToken']}"}
+    )
+    assert resumed.json()["data"]["conversation"]["id"] == opened["conversation"]["id"]
+    assert len((await widget(client, opened["endUser"]["websocketToken"], "GET", "/messages")).json()["data"]) == 1
+
+
+async def visitor_says(api: Api, conversation_id: str, text: str) -> None:
+    await api.ok("POST", f"/conversation/{conversation_id}/send-text-message", json={"uuid": text, "text": text})
+
+
+async def bodies(api: Api, conversation_id: str) -> list[str]:
+    return [m["body"] if m["bot"] is None else f"bot: {m['body']}" for m in await history(api, conversation_id)]
+
+
+async def test_the_away_message_answers_once_per_absence(api: Api, client: httpx.AsyncClient) -> None:
+    await api.ok("PUT", "/widget-settings", json={"awayMessage": "We are away"})
+    agent = await api.agent()
+    conversation = await api.conversation()
+    cid = conversation["id"]
+    token = conversation["endUser"]["websocketToken"]
+
+    await visitor_says(api, cid, "one")
+    sent = await widget(client, token, "POST", "/messages", json={"uuid": "two", "text": "two"})
+    assert sent.status_code == 200 and sent.json()["data"]["body"] == "two", "the visitor's answer is their message"
+    await visitor_says(api, cid, "one")  # a replayed uuid stores nothing and posts nothing
+    assert await bodies(api, cid) == ["one", "bot: We are away", "two"], "never twice in a row"
+
+    agent_token = (await api.ok("POST", f"/agents/{agent['id']}/tokens"))["token"]
+    reply = await client.post(
+        f"/api/agent/v1/conversations/{cid}/messages",
+        json={"uuid": "r", "text": "here"},
+        headers={"Authorization": f"Bearer {agent_token}"},
+    )
+    assert reply.status_code == 200, reply.text
+    await visitor_says(api, cid, "three")
+    assert (await bodies(api, cid))[-3:] == ["here", "three", "bot: We are away"], "an agent wrote since"
+
+    await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "online"})
+    await visitor_says(api, cid, "four")
+    await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "offline"})
+    await visitor_says(api, cid, "five")
+    await visitor_says(api, cid, "six")
+    assert (await bodies(api, cid))[-4:] == ["four", "five", "bot: We are away", "six"], "an agent was online since"
+
+
+async def test_no_away_message_while_an_agent_is_online_or_none_is_set(api: Api) -> None:
+    agent = await api.agent(status="online")
+    conversation = await api.conversation()
+    await visitor_says(api, conversation["id"], "hi")
+    await api.ok("PUT", "/widget-settings", json={"awayMessage": "We are away"})
+    await visitor_says(api, conversation["id"], "anyone?")
+    assert await bodies(api, conversation["id"]) == ["hi", "anyone?"]
+
+    await api.ok("PUT", f"/agents/{agent['id']}", json={"active": False})
+    await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "offline"})  # seen at once: no stale cache
+    await visitor_says(api, conversation["id"], "hello?")
+    assert (await bodies(api, conversation["id"]))[-2:] == ["hello?", "bot: We are away"]
+
+
+async def test_concurrent_visitor_messages_get_one_away_message(api: Api) -> None:
+    await api.ok("PUT", "/widget-settings", json={"awayMessage": "We are away"})
+    conversation = await api.conversation()
+    await asyncio.gather(*(visitor_says(api, conversation["id"], f"m{i}") for i in range(10)))
+    assert [b for b in await bodies(api, conversation["id"]) if b.startswith("bot:")] == ["bot: We are away"]

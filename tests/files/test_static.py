@@ -1,0 +1,182 @@
+"""Serving stored originals and thumbnails: cacheable forever, and only safe images ever shown inline."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import pytest
+from PIL import Image
+
+from parley.files.store import LocalFileStore
+from parley.services.context import Services
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+@pytest.fixture
+def store(services: Services) -> LocalFileStore:
+    """The running app's own store: what it serves is what the message path wrote."""
+    assert isinstance(services.files, LocalFileStore)
+    return services.files
+
+
+def _image(fmt: str, size: tuple[int, int]) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (10, 120, 200)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+async def test_an_image_is_served_inline_and_cached_forever(store: LocalFileStore, client: httpx.AsyncClient) -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (3, 3)).save(buffer, format="PNG")
+    blob = await store.put(buffer.getvalue(), "png")
+
+    response = await client.get(f"/static{blob.path}")
+
+    assert response.status_code == 200
+    assert response.content == buffer.getvalue()
+    assert response.headers["content-type"] == "image/png"
+    assert response.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert "content-disposition" not in response.headers
+
+
+@pytest.mark.parametrize(
+    ("content", "ext", "mime_type"),
+    [
+        (b"<svg onload=alert(1)>", "svg", "image/svg+xml"),
+        (b"%PDF-1.7", "pdf", "application/pdf"),
+        (b"<html><script>alert(1)</script>", "bin", "application/octet-stream"),
+    ],
+)
+async def test_anything_else_is_a_download(
+    store: LocalFileStore, client: httpx.AsyncClient, content: bytes, ext: str, mime_type: str
+) -> None:
+    blob = await store.put(content, ext)
+
+    response = await client.get(f"/static{blob.path}")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"].split(";")[0] == mime_type
+    assert response.headers["content-disposition"] == "attachment"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_a_range_request_gets_part_of_the_file(store: LocalFileStore, client: httpx.AsyncClient) -> None:
+    blob = await store.put(bytes(range(256)) * 4, "mp4")
+
+    response = await client.get(f"/static{blob.path}", headers={"Range": "bytes=10-19"})
+
+    assert response.status_code == 206
+    assert response.content == bytes(range(10, 20))
+    assert response.headers["content-range"] == "bytes 10-19/1024"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/static/ab/cd/ef/" + "abcdef" + "0" * 58 + ".png", "/static/..%2F..%2Fetc%2Fpasswd", "/static/etc/passwd"],
+)
+async def test_missing_or_escaping_paths_are_not_found(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path)
+
+    assert response.status_code == 404
+    assert response.json()["error"] == {"code": "not_found", "message": "File not found."}
+
+
+@pytest.mark.parametrize(
+    ("fmt", "ext", "mime_type"),
+    [
+        ("JPEG", "jpeg", "image/jpeg"),
+        ("PNG", "png", "image/png"),
+        ("WEBP", "webp", "image/webp"),
+        ("GIF", "gif", "image/png"),
+    ],
+)
+async def test_thumbnails_are_served_inline_with_the_originals_cache_headers(
+    store: LocalFileStore, client: httpx.AsyncClient, fmt: str, ext: str, mime_type: str
+) -> None:
+    blob = await store.put(_image(fmt, (1000, 800)), ext)
+
+    for box, size in (("120x120", (120, 96)), ("520x400", (500, 400))):
+        response = await client.get(f"/static/{box}{blob.path}")
+
+        assert response.status_code == 200, response.text
+        assert response.headers["content-type"] == mime_type
+        assert Image.open(io.BytesIO(response.content)).size == size
+        assert response.headers["etag"] == f'"{blob.sha256}-{box}-{len(response.content)}"'
+        assert response.headers["cache-control"] == IMMUTABLE
+        assert response.headers["x-content-type-options"] == "nosniff"
+        assert response.headers["accept-ranges"] == "bytes"
+        assert "content-disposition" not in response.headers
+
+
+async def test_a_thumbnail_answers_a_range_and_a_matching_etag(
+    store: LocalFileStore, client: httpx.AsyncClient
+) -> None:
+    blob = await store.put(_image("JPEG", (1000, 800)), "jpeg")
+    url = f"/static/120x120{blob.path}"
+    whole = await client.get(url)
+
+    part = await client.get(url, headers={"Range": "bytes=10-19"})
+    unchanged = await client.get(url, headers={"If-None-Match": whole.headers["etag"]})
+
+    assert part.status_code == 206
+    assert part.content == whole.content[10:20]
+    assert part.headers["content-range"] == f"bytes 10-19/{len(whole.content)}"
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged.headers["etag"] == whole.headers["etag"]
+    assert unchanged.headers["cache-control"] == IMMUTABLE
+
+
+async def test_an_original_is_tagged_with_its_content_hash(store: LocalFileStore, client: httpx.AsyncClient) -> None:
+    blob = await store.put(b"%PDF-1.7 a document", "pdf")
+
+    response = await client.get(f"/static{blob.path}")
+    unchanged = await client.get(f"/static{blob.path}", headers={"If-None-Match": f'W/"x", "{blob.sha256}"'})
+
+    assert response.headers["etag"] == f'"{blob.sha256}"'
+    assert unchanged.status_code == 304
+    assert unchanged.headers["content-disposition"] == "attachment"
+
+
+async def test_a_thumbnail_lost_from_disk_is_made_again_on_request(
+    store: LocalFileStore, client: httpx.AsyncClient
+) -> None:
+    blob = await store.put(_image("PNG", (640, 480)), "png")
+    thumbnail = store.local_path(blob.path, "120x120")
+    thumbnail.unlink()
+
+    response = await client.get(f"/static/120x120{blob.path}")
+
+    assert response.status_code == 200
+    assert thumbnail.read_bytes() == response.content
+    assert Image.open(thumbnail).size == (120, 90)
+
+
+@pytest.mark.parametrize("box", ["120x120", "520x400"])
+async def test_a_file_that_is_not_an_image_has_no_thumbnail(
+    store: LocalFileStore, client: httpx.AsyncClient, box: str
+) -> None:
+    blob = await store.put(b"<svg onload=alert(1)>", "svg")
+
+    response = await client.get(f"/static/{box}{blob.path}")
+
+    assert response.status_code == 404
+    assert response.json()["error"] == {"code": "not_found", "message": "File not found."}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/120x120/ab/cd/ef/" + "abcdef" + "0" * 58 + ".png",
+        "/static/520x400/..%2F..%2Fetc%2Fpasswd",
+        "/static/120x120/120x120/etc/passwd",
+        "/static/64x64/ab/cd/ef/" + "abcdef" + "0" * 58 + ".png",
+    ],
+)
+async def test_missing_or_malformed_thumbnail_paths_are_not_found(client: httpx.AsyncClient, path: str) -> None:
+    response = await client.get(path)
+
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "not_found"

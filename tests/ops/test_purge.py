@@ -1,0 +1,125 @@
+"""`parley purge --older-than DAYS`: old conversations go with everything of theirs; nothing else does."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import func, select, update
+
+from parley.app import create_app
+from parley.files.store import LocalFileStore
+from parley.ops.purge import MICROSECONDS_PER_DAY, purge
+from parley.services.context import Services
+from parley.services.workspaces import create_workspace
+from parley.storage.database import Database
+from parley.storage.models import Conversation, Event, Message, Review, StoredFile, WebhookDelivery
+from tests.conftest import Api
+from tests.ops.conftest import install_settings, parley_env, run_parley
+from tests.support.tables import dump_tables
+from tests.support.upstream import FileServer, image_bytes
+
+AGE = 40 * MICROSECONDS_PER_DAY
+
+
+async def _age(db: Database, conversation_id: str) -> None:
+    """Make a conversation look 40 days old: its messages and its creation."""
+    async with db.write() as tx:
+        messages = update(Message).where(Message.conversation_id == conversation_id)
+        await tx.conn.execute(messages.values(microseconds=Message.microseconds - AGE))
+        stmt = update(Conversation).where(Conversation.id == conversation_id)
+        await tx.conn.execute(stmt.values(created_us=Conversation.created_us - AGE))
+
+
+async def _count(db: Database, table: Any, *where: Any) -> int:
+    async with db.read() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table).where(*where))).scalar_one())
+
+
+def _stored(services: Services, path: str) -> list[Path]:
+    store = services.files
+    assert isinstance(store, LocalFileStore)
+    return [store.local_path(path, box) for box in (None, "120x120", "520x400")]
+
+
+async def test_purge_deletes_old_conversations_with_their_rows_and_files_nobody_else_has(
+    api: Api, services: Services, file_server: FileServer
+) -> None:
+    own = file_server.add("/purge/own.png", image_bytes("PNG", (300, 200), (200, 200, 10)), "image/png")
+    shared = file_server.add("/purge/shared.png", image_bytes("PNG", (300, 200), (20, 200, 200)), "image/png")
+    await api.ok("PUT", "/webhook", json={"url": file_server.url("/hook")})  # deliveries for every event
+    agent = await api.agent()
+    old, empty, recent = [await api.conversation(name=name) for name in ("Old", "Empty", "Recent")]
+    path = f"/conversation/{old['id']}"
+    await api.ok("POST", f"{path}/assign-agent", json={"agentId": agent["id"]})
+    await api.ok("POST", f"{path}/send-text-message", json={"uuid": "t", "text": "an old secret"})
+    own_file = await api.ok("POST", f"{path}/send-file-message", json={"file": own, "uuid": "f1"})
+    await api.ok("POST", f"{path}/send-file-message", json={"file": shared, "uuid": "f2"})
+    await api.ok("POST", f"{path}/request-review")
+    recent_path = f"/conversation/{recent['id']}"
+    await api.ok("POST", f"{recent_path}/send-text-message", json={"uuid": "t", "text": "a recent note"})
+    recent_file = await api.ok("POST", f"{recent_path}/send-file-message", json={"file": shared, "uuid": "f"})
+    for conversation in (old, empty):
+        await _age(services.db, conversation["id"])
+    gone = [old["id"], empty["id"]]
+    assert await _count(services.db, WebhookDelivery, WebhookDelivery.conversation_id.in_(gone)) > 0
+    echo: list[str] = []
+
+    dry = await purge(services.db, services.files, 30, echo.append, dry_run=True)
+    assert dry.conversations == 2 and await _count(services.db, Conversation) == 3
+
+    report = await purge(services.db, services.files, 30, echo.append)
+
+    assert (report.conversations, report.messages, report.reviews) == (2, 4, 1)
+    assert report.events > 0 and report.deliveries > 0 and report.file_records == 2 and report.stored_files == 1
+    db = services.db
+    async with db.read() as conn:
+        assert {r[0] for r in await conn.execute(select(Conversation.id))} == {recent["id"]}
+    for table, column in ((Message, Message.conversation_id), (Review, Review.conversation_id)):
+        assert await _count(db, table, column.in_(gone)) == 0
+    assert await _count(db, Event, Event.conversation_id.in_(gone)) == 0
+    assert await _count(db, WebhookDelivery, WebhookDelivery.conversation_id.in_(gone)) == 0
+    assert await _count(db, StoredFile) == 1, "only the recent conversation's File row"
+    tables = await dump_tables(db)
+    assert "an old secret" not in tables and "a recent note" in tables
+    assert not any(p.exists() for p in _stored(services, own_file["file"]["info"]["path"]))
+    assert all(p.is_file() for p in _stored(services, recent_file["file"]["info"]["path"])), "shared bytes stay"
+    assert (await api.call("GET", f"/conversation/{old['id']}")).status_code == 404
+    assert len(await api.ok("GET", f"{recent_path}/messages")) == 2
+    assert await api.ok("GET", f"/end-users/{old['endUser']['id']}"), "people stay"
+    assert (await purge(db, services.files, 30, echo.append)).conversations == 0
+
+
+async def test_the_purge_command(sqlite_install: tuple[Path, str]) -> None:
+    data_dir, url = sqlite_install
+    app = create_app(install_settings(data_dir, url))
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://parley.test") as client,
+    ):
+        services: Services = app.state.services
+        workspace, token = await create_workspace(services, "Acme")
+        api = Api(client, token, workspace.id)
+        old, recent = await api.conversation(), await api.conversation()
+        for conversation in (old, recent):
+            body = {"uuid": "t", "text": "hello"}
+            await api.ok("POST", f"/conversation/{conversation['id']}/send-text-message", json=body)
+        await _age(services.db, old["id"])
+    env = parley_env(data_dir, url)
+
+    dry, refused = await asyncio.gather(
+        run_parley(env, "purge", "--older-than", "30", "--dry-run"), run_parley(env, "purge", "--older-than", "-1")
+    )
+    assert dry.returncode == 0 and "would delete 1 conversations" in dry.stdout, dry.stderr
+    assert refused.returncode == 2
+    done = await run_parley(env, "purge", "--older-than", "30")
+    assert done.returncode == 0 and "deleted 1 conversations, 1 messages" in done.stdout, done.stderr
+
+    db = Database(url)
+    try:
+        async with db.read() as conn:
+            assert {r[0] for r in await conn.execute(select(Conversation.id))} == {recent["id"]}
+    finally:
+        await db.dispose()

@@ -1,0 +1,78 @@
+"""Realtime tests run the app under a real uvicorn, with real websocket clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from parley.app import create_app
+from parley.config import Settings
+from parley.services.context import Services
+from parley.services.workspaces import create_workspace
+from tests.conftest import Api
+from tests.support.live import live_server
+
+
+@dataclass
+class Live:
+    base: str
+    services: Services
+    api: Api
+    http: httpx.AsyncClient
+
+    @property
+    def ws_base(self) -> str:
+        return self.base.replace("http://", "ws://")
+
+    async def visitor(self, **headers: str) -> dict[str, Any]:
+        """A new anonymous visitor on the workspace: {endUser, conversation, settings}."""
+        response = await self.http.post("/api/widget/v1/session", json={"siteKey": self.site_key}, headers=headers)
+        assert response.status_code == 200, response.text
+        session: dict[str, Any] = response.json()["data"]
+        return session
+
+    async def widget(self, token: str, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.http.request(
+            method, f"/api/widget/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    async def console(self, token: str, method: str, path: str, **kwargs: Any) -> Any:
+        response = await self.http.request(
+            method, f"/api/agent/v1{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    async def agent_with_token(self, service_user_id: str = "agent-1") -> tuple[dict[str, Any], str]:
+        agent = await self.api.agent(service_user_id)
+        token = (await self.api.ok("POST", f"/agents/{agent['id']}/tokens"))["token"]
+        return agent, token
+
+    site_key: str = ""
+
+
+@pytest.fixture
+def realtime_settings(settings: Settings) -> Settings:
+    return settings.model_copy(
+        update={
+            "presence_grace_seconds": 0.2,
+            "ws_queue_limit": 20,
+            "max_file_bytes": 2_000_000,
+            "ws_ping_interval_seconds": 0.5,
+        }
+    )
+
+
+@pytest.fixture
+async def live(realtime_settings: Settings) -> AsyncIterator[Live]:
+    app = create_app(realtime_settings)
+    async with live_server(app) as base, httpx.AsyncClient(base_url=base, timeout=10) as http:
+        services: Services = app.state.services
+        workspace, token = await create_workspace(services, "Acme")
+        yield Live(base, services, Api(http, token, workspace.id), http, site_key=workspace.site_key)

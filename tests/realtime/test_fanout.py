@@ -1,0 +1,129 @@
+"""Fan-out across processes through Redis, on PostgreSQL: what one worker commits, every worker's sockets get."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import httpx
+import pytest
+
+from parley.app import create_app
+from parley.config import Settings
+from parley.services.context import Services
+from parley.services.workspaces import create_workspace
+from tests.conftest import Api
+from tests.realtime.conftest import Live
+from tests.support.live import free_port, live_server, open_socket
+from tests.support.processes import parley_env, run_parley, serving
+from tests.support.redis import require_redis
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return require_redis()
+
+
+@pytest.fixture
+async def two_workers(settings: Settings, redis_url: str, postgres_url: str) -> AsyncIterator[tuple[Live, Live]]:
+    """Two Parley instances, each with its own Services, hub and Redis connection, over one PostgreSQL."""
+    shared = settings.model_copy(update={"redis_url": redis_url, "presence_grace_seconds": 0.2})
+    async with AsyncExitStack() as stack:
+        workers: list[Live] = []
+        token, site_key, workspace_id = "", "", ""
+        for index in range(2):
+            app = create_app(shared)
+            base = await stack.enter_async_context(live_server(app))
+            http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
+            services: Services = app.state.services
+            if index == 0:
+                workspace, token = await create_workspace(services, "Acme")
+                site_key, workspace_id = workspace.site_key, workspace.id
+            workers.append(Live(base, services, Api(http, token, workspace_id), http, site_key=site_key))
+        yield workers[0], workers[1]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_message_sent_to_worker_a_reaches_a_socket_on_worker_b(two_workers: tuple[Live, Live]) -> None:
+    a, b = two_workers
+    ann = await a.visitor()
+    token = ann["endUser"]["websocketToken"]
+    async with open_socket(f"{b.ws_base}/api/widget/v1/ws?token={token}") as socket:
+        await asyncio.sleep(0.2)  # let worker B's Redis subscription settle
+        sent = await a.widget(token, "POST", "/messages", json={"uuid": "x1", "text": "via A"})
+        frame = await socket.events_until(lambda f: f["event"] == "message.created")
+    assert frame[-1]["data"]["id"] == sent["id"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_presence_counts_consoles_on_every_worker(two_workers: tuple[Live, Live]) -> None:
+    a, b = two_workers
+    agent, agent_token = await a.agent_with_token()
+    async with open_socket(f"{a.ws_base}/api/agent/v1/ws?token={agent_token}"):
+        async with open_socket(f"{b.ws_base}/api/agent/v1/ws?token={agent_token}"):
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)  # B's socket closed past the grace period; A's is still open
+        assert (await a.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "online"
+    for _ in range(40):
+        await asyncio.sleep(0.05)
+        if (await a.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "offline":
+            break
+    assert (await a.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "offline"
+
+
+@pytest.fixture
+def served_with_two_workers(redis_url: str, postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+    """`parley serve --workers 2` on PostgreSQL + Redis; yields (base URL, API token, site key)."""
+    env = parley_env(
+        PARLEY_DATABASE_URL=postgres_url,
+        PARLEY_REDIS_URL=redis_url,
+        PARLEY_DATA_DIR=str(tmp_path),
+        PARLEY_SECRET_KEY="a-secret-shared-by-every-worker-0123456789",
+    )
+    workspace = json.loads(run_parley(env, "workspaces", "create", "Acme", "--json").stdout)
+    listed = json.loads(run_parley(env, "workspaces", "list", "--json").stdout)
+    site_key = next(w["siteKey"] for w in listed if w["id"] == workspace["id"])
+    with serving(env, free_port(), "--workers", "2") as base:
+        yield base, workspace["token"], site_key
+
+
+async def test_parley_serve_with_two_workers_delivers_to_every_socket(
+    served_with_two_workers: tuple[str, str, str],
+) -> None:
+    """Sockets land on either worker (the kernel spreads connections); every one gets every message."""
+    base, _, site_key = served_with_two_workers
+    ws_base = base.replace("http://", "ws://")
+    async with httpx.AsyncClient(base_url=base, timeout=10) as http:
+        session = (await http.post("/api/widget/v1/session", json={"siteKey": site_key})).json()["data"]
+        token = session["endUser"]["websocketToken"]
+        async with AsyncExitStack() as stack:
+            sockets = [
+                await stack.enter_async_context(open_socket(f"{ws_base}/api/widget/v1/ws?token={token}"))
+                for _ in range(8)
+            ]
+            await asyncio.sleep(0.5)
+            headers = {"Authorization": f"Bearer {token}"}
+            sent = [
+                (
+                    await http.post("/api/widget/v1/messages", json={"uuid": f"u{i}", "text": f"t{i}"}, headers=headers)
+                ).json()["data"]["id"]
+                for i in range(6)
+            ]
+            for socket in sockets:
+                frames = await socket.events_until(lambda f, last=sent[-1]: f["data"].get("id") == last)
+                assert [f["data"]["id"] for f in frames if f["event"] == "message.created"] == sent
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_one_uuid_posted_to_both_workers_at_once_stores_one_message(two_workers: tuple[Live, Live]) -> None:
+    a, b = two_workers
+    conversation = await a.api.conversation()
+    path = f"/conversation/{conversation['id']}/send-text-message"
+    body = {"uuid": "both-at-once", "text": "only once"}
+    answers = await asyncio.gather(*(worker.api.ok("POST", path, json=body) for worker in (a, b) for _ in range(10)))
+    assert len({answer["id"] for answer in answers}) == 1
+    history = await b.api.ok("GET", f"/conversation/{conversation['id']}/messages")
+    assert [m["body"] for m in history] == ["only once"]

@@ -1,0 +1,291 @@
+"""Websockets for visitors and agents: the right events, in order, to the right people, and nothing lost."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import pytest
+import websockets
+
+from tests.realtime.conftest import Live
+from tests.support.live import open_socket
+
+
+def is_message(text: str) -> Any:
+    return lambda frame: frame["event"] == "message.created" and frame["data"]["body"] == text
+
+
+async def test_a_visitor_receives_their_conversation_in_order_and_nothing_of_anyone_else(live: Live) -> None:
+    ann, bob = await live.visitor(), await live.visitor()
+    conversation = ann["conversation"]["id"]
+    agent, agent_token = await live.agent_with_token()
+    url = f"{live.ws_base}/api/widget/v1/ws?token={ann['endUser']['websocketToken']}"
+    async with open_socket(url) as socket:
+        await live.api.ok("POST", f"/conversation/{conversation}/assign-agent", json={"agentId": agent["id"]})
+        await live.widget(ann["endUser"]["websocketToken"], "POST", "/messages", json={"uuid": "a1", "text": "Hi"})
+        await live.widget(bob["endUser"]["websocketToken"], "POST", "/messages", json={"uuid": "b1", "text": "Bob"})
+        await live.console(
+            agent_token, "POST", f"/conversations/{conversation}/messages", json={"uuid": "r", "text": "Hello Ann"}
+        )
+
+        frames = await socket.events_until(is_message("Hello Ann"))
+        assert [f["event"] for f in frames] == ["conversation.assigned", "message.created", "message.created"]
+        assert frames[1]["data"]["endUser"]["id"] == ann["endUser"]["id"]
+        assert frames[2]["data"]["agent"]["id"] == agent["id"] and frames[2]["data"]["endUser"] is None
+        assert all(f["conversationId"] == conversation for f in frames)
+        microseconds = [f["microseconds"] for f in frames]
+        assert microseconds == sorted(set(microseconds))
+        assert await socket.silent_for(0.3), "nothing of Bob's conversation"
+
+
+async def test_frames_have_the_event_shape_and_never_carry_a_websocket_token(live: Live) -> None:
+    ann = await live.visitor()
+    _, agent_token = await live.agent_with_token()
+    async with open_socket(f"{live.ws_base}/api/agent/v1/ws?token={agent_token}") as socket:
+        await live.widget(ann["endUser"]["websocketToken"], "POST", "/messages", json={"uuid": "a1", "text": "Hi"})
+        frame = (await socket.events_until(is_message("Hi")))[-1]
+    assert set(frame) >= {"event", "id", "workspaceId", "conversationId", "createdAt", "data", "microseconds"}
+    assert frame["workspaceId"] == live.api.workspace_id
+    assert frame["data"]["endUser"]["websocketToken"] is None
+    uuid.UUID(frame["id"])
+
+
+@pytest.mark.parametrize("token", ["", "not-a-jwt", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"])
+async def test_a_bad_visitor_token_is_closed_with_4401(live: Live, token: str) -> None:
+    async with open_socket(f"{live.ws_base}/api/widget/v1/ws?token={token}") as socket:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket.next_event()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_an_agent_token_is_not_a_visitor_token_and_back(live: Live) -> None:
+    ann = await live.visitor()
+    _, agent_token = await live.agent_with_token()
+    for url in (
+        f"{live.ws_base}/api/widget/v1/ws?token={agent_token}",
+        f"{live.ws_base}/api/agent/v1/ws?token={ann['endUser']['websocketToken']}",
+        f"{live.ws_base}/api/agent/v1/ws?token={live.api.token}",
+    ):
+        async with open_socket(url) as socket:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await socket.next_event()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+
+
+async def test_resume_replays_what_was_missed_then_goes_live_without_repeats(live: Live) -> None:
+    ann = await live.visitor()
+    token = ann["endUser"]["websocketToken"]
+    url = f"{live.ws_base}/api/widget/v1/ws?token={token}"
+    async with open_socket(url) as socket:
+        await live.widget(token, "POST", "/messages", json={"uuid": "m0", "text": "m0"})
+        cursor = (await socket.events_until(is_message("m0")))[-1]["microseconds"]
+    for i in range(1, 6):
+        await live.widget(token, "POST", "/messages", json={"uuid": f"m{i}", "text": f"m{i}"})
+    async with open_socket(f"{url}&after={cursor}") as socket:
+        replayed = await socket.events_until(is_message("m5"))
+        await live.widget(token, "POST", "/messages", json={"uuid": "m6", "text": "m6"})
+        live_frames = await socket.events_until(is_message("m6"))
+    assert [f["data"]["body"] for f in replayed] == ["m1", "m2", "m3", "m4", "m5"]
+    assert [f["data"]["body"] for f in live_frames] == ["m6"]
+
+
+async def test_cutting_connections_while_a_writer_sends_loses_and_repeats_nothing(live: Live) -> None:
+    ann = await live.visitor()
+    token = ann["endUser"]["websocketToken"]
+    url = f"{live.ws_base}/api/widget/v1/ws?token={token}"
+    sent: list[str] = []
+
+    async def writer() -> None:
+        for i in range(60):
+            text = f"w{i}"
+            await live.widget(token, "POST", "/messages", json={"uuid": text, "text": text})
+            sent.append(text)
+            await asyncio.sleep(0.005)
+
+    received: list[str] = []
+    cursor = 0  # from the very beginning: the writer may have sent before the first connection
+    writing = asyncio.create_task(writer())
+    while not writing.done() or (sent and (not received or received[-1] != sent[-1])):
+        async with open_socket(f"{url}&after={cursor}") as socket:
+            for _ in range(7):  # read a few frames, then drop the connection mid-stream
+                try:
+                    frame = await socket.next_event(within=1.0)
+                except TimeoutError:
+                    break
+                if frame["event"] == "message.created":
+                    received.append(frame["data"]["body"])
+                cursor = frame["microseconds"]
+    await writing
+    assert received == sent
+
+
+async def test_an_agent_is_online_while_a_console_is_open_and_offline_after(live: Live) -> None:
+    agent, agent_token = await live.agent_with_token()
+    assert agent["status"] == "offline"
+    async with open_socket(f"{live.ws_base}/api/agent/v1/ws?token={agent_token}") as first:
+        async with open_socket(f"{live.ws_base}/api/agent/v1/ws?token={agent_token}"):
+            changed = await first.events_until(lambda f: f["event"] == "agent.status_changed")
+            assert changed[-1]["data"]["status"] == "online"
+            assert (await live.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "online"
+        await asyncio.sleep(0.5)  # past the grace period: one console is still open
+        assert (await live.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "online"
+    for _ in range(50):
+        await asyncio.sleep(0.05)
+        if (await live.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "offline":
+            break
+    assert (await live.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "offline"
+
+
+async def test_the_visitor_sees_their_agent_go_online(live: Live) -> None:
+    ann = await live.visitor()
+    agent, agent_token = await live.agent_with_token()
+    _, other_token = await live.agent_with_token("agent-2")
+    conversation = ann["conversation"]["id"]
+    await live.api.ok("POST", f"/conversation/{conversation}/assign-agent", json={"agentId": agent["id"]})
+    async with open_socket(f"{live.ws_base}/api/widget/v1/ws?token={ann['endUser']['websocketToken']}") as socket:
+        async with open_socket(f"{live.ws_base}/api/agent/v1/ws?token={other_token}"):
+            assert await socket.silent_for(0.3), "another agent's status is not the visitor's business"
+        async with open_socket(f"{live.ws_base}/api/agent/v1/ws?token={agent_token}"):
+            frame = await socket.next_event()
+    assert frame["event"] == "agent.status_changed" and frame["data"]["id"] == agent["id"]
+    assert frame["data"]["status"] == "online"
+
+
+async def test_typing_is_relayed_to_the_other_side_only(live: Live) -> None:
+    ann = await live.visitor()
+    token = ann["endUser"]["websocketToken"]
+    agent, agent_token = await live.agent_with_token()
+    conversation = ann["conversation"]["id"]
+    async with (
+        open_socket(f"{live.ws_base}/api/widget/v1/ws?token={token}") as visitor_socket,
+        open_socket(f"{live.ws_base}/api/agent/v1/ws?token={agent_token}") as agent_socket,
+    ):
+        await agent_socket.events_until(lambda f: f["event"] == "agent.status_changed")
+        await live.widget(token, "POST", "/typing", json={"typing": True})
+        seen = await agent_socket.next_event()
+        assert seen["event"] == "typing" and seen["data"]["author"] == "endUser" and seen["data"]["typing"] is True
+        await live.console(agent_token, "POST", f"/conversations/{conversation}/typing", json={"typing": True})
+        seen = await visitor_socket.next_event()
+        assert seen["event"] == "typing" and seen["data"]["authorId"] == agent["id"]
+        assert await visitor_socket.silent_for(0.2) and await agent_socket.silent_for(0.2)
+
+
+async def test_read_receipts_mark_the_other_sides_messages_read_with_an_event(live: Live) -> None:
+    ann = await live.visitor()
+    token = ann["endUser"]["websocketToken"]
+    _, agent_token = await live.agent_with_token()
+    conversation = ann["conversation"]["id"]
+    question = await live.widget(token, "POST", "/messages", json={"uuid": "q", "text": "Question"})
+    answer = await live.console(
+        agent_token, "POST", f"/conversations/{conversation}/messages", json={"uuid": "a", "text": "Answer"}
+    )
+    assert answer["status"] == "delivered"
+    async with open_socket(f"{live.ws_base}/api/agent/v1/ws?token={agent_token}") as socket:
+        await socket.events_until(lambda f: f["event"] == "agent.status_changed")
+        receipt = await live.widget(token, "POST", "/read", json={"until": answer["microseconds"]})
+        frame = await socket.events_until(lambda f: f["event"] == "message.status_changed")
+    assert receipt == {"marked": 1}
+    assert frame[-1]["data"]["id"] == answer["id"] and frame[-1]["data"]["status"] == "read"
+    history = {m["id"]: m["status"] for m in await live.widget(token, "GET", "/messages")}
+    assert history == {question["id"]: "delivered", answer["id"]: "read"}
+    summaries = await live.console(agent_token, "GET", "/conversations")
+    assert summaries[0]["unreadCount"] == 1 and summaries[0]["lastMessage"]["id"] == answer["id"]
+    await live.console(
+        agent_token, "POST", f"/conversations/{conversation}/read", json={"until": question["microseconds"]}
+    )
+    assert (await live.console(agent_token, "GET", "/conversations"))[0]["unreadCount"] == 0
+
+
+async def test_a_rolled_back_change_is_never_seen(live: Live) -> None:
+    ann = await live.visitor()
+    conversation = ann["conversation"]["id"]
+    agent = await live.api.agent()
+    await live.api.ok("POST", f"/conversation/{conversation}/assign-agent", json={"agentId": agent["id"]})
+    await live.api.ok("POST", f"/conversation/{conversation}/lock")
+    async with open_socket(f"{live.ws_base}/api/widget/v1/ws?token={ann['endUser']['websocketToken']}") as socket:
+        refused = await live.api.call("POST", f"/conversation/{conversation}/request-review")
+        assert refused.status_code == 423
+        assert await socket.silent_for(0.3), "the review.requested of the rolled-back transaction never leaves"
+
+
+async def test_a_client_that_falls_behind_is_closed_to_resume_by_cursor(live: Live) -> None:
+    ann = await live.visitor()
+    token = ann["endUser"]["websocketToken"]
+    _, agent_token = await live.agent_with_token()
+    conversation = ann["conversation"]["id"]
+    limit = live.services.settings.ws_queue_limit
+    for i in range(limit + 5):
+        await live.console(
+            agent_token, "POST", f"/conversations/{conversation}/messages", json={"uuid": f"r{i}", "text": "x"}
+        )
+    async with open_socket(f"{live.ws_base}/api/widget/v1/ws?token={token}") as socket:
+        await live.widget(token, "POST", "/read", json={"until": 2**62})  # limit + 5 events in one commit
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            while True:
+                await socket.next_event()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008
+
+
+async def test_uploads_from_the_widget_and_the_console_arrive_as_file_messages(live: Live) -> None:
+    from tests.support.upstream import image_bytes
+
+    ann = await live.visitor()
+    token = ann["endUser"]["websocketToken"]
+    agent, agent_token = await live.agent_with_token()
+    conversation = ann["conversation"]["id"]
+    async with open_socket(f"{live.ws_base}/api/agent/v1/ws?token={agent_token}") as socket:
+        await socket.events_until(lambda f: f["event"] == "agent.status_changed")
+        picture = {"file": ("holiday.png", image_bytes("PNG", (800, 600)), "image/png")}
+        sent = await live.widget(token, "POST", "/files", files=picture, data={"uuid": "p1"})
+        frame = (await socket.events_until(lambda f: f["event"] == "message.created"))[-1]
+    assert sent["type"] == "file" and sent["file"]["type"] == "image" and sent["file"]["info"]["name"] == "holiday"
+    assert sent["file"]["meta"] == {"width": 800, "height": 600}
+    assert frame["data"]["id"] == sent["id"]
+    again = await live.widget(token, "POST", "/files", files=picture, data={"uuid": "p1"})
+    assert again["id"] == sent["id"]
+    thumbnail = await live.http.get(sent["file"]["url"]["520x400"].replace("http://parley.test", ""))
+    assert thumbnail.status_code == 200 and thumbnail.headers["content-type"] == "image/png"
+
+    document = {"file": ("notes.txt", b"plain words", "text/plain")}
+    reply = await live.console(
+        agent_token, "POST", f"/conversations/{conversation}/files", files=document, data={"uuid": "d"}
+    )
+    assert reply["agent"]["id"] == agent["id"] and reply["file"]["type"] == "file" and reply["file"]["meta"] is None
+
+    too_big = {"file": ("big.bin", b"x" * (live.services.settings.max_file_bytes + 1), "application/octet-stream")}
+    refused = await live.http.post(
+        "/api/widget/v1/files", files=too_big, data={"uuid": "big"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert refused.status_code == 413 and refused.json()["error"]["code"] == "file_too_large"
+
+
+async def test_an_oversized_inbound_frame_closes_the_socket(live: Live) -> None:
+    ann = await live.visitor()
+    limit = live.services.settings.ws_max_message_bytes
+    async with open_socket(f"{live.ws_base}/api/widget/v1/ws?token={ann['endUser']['websocketToken']}") as socket:
+        await socket.connection.send("x" * (limit + 1))
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket.next_event()
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
+
+
+async def test_a_peer_that_stops_answering_pings_is_dropped(live: Live) -> None:
+    """A raw TCP client completes the handshake and then goes silent: the server's heartbeat gives up on it."""
+    ann = await live.visitor()
+    host, port = live.base.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(
+        (
+            f"GET /api/widget/v1/ws?token={ann['endUser']['websocketToken']} HTTP/1.1\r\nHost: {host}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+        ).encode()
+    )
+    assert (await reader.readuntil(b"\r\n\r\n")).startswith(b"HTTP/1.1 101")
+    interval = live.services.settings.ws_ping_interval_seconds
+    async with asyncio.timeout(interval * 2 + 3):
+        while await reader.read(4096):  # pings arrive and go unanswered, until the server hangs up
+            pass
+    writer.close()

@@ -1,0 +1,182 @@
+"""The group-commit writer: whatever arrives together, each client uuid is stored once and positions only grow."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+import uuid as uuid_module
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from parley.storage.database import Database
+from parley.storage.message_writer import MessageDraft, MessageWriter, Outcome, WriteResult
+from parley.storage.models import Event, Message
+from parley.storage.records import MessageRecord, NewEvent
+from parley.storage.repositories import conversations as conversation_repo
+from parley.storage.repositories import people as people_repo
+from parley.storage.repositories import workspaces as workspace_repo
+
+WORKSPACE = "00000000-0000-4000-8000-000000000001"
+END_USER = "00000000-0000-4000-8000-000000000002"
+CONVERSATIONS = ("00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b")
+
+
+def draft(conversation: str, uuid: str | None, body: str, end_user: str = END_USER) -> MessageDraft:
+    def created_event(record: MessageRecord) -> NewEvent:
+        return NewEvent(
+            id=f"event-{record.id}",
+            workspace_id=record.workspace_id,
+            conversation_id=record.conversation_id,
+            name="message.created",
+            payload="{}",
+            microseconds=record.microseconds,
+            created_at=record.created_at,
+        )
+
+    return MessageDraft(
+        id=str(uuid_module.uuid4()),
+        workspace_id=WORKSPACE,
+        conversation_id=conversation,
+        client_uuid=uuid,
+        request_digest=body,
+        type="text",
+        status="delivered",
+        created_event=created_event,
+        body=body,
+        end_user_id=end_user,
+    )
+
+
+@asynccontextmanager
+async def running_writer(template: Path, clock: list[int]) -> AsyncIterator[tuple[Database, MessageWriter]]:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "parley.db"
+        shutil.copyfile(template, path)
+        db = Database(f"sqlite+aiosqlite:///{path}")
+        async with db.write() as tx:
+            await workspace_repo.add_workspace(
+                tx.conn, id=WORKSPACE, name="w", site_key="k", is_demo=False, settings={}, created_at=1, updated_at=1
+            )
+            await people_repo.add_end_user(
+                tx.conn, id=END_USER, workspace_id=WORKSPACE, meta={}, created_at=1, updated_at=1
+            )
+            for conversation in CONVERSATIONS:
+                await conversation_repo.add_conversation(
+                    tx.conn,
+                    id=conversation,
+                    workspace_id=WORKSPACE,
+                    end_user_id=END_USER,
+                    locked=False,
+                    last_microseconds=0,
+                    created_us=1,
+                    created_at=1,
+                    updated_at=1,
+                )
+        writer = MessageWriter(db, lambda: clock[0], max_batch=16)
+        writer.start()
+        try:
+            yield db, writer
+        finally:
+            await writer.stop()
+            await db.dispose()
+
+
+async def stored_messages(db: Database) -> list[MessageRecord]:
+    async with db.read() as conn:
+        rows = await conn.execute(select(Message).order_by(Message.conversation_id, Message.microseconds))
+        return [MessageRecord.from_row(row) for row in rows]
+
+
+sends = st.lists(
+    st.tuples(st.sampled_from(CONVERSATIONS), st.sampled_from(["a", "b", "c", "d", None]), st.sampled_from(["x", "y"])),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sends=sends, clock_steps=st.lists(st.integers(-5, 5), min_size=1, max_size=5))
+def test_concurrent_sends_store_each_uuid_once_in_increasing_order(
+    sqlite_template_path: Path, sends: list[tuple[str, str | None, str]], clock_steps: list[int]
+) -> None:
+    async def scenario() -> None:
+        clock = [1_700_000_000_000_000]
+        async with running_writer(sqlite_template_path, clock) as (db, writer):
+
+            async def send(index: int, item: tuple[str, str | None, str]) -> WriteResult:
+                clock[0] += clock_steps[index % len(clock_steps)]  # a clock that may step backwards
+                return await writer.submit(draft(*item))
+
+            results = await asyncio.gather(*(send(i, item) for i, item in enumerate(sends)))
+            stored = await stored_messages(db)
+
+        by_key: dict[tuple[str, str], str] = {}
+        for (conversation, uuid, _), result in zip(sends, results, strict=True):
+            assert result.outcome in (Outcome.STORED, Outcome.DUPLICATE)
+            assert result.message is not None
+            if uuid is not None:
+                assert by_key.setdefault((conversation, uuid), result.message.id) == result.message.id
+        expected = len({(c, u) for c, u, _ in sends if u is not None}) + sum(1 for _, u, _ in sends if u is None)
+        assert len(stored) == expected
+        assert sum(r.outcome is Outcome.STORED for r in results) == expected
+        for conversation in CONVERSATIONS:
+            positions = [m.microseconds for m in stored if m.conversation_id == conversation]
+            assert positions == sorted(set(positions)), "strictly increasing, no repeats"
+
+    asyncio.run(scenario())
+
+
+async def test_a_locked_conversation_stores_nothing(sqlite_template_path: Path) -> None:
+    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+        async with db.write() as tx:
+            await conversation_repo.update_conversation(tx.conn, CONVERSATIONS[0], locked=True)
+        locked, open_ = await asyncio.gather(
+            writer.submit(draft(CONVERSATIONS[0], "a", "x")), writer.submit(draft(CONVERSATIONS[1], "a", "x"))
+        )
+        assert locked.outcome is Outcome.LOCKED
+        assert open_.outcome is Outcome.STORED
+        assert [m.conversation_id for m in await stored_messages(db)] == [CONVERSATIONS[1]]
+
+
+async def test_one_bad_draft_does_not_sink_its_batch(sqlite_template_path: Path) -> None:
+    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+        good = [writer.submit(draft(CONVERSATIONS[0], f"u{i}", "x")) for i in range(5)]
+        bad = writer.submit(draft(CONVERSATIONS[0], "bad", "x", end_user="00000000-0000-4000-8000-0000000000ff"))
+        results = await asyncio.gather(*good, bad, return_exceptions=True)
+        assert all(isinstance(r, WriteResult) and r.outcome is Outcome.STORED for r in results[:5])
+        assert isinstance(results[5], Exception)
+        assert len(await stored_messages(db)) == 5
+
+
+async def test_events_are_written_with_their_messages_and_published_after_commit(sqlite_template_path: Path) -> None:
+    published: list[str] = []
+    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+
+        def publish(events: object) -> None:
+            published.extend(e.id for e in events)  # type: ignore[attr-defined]
+
+        db.add_publisher(publish)
+        result = await writer.submit(draft(CONVERSATIONS[0], "a", "x"))
+        assert result.message is not None
+        async with db.read() as conn:
+            outbox = [row.id for row in await conn.execute(select(Event))]
+        assert outbox == published == [f"event-{result.message.id}"]
+
+
+async def test_a_sender_that_goes_away_still_has_its_message_stored(sqlite_template_path: Path) -> None:
+    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+        task = asyncio.create_task(writer.submit(draft(CONVERSATIONS[0], "a", "x")))
+        await asyncio.sleep(0)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        retried = await writer.submit(draft(CONVERSATIONS[0], "a", "x"))
+        assert retried.outcome is Outcome.DUPLICATE
+        assert len(await stored_messages(db)) == 1

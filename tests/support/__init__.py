@@ -1,0 +1,1 @@
+"""Real things the tests run against: databases, an upstream HTTP server, a Parley server process."""

@@ -1,0 +1,119 @@
+"""The `parley` command as operators and scripts use it: real processes, a real SQLite file, a real server."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.live import free_port
+from tests.support.processes import parley_env, run_parley, serving
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return parley_env(PARLEY_DATA_DIR=str(tmp_path / "data"))
+
+
+@pytest.fixture
+def server(env: dict[str, str]) -> Iterator[tuple[str, dict[str, str]]]:
+    """`parley serve` on a free port, with a bootstrap token; yields its base URL and its environment."""
+    env = {**env, "PARLEY_BOOTSTRAP_TOKEN": "plt_bootstrap-token-for-tests"}
+    run_parley(env, "migrate")
+    with serving(env, free_port()) as base:
+        yield base, env
+
+
+def test_migrate_creates_the_database_in_the_data_dir(env: dict[str, str], tmp_path: Path) -> None:
+    result = run_parley(env, "migrate")
+    assert (tmp_path / "data" / "parley.db").is_file()
+    assert "migrated" in result.stdout
+    run_parley(env, "migrate")  # applying again is harmless
+
+
+def test_every_command_has_help(env: dict[str, str]) -> None:
+    for command in (
+        [],
+        ["serve"],
+        ["migrate"],
+        ["demo"],
+        ["workspaces", "create"],
+        ["tokens", "create"],
+        ["tokens", "list"],
+        ["tokens", "revoke"],
+        ["agents", "create"],
+    ):
+        result = run_parley(env, *command, "--help")
+        assert "Usage" in result.stdout
+        assert len(result.stdout.strip().splitlines()) > 3
+
+
+def test_workspace_tokens_can_be_created_listed_and_revoked(server: tuple[str, dict[str, str]]) -> None:
+    base, env = server
+    created = json.loads(run_parley(env, "workspaces", "create", "Acme", "--json").stdout)
+    assert set(created) == {"id", "name", "token"} and created["name"] == "Acme"
+
+    def status_with(token: str) -> int:
+        return httpx.get(f"{base}/api/external/v1/agents", headers={"Authorization": token}).status_code
+
+    assert status_with(created["token"]) == 200
+    extra = json.loads(run_parley(env, "tokens", "create", "--workspace", created["id"], "--json").stdout)
+    assert status_with(extra["token"]) == 200
+
+    listed = json.loads(run_parley(env, "tokens", "list", "--workspace", created["id"], "--json").stdout)
+    assert {t["id"] for t in listed} >= {extra["id"]}
+    assert all(extra["token"] not in json.dumps(t) for t in listed), "tokens are never shown again"
+
+    run_parley(env, "tokens", "revoke", extra["id"])
+    time.sleep(5.5)  # the server's token cache (PARLEY_TOKEN_CACHE_SECONDS, 5 s by default)
+    assert status_with(extra["token"]) == 401
+    assert status_with(created["token"]) == 200
+    assert run_parley(env, "tokens", "revoke", extra["id"], check=False).returncode == 1
+
+
+def test_bootstrap_token_and_cli_agents_work_against_the_server(server: tuple[str, dict[str, str]]) -> None:
+    base, env = server
+    headers = {"Authorization": "Bearer plt_bootstrap-token-for-tests"}
+    workspaces = json.loads(run_parley(env, "workspaces", "list", "--json").stdout)
+    default = next(w for w in workspaces if w["name"] == "Default")
+    agent = json.loads(
+        run_parley(
+            env, "agents", "create", "-w", default["id"], "--service-user-id", "42", "--name", "Ann", "--json"
+        ).stdout
+    )
+    listed = httpx.get(f"{base}/api/external/v1/agents", headers=headers).json()
+    assert [a["id"] for a in listed["data"]] == [agent["id"]]
+
+
+def test_demo_prints_a_working_token(server: tuple[str, dict[str, str]]) -> None:
+    base, env = server
+    output = run_parley(env, "demo").stdout
+    token = next(line.split(":", 1)[1].strip() for line in output.splitlines() if "Demo API token" in line)
+    assert httpx.get(f"{base}/api/external/v1/agents", headers={"Authorization": token}).status_code == 200
+    again = run_parley(env, "demo").stdout
+    assert token not in again
+
+
+def test_several_workers_on_sqlite_are_refused(env: dict[str, str]) -> None:
+    result = run_parley(env, "serve", "--workers", "2", check=False)
+    assert result.returncode == 2
+    assert "PostgreSQL" in result.stderr
+
+
+def test_an_agent_token_from_the_cli_signs_in_to_the_console(server: tuple[str, dict[str, str]]) -> None:
+    base, env = server
+    default = next(
+        w for w in json.loads(run_parley(env, "workspaces", "list", "--json").stdout) if w["name"] == "Default"
+    )
+    agent = json.loads(
+        run_parley(
+            env, "agents", "create", "-w", default["id"], "--service-user-id", "7", "--name", "Bo", "--json"
+        ).stdout
+    )
+    token = run_parley(env, "agents", "token", "-w", default["id"], agent["id"]).stdout.strip()
+    me = httpx.get(f"{base}/api/agent/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert me.status_code == 200 and me.json()["data"]["id"] == agent["id"]
