@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from PIL import Image
-from playwright.async_api import Browser, BrowserContext, async_playwright
+from playwright.async_api import Browser, BrowserContext, async_playwright, expect
 
 import tests.support.live as live_support
 from parley.app import create_app
@@ -38,6 +38,10 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+
+# What one page does reaches the other through the server, the websocket and two renderers, all on two cores that
+# the rest of a CI run may be loading: five seconds (the default) proved too short there once.
+expect.set_options(timeout=15_000)
 
 
 @dataclass
