@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -28,6 +29,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await services.start()
         if settings.bootstrap_token:
             await ensure_bootstrap_workspace(services, settings.bootstrap_token)
+        # What exists now (modules, routes, models: some 150,000 objects) lives as long as the process; frozen,
+        # the collector stops walking it. Measured under load: a full collection took 60-100 ms, once a second.
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 20)
         try:
             yield
         finally:

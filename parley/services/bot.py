@@ -99,7 +99,9 @@ async def greet(svc: Services, tx: Transaction, workspace: WorkspaceRecord, conv
     bot = await workspace_repo.get_bot(tx.conn, workspace.id)
     if bot is None:
         return
-    await write_messages(tx, [_bot_text(svc, conversation, bot, greeting, None)], now_microseconds())
+    await tx.run(
+        write_messages(tx.dialect, [_bot_text(svc, conversation, bot, greeting, None)], now_microseconds(), tx.emit)
+    )
 
 
 # The visitor wrote: the away message
@@ -177,9 +179,7 @@ async def put_widget_settings(
 def _forget_cached_workspace(svc: Services, workspace_id: str) -> None:
     """Tokens cache their workspace (settings included): drop this workspace's, so this process sees the change
     at once; other processes see it when their entries expire (PARLEY_TOKEN_CACHE_SECONDS)."""
-    for token_hash, principal in list(svc.principals.items()):
-        if principal.workspace.id == workspace_id:
-            svc.principals.pop(token_hash, None)
+    svc.principals.forget_where(lambda principal: principal.workspace.id == workspace_id)
 
 
 def _settings_view(workspace: WorkspaceRecord, bot: BotRecord) -> schemas.WorkspaceWidgetSettings:

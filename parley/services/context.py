@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cachetools import LRUCache, TTLCache
-
 from parley.api.rate_limit import RateLimits
 from parley.config import Settings
 from parley.files.store import FileStore, build_file_store
@@ -17,6 +15,7 @@ from parley.realtime.presence import Presence
 from parley.services._time import now_microseconds
 from parley.services.auth import Principal, WebsocketTokens
 from parley.services.bot import AgentsOnline
+from parley.services.lookups import SharedLookups
 from parley.services.views import Views
 from parley.storage.database import Database
 from parley.storage.message_writer import MessageWriter
@@ -35,12 +34,14 @@ class Services:
     websocket_tokens: WebsocketTokens
     trusted_views: Views
     public_views: Views
-    principals: TTLCache[str, Principal]
-    end_users: TTLCache[str, EndUserRecord]
+    principals: SharedLookups[str, Principal]
+    end_users: SharedLookups[str, EndUserRecord]
     hub: Hub = field(default_factory=Hub)
     broker: Broker = field(default_factory=LocalBroker)
     presence: Presence = field(default_factory=Presence)
-    conversation_owners: LRUCache[str, ConversationRecord] = field(default_factory=lambda: LRUCache(CACHE_SIZE))
+    conversation_owners: SharedLookups[str, ConversationRecord] = field(
+        default_factory=lambda: SharedLookups(CACHE_SIZE)
+    )
     webhooks: WebhookWorker | None = None  # the delivery worker, while started
     rate_limits: RateLimits = field(default_factory=RateLimits.unlimited)
     agents_online: AgentsOnline = field(default_factory=AgentsOnline)  # for the bot's away message
@@ -57,9 +58,9 @@ class Services:
             websocket_tokens=tokens,
             trusted_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=True),
             public_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=False),
-            principals=TTLCache(CACHE_SIZE, ttl=settings.token_cache_seconds),
+            principals=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
             # Like tokens, end users are cached briefly: another process's erasure shows within this time.
-            end_users=TTLCache(CACHE_SIZE, ttl=settings.token_cache_seconds),
+            end_users=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
         )
         services.hub = Hub(settings.ws_queue_limit)
         services.broker = build_broker(settings.redis_url)
@@ -77,6 +78,7 @@ class Services:
         metrics.events_published(event.name for event in events)
 
     async def start(self) -> None:
+        self.db.start()
         self.writer.start()
         self.webhooks = WebhookWorker(self.db, self.settings)
         self.webhooks.start()

@@ -22,11 +22,12 @@ from parley.services.conversations import find_conversation
 from parley.services.drafts import draft_message
 from parley.services.events import emit_conversation_event
 from parley.services.files import fetch_and_store, record_file, store_upload
-from parley.services.ids import new_id
+from parley.services.ids import check_id, new_id
 from parley.services.people import find_end_user
 from parley.services.views import Related, load_related
 from parley.storage.database import Transaction
 from parley.storage.message_writer import MessageDraft, Outcome, WriteResult, write_messages
+from parley.storage.plans import run
 from parley.storage.records import (
     AgentRecord,
     ConversationRecord,
@@ -34,6 +35,7 @@ from parley.storage.records import (
     ReviewRecord,
     WorkspaceRecord,
 )
+from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import messages as message_repo
 from parley.storage.repositories import workspaces as workspace_repo
 
@@ -98,7 +100,7 @@ async def send_obtained_file(
     """A replayed uuid answers from storage, and a locked conversation refuses, before `obtain` runs."""
     conversation = await _conversation_for_send(svc, workspace.id, conversation_id)
     async with svc.db.read() as conn:
-        known = await message_repo.messages_with_client_uuids(conn, [(conversation.id, client_uuid)])
+        known = await run(conn, message_repo.messages_with_client_uuids([(conversation.id, client_uuid)]))
         current = await find_conversation(conn, workspace.id, conversation.id)
     if known:
         draft = draft_message(svc, conversation, Related(), client_uuid, "file", digest)
@@ -160,14 +162,15 @@ async def list_messages(
 
 async def _conversation_for_send(svc: Services, workspace_id: str, conversation_id: str) -> ConversationRecord:
     """The conversation's owner and end user never change, so they are cached; `locked` is checked by the writer."""
-    conversation = svc.conversation_owners.get(conversation_id)
-    if conversation is None:
-        async with svc.db.read() as conn:
-            conversation = await find_conversation(conn, workspace_id, conversation_id)
-        svc.conversation_owners[conversation.id] = conversation
-    if conversation.workspace_id != workspace_id:
+    conversation = await svc.conversation_owners.get(conversation_id, partial(_load_conversation, svc, conversation_id))
+    if conversation is None or conversation.workspace_id != workspace_id:
         raise not_found("Conversation")
     return conversation
+
+
+async def _load_conversation(svc: Services, conversation_id: str) -> ConversationRecord | None:
+    async with svc.db.read() as conn:
+        return await conversation_repo.get_conversation_anywhere(conn, check_id(conversation_id, "Conversation"))
 
 
 class _NotStored(Exception):
@@ -184,7 +187,7 @@ async def _store_alone(
     try:
         async with svc.db.write() as tx:
             await add_companions(tx)
-            [result] = await write_messages(tx, [draft], now_microseconds())
+            [result] = await tx.run(write_messages(tx.dialect, [draft], now_microseconds(), tx.emit))
             if result.outcome is not Outcome.STORED:
                 raise _NotStored(result)
     except _NotStored as not_stored:

@@ -1,9 +1,12 @@
-"""Connections and transactions. SQLite gets one writer connection (its write lock is global); PostgreSQL a pool.
+"""Connections and transactions. SQLite gets one writer at a time (its write lock is global); PostgreSQL a pool.
 
-Every write goes through `Database.write()`: the events a change emits are inserted into the outbox in the
-same transaction, and handed to the publisher only after the commit, so no client sees a rolled-back change.
-The webhook deliveries those events call for are inserted in that transaction too (`parley.webhooks.outbox`
-says why); delivery listeners hear about them after the commit.
+Every write goes through `Database.write()` or `Database.write_plan()`: the events a change emits are inserted
+into the outbox in the same transaction, and handed to the publisher only after the commit, so no client sees a
+rolled-back change. The webhook deliveries those events call for are inserted in that transaction too
+(`parley.webhooks.outbox` says why); delivery listeners hear about them after the commit.
+
+On SQLite, `write_plan()` (the message batches) runs on a blocking connection on the event loop's thread
+(`parley.storage.sqlite`); both kinds of writes take turns under one asyncio lock.
 """
 
 from __future__ import annotations
@@ -13,17 +16,21 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import event, insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from parley.storage import sqlite
 from parley.storage.models import Event
+from parley.storage.plans import Plan, Statement, run
 from parley.storage.records import NewEvent
 from parley.webhooks import outbox as webhook_outbox
 
 EventPublisher = Callable[[Sequence[NewEvent]], None]
 DeliveryListener = Callable[[], None]
+EventSink = Callable[[NewEvent], None]
+T = TypeVar("T")
 
 SQLITE_READERS = 4
 _INSERT_EVENT = insert(Event)
@@ -40,6 +47,13 @@ class Transaction:
     def emit(self, new_event: NewEvent) -> None:
         self.events.append(new_event)
 
+    @property
+    def dialect(self) -> str:
+        return self.conn.dialect.name
+
+    async def run(self, plan: Plan[T]) -> T:
+        return await run(self.conn, plan)
+
 
 class Database:
     def __init__(self, url: str) -> None:
@@ -48,13 +62,23 @@ class Database:
         self._publishers: list[EventPublisher] = []
         self._delivery_listeners: list[DeliveryListener] = []
         if self.is_sqlite:
-            self.read_engine = _sqlite_engine(url, pool_size=SQLITE_READERS)
-            self.write_engine = _sqlite_engine(url, pool_size=1)
+            self.read_engine = sqlite.async_engine(url, pool_size=SQLITE_READERS)
+            self.write_engine = sqlite.async_engine(url, pool_size=1)
         else:
             self.read_engine = self.write_engine = create_async_engine(
                 url, pool_size=POSTGRES_POOL, max_overflow=POSTGRES_POOL, pool_pre_ping=True, hide_parameters=True
             )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._blocking = sqlite.BlockingWriter(url) if self.is_sqlite else None
+
+    @property
+    def dialect(self) -> str:
+        return self.write_engine.dialect.name
+
+    def start(self) -> None:
+        """Background upkeep: on SQLite, the WAL checkpoints that the blocking writer leaves off the request path."""
+        if self._blocking is not None:
+            self._blocking.start()
 
     def add_publisher(self, publisher: EventPublisher) -> None:
         self._publishers.append(publisher)
@@ -82,6 +106,23 @@ class Database:
             async with self._write_lock, self._transaction() as tx:
                 yield tx
 
+    async def write_plan(self, plan_of: Callable[[EventSink], Plan[T]]) -> T:
+        """A write whose whole logic is a plan (given where to emit its events), in one transaction of its own."""
+        if self._blocking is None or self._write_lock is None:
+            async with self.write() as tx:
+                return await tx.run(plan_of(tx.emit))
+        events: list[NewEvent] = []
+
+        def with_its_events() -> Plan[tuple[T, int]]:
+            result = yield from plan_of(events.append)
+            deliveries = (yield from record_events(events)) if events else 0
+            return result, deliveries
+
+        async with self._write_lock:
+            result, deliveries = await self._blocking.transact(with_its_events())
+        self._after_commit(events, deliveries)
+        return result
+
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Transaction]:
         async with self.write_engine.connect() as conn:
@@ -90,19 +131,29 @@ class Database:
             async with conn.begin():
                 yield tx
                 if tx.events:
-                    await conn.execute(_INSERT_EVENT, [_event_row(e) for e in tx.events])
-                    deliveries = await webhook_outbox.add_deliveries(conn, tx.events, time.time_ns() // 1000)
-        if tx.events:
+                    deliveries = await tx.run(record_events(tx.events))
+        self._after_commit(tx.events, deliveries)
+
+    def _after_commit(self, events: Sequence[NewEvent], deliveries: int) -> None:
+        if events:
             for publish in self._publishers:
-                publish(tx.events)
+                publish(events)
         if deliveries:
             for ring in self._delivery_listeners:
                 ring()
 
     async def dispose(self) -> None:
+        if self._blocking is not None:
+            await self._blocking.close()
         await self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             await self.write_engine.dispose()
+
+
+def record_events(events: Sequence[NewEvent]) -> Plan[int]:
+    """The outbox rows of a transaction's events, and their webhook deliveries; returns how many deliveries."""
+    yield Statement(_INSERT_EVENT, [_event_row(e) for e in events])
+    return (yield from webhook_outbox.add_deliveries(events, time.time_ns() // 1000))
 
 
 def _event_row(new_event: NewEvent) -> dict[str, Any]:
@@ -115,29 +166,3 @@ def _event_row(new_event: NewEvent) -> dict[str, Any]:
         "microseconds": new_event.microseconds,
         "created_at": new_event.created_at,
     }
-
-
-def _sqlite_engine(url: str, pool_size: int) -> AsyncEngine:
-    """WAL + synchronous=NORMAL: a committed transaction survives the process being killed.
-
-    The pool does not roll back on check-in: that would cost a round trip to the driver's thread each time.
-    """
-    engine = create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=0,
-        connect_args={"timeout": 30},
-        hide_parameters=True,  # an error's text never carries message text or token hashes into a log line
-        pool_reset_on_return=None,  # every write ends in COMMIT or ROLLBACK; reads never open a transaction
-    )
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    return engine

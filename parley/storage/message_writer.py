@@ -10,9 +10,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from parley.observability import metrics
-from parley.storage.database import Database, Transaction
+from parley.storage.database import Database, EventSink
+from parley.storage.plans import Plan
 from parley.storage.records import MessageRecord, NewEvent
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import messages as message_repo
@@ -55,8 +57,11 @@ class WriteResult:
 LOCKED = WriteResult(Outcome.LOCKED, None)
 
 
-async def write_messages(tx: Transaction, drafts: Sequence[MessageDraft], now_us: int) -> list[WriteResult]:
-    """Store the drafts in `tx`, in order. A client uuid already stored, or earlier in the batch, is a duplicate.
+def write_messages(
+    dialect: str, drafts: Sequence[MessageDraft], now_us: int, emit: EventSink
+) -> Plan[list[WriteResult]]:
+    """Store the drafts, in order, emitting each stored one's event. A client uuid already stored, or earlier in the
+    batch, is a duplicate.
 
     Round trips are what a batch costs, so the common case is two statements per batch: one position update
     per conversation and one multi-row insert that skips known uuids; only a skipped uuid is read back.
@@ -73,7 +78,7 @@ async def write_messages(tx: Transaction, drafts: Sequence[MessageDraft], now_us
 
     records: dict[int, MessageRecord] = {}
     for conversation_id, indexes in fresh_by_conversation.items():
-        first = await conversation_repo.allocate_microseconds(tx.conn, conversation_id, len(indexes), now_us)
+        first = yield from conversation_repo.allocate_microseconds(conversation_id, len(indexes), now_us)
         for offset, index in enumerate(indexes):
             if first is None:
                 results[index] = LOCKED
@@ -81,16 +86,16 @@ async def write_messages(tx: Transaction, drafts: Sequence[MessageDraft], now_us
                 records[index] = _record(drafts[index], first + offset)
 
     rows = [record.as_row() for record in records.values()]
-    stored_ids = await message_repo.insert_new_messages(tx.conn, rows) if rows else set()
+    stored_ids = (yield from message_repo.insert_new_messages(dialect, rows)) if rows else set()
     known: list[int] = []
     for index, record in records.items():
         if record.id in stored_ids:
             results[index] = WriteResult(Outcome.STORED, record)
-            tx.emit(drafts[index].created_event(record))
+            emit(drafts[index].created_event(record))
         else:
             known.append(index)
     if known:
-        originals = await message_repo.messages_with_client_uuids(tx.conn, (keys[i] for i in known))  # type: ignore[misc]
+        originals = yield from message_repo.messages_with_client_uuids(keys[i] for i in known)  # type: ignore[misc]
         for index in known:
             results[index] = WriteResult(Outcome.DUPLICATE, originals[keys[index]])  # type: ignore[index]
 
@@ -171,9 +176,9 @@ class MessageWriter:
 
     async def _commit(self, batch: list[_Pending]) -> None:
         started = time.perf_counter()
+        drafts = [draft for draft, _ in batch]
         try:
-            async with self._db.write() as tx:
-                results = await write_messages(tx, [draft for draft, _ in batch], self._clock_us())
+            results = await self._db.write_plan(partial(write_messages, self._db.dialect, drafts, self._clock_us()))
         except Exception as exc:
             if len(batch) > 1:
                 log.warning("batch of %d messages failed (%s); writing them one by one", len(batch), exc)

@@ -15,19 +15,18 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
 from parley.schemas import WEBHOOK_EVENTS
+from parley.storage.plans import Plan
 from parley.storage.records import NewEvent
 from parley.storage.repositories import webhooks as repo
 
 
-async def add_deliveries(conn: AsyncConnection, events: Sequence[NewEvent], now_us: int) -> int:
+def add_deliveries(events: Sequence[NewEvent], now_us: int) -> Plan[int]:
     """One pending delivery per (event, webhook) the webhook's filter accepts; returns how many."""
     deliverable = [event for event in events if event.name in WEBHOOK_EVENTS]
     if not deliverable:
         return 0
-    hooks = await repo.webhook_filters(conn, (event.workspace_id for event in deliverable))
+    hooks = yield from repo.webhook_filters(event.workspace_id for event in deliverable)
     if not hooks:
         return 0
     now = now_us // 1_000_000
@@ -37,7 +36,7 @@ async def add_deliveries(conn: AsyncConnection, events: Sequence[NewEvent], now_
             if hook.workspace_id == event.workspace_id and (hook.events is None or event.name in hook.events):
                 rows.append(_row(event, hook.id, now_us, now))
     if rows:
-        await repo.add_deliveries(conn, rows)
+        yield from repo.add_deliveries(rows)
     return len(rows)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+import sqlite3
 import tempfile
 import uuid as uuid_module
 from collections.abc import AsyncIterator
@@ -179,4 +180,33 @@ async def test_a_sender_that_goes_away_still_has_its_message_stored(sqlite_templ
             await task
         retried = await writer.submit(draft(CONVERSATIONS[0], "a", "x"))
         assert retried.outcome is Outcome.DUPLICATE
+        assert len(await stored_messages(db)) == 1
+
+
+async def test_another_process_holding_the_write_lock_is_waited_for_without_stalling_the_server(
+    sqlite_template_path: Path,
+) -> None:
+    """SQLite batches are written on the event loop's thread: a lock held elsewhere must not freeze the loop."""
+    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+        database_file = db.url.split("///", 1)[1]
+        other_process = sqlite3.connect(database_file, isolation_level=None)
+        other_process.execute("BEGIN IMMEDIATE")  # e.g. `parley purge` in the middle of its transaction
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        ticking = asyncio.create_task(ticker())
+        sending = asyncio.create_task(writer.submit(draft(CONVERSATIONS[0], "a", "x")))
+        await asyncio.sleep(0.3)
+        assert not sending.done()
+        assert ticks >= 10, "the event loop kept running while the writer waited"
+        other_process.execute("COMMIT")
+        other_process.close()
+        result = await asyncio.wait_for(sending, timeout=5)
+        ticking.cancel()
+        assert result.outcome is Outcome.STORED
         assert len(await stored_messages(db)) == 1

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Update, bindparam, case, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.storage.models import Agent, Conversation
+from parley.storage.plans import Plan, Statement
 from parley.storage.records import ConversationRecord
 from parley.storage.repositories._query import fetch_all, fetch_one, keyset_after
 
@@ -19,6 +20,11 @@ async def add_conversation(conn: AsyncConnection, **values: Any) -> None:
 async def get_conversation(conn: AsyncConnection, workspace_id: str, conversation_id: str) -> ConversationRecord | None:
     stmt = select(Conversation).where(Conversation.id == conversation_id, Conversation.workspace_id == workspace_id)
     return await fetch_one(conn, stmt, ConversationRecord)
+
+
+async def get_conversation_anywhere(conn: AsyncConnection, conversation_id: str) -> ConversationRecord | None:
+    """For caches keyed by id alone: the caller checks the workspace."""
+    return await fetch_one(conn, select(Conversation).where(Conversation.id == conversation_id), ConversationRecord)
 
 
 async def list_conversations(
@@ -89,14 +95,14 @@ _ALLOCATE_FOR_MESSAGES = _allocation(refuse_locked=True)
 _ALLOCATE_FOR_EVENTS = _allocation(refuse_locked=False)
 
 
-async def allocate_microseconds(conn: AsyncConnection, conversation_id: str, count: int, now_us: int) -> int | None:
+def allocate_microseconds(conversation_id: str, count: int, now_us: int) -> Plan[int | None]:
     """Reserve `count` consecutive positions after the conversation's last one, never before `now_us`.
 
     Returns the first, or None when the conversation is locked. The UPDATE takes the row lock, so on
     PostgreSQL concurrent writers of one conversation commit in the order of the positions they hold.
     """
     params = {"conversation_id": conversation_id, "count": count, "floor": now_us + count - 1}
-    new_last = (await conn.execute(_ALLOCATE_FOR_MESSAGES, params)).scalar_one_or_none()
+    new_last = (yield Statement(_ALLOCATE_FOR_MESSAGES, params)).scalar_one_or_none()
     return None if new_last is None else int(new_last) - count + 1
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.storage.models import Bot, Event, Message, Review, StoredFile
+from parley.storage.plans import Plan, Statement
 from parley.storage.records import BotRecord, FileRecord, MessageRecord, ReviewRecord
 from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one
 
@@ -21,14 +22,13 @@ _INSERT_NEW = {
 }
 
 
-async def insert_new_messages(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> set[str]:
+def insert_new_messages(dialect: str, rows: list[dict[str, Any]]) -> Plan[set[str]]:
     """Insert in one statement, skipping any (conversation, uuid) another writer stored first; returns ids stored."""
-    return {row.id for row in await conn.execute(_INSERT_NEW[conn.dialect.name], list(rows))}
+    inserted = yield Statement(_INSERT_NEW[dialect], rows)
+    return {row.id for row in inserted}
 
 
-async def messages_with_client_uuids(
-    conn: AsyncConnection, keys: Iterable[tuple[str, str]]
-) -> dict[tuple[str, str], MessageRecord]:
+def messages_with_client_uuids(keys: Iterable[tuple[str, str]]) -> Plan[dict[tuple[str, str], MessageRecord]]:
     """Two IN lists (served by the unique index), narrowed to the exact pairs here: an OR of pairs is not."""
     wanted = set(keys)
     if not wanted:
@@ -37,7 +37,8 @@ async def messages_with_client_uuids(
         Message.conversation_id.in_(sorted({c for c, _ in wanted})),
         Message.client_uuid.in_(sorted({u for _, u in wanted})),
     )
-    found = await fetch_all(conn, stmt, MessageRecord)
+    result = yield Statement(stmt)
+    found = (MessageRecord.from_row(row) for row in result)
     return {key: m for m in found if (key := (m.conversation_id, m.client_uuid or "")) in wanted}
 
 

@@ -9,7 +9,7 @@ one write connection serialises claims.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from parley.storage.models import Event, Webhook, WebhookDelivery
+from parley.storage.plans import Plan, Statement
 from parley.storage.records import Record
 from parley.storage.repositories._query import fetch_all, fetch_one
 
@@ -103,8 +104,8 @@ _WEBHOOK_FILTERS = select(Webhook.id, Webhook.workspace_id, Webhook.events).wher
 )
 
 
-async def webhook_filters(conn: AsyncConnection, workspace_ids: Iterable[str]) -> list[WebhookFilter]:
-    result: Result[Any] = await conn.execute(_WEBHOOK_FILTERS, {"workspace_ids": sorted(set(workspace_ids))})
+def webhook_filters(workspace_ids: Iterable[str]) -> Plan[list[WebhookFilter]]:
+    result = yield Statement(_WEBHOOK_FILTERS, {"workspace_ids": sorted(set(workspace_ids))})
     return [WebhookFilter.from_row(row) for row in result]
 
 
@@ -112,9 +113,9 @@ async def webhook_filters(conn: AsyncConnection, workspace_ids: Iterable[str]) -
 _INSERT_DELIVERIES = insert(WebhookDelivery)
 
 
-async def add_deliveries(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+def add_deliveries(rows: list[dict[str, Any]]) -> Plan[None]:
     """Rows in event order: `seq` then orders each stream as its events were written."""
-    await conn.execute(_INSERT_DELIVERIES, list(rows))
+    yield Statement(_INSERT_DELIVERIES, rows)
 
 
 _DELIVERY_COLUMNS = [WebhookDelivery.__table__.c[name] for name in DeliveryRecord.__dataclass_fields__]
