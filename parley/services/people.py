@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -145,16 +147,20 @@ async def get_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id: s
 
 async def find_end_user(svc: Services, workspace_id: str, end_user_id: str) -> EndUserRecord:
     """End users are read on every send, so they are cached; the workspace check still applies to each read."""
-    end_user = svc.end_users.get(end_user_id)
-    if end_user is None:
-        async with svc.db.read() as conn:
-            end_user = await repo.get_end_user(conn, workspace_id, check_id(end_user_id, "End user"))
-        if end_user is None:
-            raise not_found("End user")
-        svc.end_users[end_user.id] = end_user
-    if end_user.workspace_id != workspace_id:
+    end_user = await cached_end_user(svc, check_id(end_user_id, "End user"))
+    if end_user is None or end_user.workspace_id != workspace_id:
         raise not_found("End user")
     return end_user
+
+
+async def cached_end_user(svc: Services, end_user_id: str) -> EndUserRecord | None:
+    """In any workspace: the caller checks it is theirs."""
+    return await svc.end_users.get(end_user_id, partial(_load_end_user, svc, end_user_id))
+
+
+async def _load_end_user(svc: Services, end_user_id: str) -> EndUserRecord | None:
+    async with svc.db.read() as conn:
+        return await repo.get_end_user_anywhere(conn, end_user_id)
 
 
 def _render_agent(svc: Services, agent: AgentRecord, avatar: FileRecord | None) -> schemas.Agent:

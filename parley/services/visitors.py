@@ -12,7 +12,6 @@ from parley.services.context import Services
 from parley.services.ids import check_id
 from parley.storage.records import ConversationRecord, EndUserRecord, WorkspaceRecord
 from parley.storage.repositories import conversations as conversation_repo
-from parley.storage.repositories import people as people_repo
 from parley.storage.repositories import workspaces as workspace_repo
 
 
@@ -27,14 +26,13 @@ async def authenticate_visitor(svc: Services, token: str | None) -> Visitor:
     if not token:
         raise unauthorized("A visitor token is required.")
     end_user_id = check_id(svc.websocket_tokens.subject(token), "End user")
-    end_user = svc.end_users.get(end_user_id)
-    async with svc.db.read() as conn:
-        if end_user is None:
-            end_user = await people_repo.get_end_user_anywhere(conn, end_user_id)
-        workspace = await workspace_repo.get_workspace(conn, end_user.workspace_id) if end_user else None
-    if end_user is None or workspace is None:
+    end_user = await people.cached_end_user(svc, end_user_id)
+    if end_user is None:
         raise unauthorized("The visitor token names no visitor.")
-    svc.end_users[end_user.id] = end_user
+    async with svc.db.read() as conn:
+        workspace = await workspace_repo.get_workspace(conn, end_user.workspace_id)
+    if workspace is None:
+        raise unauthorized("The visitor token names no visitor.")
     return Visitor(workspace, end_user)
 
 

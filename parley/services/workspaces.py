@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -140,16 +141,16 @@ async def issue_agent_token(svc: Services, workspace: WorkspaceRecord, agent_id:
 async def _principal(svc: Services, token: str) -> Principal | None:
     """Lookups are cached briefly: a revoked token stops working within that time."""
     token_hash = hash_token(token)
-    principal = svc.principals.get(token_hash)
-    if principal is None:
-        async with svc.db.read() as conn:
-            record = await repo.find_live_token(conn, token_hash)
-            workspace = await repo.get_workspace(conn, record.workspace_id) if record else None
-        if record is None or workspace is None:
-            return None
-        principal = Principal(workspace=workspace, token_id=record.id, agent_id=record.agent_id)
-        svc.principals[token_hash] = principal
-    return principal
+    return await svc.principals.get(token_hash, partial(_load_principal, svc, token_hash))
+
+
+async def _load_principal(svc: Services, token_hash: str) -> Principal | None:
+    async with svc.db.read() as conn:
+        record = await repo.find_live_token(conn, token_hash)
+        workspace = await repo.get_workspace(conn, record.workspace_id) if record else None
+    if record is None or workspace is None:
+        return None
+    return Principal(workspace=workspace, token_id=record.id, agent_id=record.agent_id)
 
 
 async def _add_workspace(tx: Transaction, name: str, is_demo: bool) -> WorkspaceRecord:
