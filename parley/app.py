@@ -12,6 +12,7 @@ from parley import __version__
 from parley.api import agent, external, health, static, web, widget
 from parley.api.body_limit import BodyLimit
 from parley.api.errors import install_error_handlers
+from parley.api.sockets import SocketRoutes
 from parley.config import Settings
 from parley.observability import metrics
 from parley.observability import routes as observability_routes
@@ -57,5 +58,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_file_bytes)
     web.install(app)
     metrics.configure(settings.metrics)
-    app.add_middleware(RequestObserver, metrics_enabled=settings.metrics)  # outermost: request ids, metrics, logs
+    app.add_middleware(RequestObserver, metrics_enabled=settings.metrics)  # request ids, metrics, logs
+    sockets = {widget.SOCKET_PATH: widget.visitor_socket, agent.SOCKET_PATH: agent.agent_socket}
+    app.add_middleware(SocketRoutes, services=services, routes=sockets)  # outermost: websockets skip the rest
     return app

@@ -1,16 +1,71 @@
-"""The handshake shared by both websockets: accept, then admit or close with a code that says why."""
+"""The websockets' way in: a dispatcher around the HTTP stack, the query they take, and the shared handshake.
+
+An idle websocket lives inside every layer that handed it on, and each layer keeps a coroutine frame (FastAPI's
+router also an exit stack and its scope copies) for as long as the connection lasts. Idle connections are most of
+a chat server's memory, so `SocketRoutes`, outermost, hands the two socket paths straight to their handlers.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeVar
 
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from parley.errors import ParleyError
 from parley.realtime.sockets import FORBIDDEN, UNAUTHORIZED
+from parley.schemas import MAX_CURSOR
+
+if TYPE_CHECKING:
+    from parley.services.context import Services
 
 T = TypeVar("T")
+BAD_REQUEST = 4400
+
+SocketHandler = Callable[[WebSocket, "Services", "SocketQuery"], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class SocketQuery:
+    """`token` (the credential) and `after` (resume after this `microseconds`, or None for live events only)."""
+
+    token: str
+    after: int | None
+
+    @classmethod
+    def parse(cls, websocket: WebSocket) -> SocketQuery | None:
+        """None when `after` is not a cursor: the handshake is then closed with 4400."""
+        params = websocket.query_params
+        raw_after = params.get("after")
+        if raw_after is None or raw_after == "":
+            return cls(params.get("token", ""), None)
+        if not raw_after.isdigit() or int(raw_after) > MAX_CURSOR:
+            return None
+        return cls(params.get("token", ""), int(raw_after))
+
+
+class SocketRoutes:
+    """Websocket handshakes on the given paths go to their handler; everything else to the app."""
+
+    def __init__(self, app: ASGIApp, services: Services, routes: Mapping[str, SocketHandler]) -> None:
+        self.app = app
+        self.services = services
+        self.routes = dict(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        handler = self.routes.get(scope["path"]) if scope["type"] == "websocket" else None
+        if handler is None:
+            await self.app(scope, receive, send)
+            return
+        websocket = WebSocket(scope, receive, send)
+        query = SocketQuery.parse(websocket)
+        if query is None:
+            await websocket.accept()
+            await websocket.close(BAD_REQUEST, "after must be a microseconds value (a whole number).")
+            return
+        await handler(websocket, self.services, query)
 
 
 async def accept_or_close(websocket: WebSocket, admit: Callable[[], Awaitable[T]]) -> T | None:

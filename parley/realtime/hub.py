@@ -1,13 +1,16 @@
-"""The in-process hub: events fan out to the sockets of this process, each with its own bounded queue.
+"""The in-process hub: events fan out to the sockets of this process, each with its own bounded backlog.
 
 Committed events arrive from the database's after-commit publisher (and, from other processes, through the
 broker); ephemeral ones (typing) are published directly. A subscriber that falls too far behind is marked
 `overflowed` and disconnected by its socket, to resume by cursor: a slow client never grows our memory.
+
+Idle sockets are most of a server's memory, so an idle subscription holds no queue and no task: its backlog is
+a list, and `on_ready` tells the socket there is something to send (the socket then runs a sender until the
+backlog is empty).
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Sequence
 
 from parley.storage.records import NewEvent
@@ -16,20 +19,31 @@ DEFAULT_QUEUE_LIMIT = 1_000
 
 
 class Subscription:
+    __slots__ = ("accepts", "backlog", "limit", "on_ready", "overflowed", "workspace_id")
+
     def __init__(self, workspace_id: str, accepts: Callable[[NewEvent], bool], limit: int) -> None:
         self.workspace_id = workspace_id
         self.accepts = accepts
-        self.queue: asyncio.Queue[NewEvent] = asyncio.Queue(limit)
+        self.limit = limit
+        self.backlog: list[NewEvent] = []
         self.overflowed = False
+        self.on_ready: Callable[[], None] | None = None
 
     def offer(self, event: NewEvent) -> None:
-        """A full queue means the reader is stuck: it is not woken again, it finds `overflowed` on its next get."""
+        """A full backlog means the reader is stuck: it is dropped and the socket told, once, to close."""
         if self.overflowed or not self.accepts(event):
             return
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
+        if len(self.backlog) >= self.limit:
             self.overflowed = True
+            self.backlog = []
+        else:
+            self.backlog.append(event)
+        if self.on_ready is not None:
+            self.on_ready()
+
+    def take(self) -> list[NewEvent]:
+        taken, self.backlog = self.backlog, []
+        return taken
 
 
 class Hub:

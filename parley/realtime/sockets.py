@@ -89,13 +89,13 @@ async def stream_events(
     `subscribed` runs once the socket listens, so what it causes (an agent coming online) reaches it too.
     """
     subscription = hub.subscribe(audience.workspace_id, audience.accepts)
-    sender: asyncio.Task[None] | None = None
+    sender: LiveSender | None = None
     uncount = metrics.websocket_opened("visitor" if isinstance(audience.accepts, VisitorFilter) else "agent")
     try:
         if subscribed is not None:
             await subscribed()
         replayed = await _replay(websocket, db, audience, after) if after is not None else set()
-        sender = asyncio.create_task(_send_live(websocket, subscription, replayed))
+        sender = LiveSender(websocket, subscription, replayed)
         await _drain_inbound(websocket)
     except WebSocketDisconnect:
         pass
@@ -103,9 +103,7 @@ async def stream_events(
         uncount()
         hub.unsubscribe(subscription)
         if sender is not None:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
-                await sender
+            await sender.stop()
 
 
 async def _replay(websocket: WebSocket, db: Database, audience: Audience, after: int) -> set[str]:
@@ -124,15 +122,37 @@ async def _replay(websocket: WebSocket, db: Database, audience: Audience, after:
             return sent
 
 
-async def _send_live(websocket: WebSocket, subscription: Subscription, replayed: set[str]) -> None:
-    """The only task a socket adds: idle sockets are most of a server's memory, so each costs as little as it can."""
-    while True:
-        event = await subscription.queue.get()
-        if subscription.overflowed:
-            await websocket.close(SLOW_CONSUMER, "Too far behind: reconnect with after=<last microseconds>.")
-            return
-        if event.id not in replayed:
-            await websocket.send_text(event.payload)
+class LiveSender:
+    """Sends what the subscription gathers, in order; a task exists only while there is something to send."""
+
+    def __init__(self, websocket: WebSocket, subscription: Subscription, replayed: set[str]) -> None:
+        self._websocket = websocket
+        self._subscription = subscription
+        self._replayed = replayed  # events of the replay that the subscription also caught
+        self._task: asyncio.Task[None] | None = None
+        subscription.on_ready = self._wake
+        if subscription.backlog or subscription.overflowed:
+            self._wake()
+
+    def _wake(self) -> None:
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._send())
+
+    async def _send(self) -> None:
+        with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client left: the receiver sees it too
+            while batch := self._subscription.take():
+                for event in batch:
+                    if event.id not in self._replayed:
+                        await self._websocket.send_text(event.payload)
+            if self._subscription.overflowed:
+                await self._websocket.close(SLOW_CONSUMER, "Too far behind: reconnect with after=<last microseconds>.")
+
+    async def stop(self) -> None:
+        self._subscription.on_ready = None
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
 
 
 async def _drain_inbound(websocket: WebSocket) -> None:

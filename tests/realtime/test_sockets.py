@@ -60,6 +60,17 @@ async def test_a_bad_visitor_token_is_closed_with_4401(live: Live, token: str) -
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
 
 
+@pytest.mark.parametrize("after", ["yesterday", "-5", "1.5", str(2**63)])
+async def test_a_cursor_that_is_not_microseconds_is_closed_with_4400(live: Live, after: str) -> None:
+    ann = await live.visitor()
+    for path in ("/api/widget/v1/ws", "/api/agent/v1/ws"):
+        url = f"{live.ws_base}{path}?token={ann['endUser']['websocketToken']}&after={after}"
+        async with open_socket(url) as socket:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await socket.next_event()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+
+
 async def test_an_agent_token_is_not_a_visitor_token_and_back(live: Live) -> None:
     ann = await live.visitor()
     _, agent_token = await live.agent_with_token()

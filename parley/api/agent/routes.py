@@ -11,11 +11,12 @@ from fastapi import APIRouter, Form, UploadFile, WebSocket
 
 from parley import schemas
 from parley.api.deps import AgentAuth, IdCursor, Limit, MicrosecondsCursor, error_responses
-from parley.api.sockets import accept_or_close
+from parley.api.sockets import SocketQuery, accept_or_close
 from parley.realtime.sockets import AgentFilter, Audience, stream_events
 from parley.schemas import Envelope
 from parley.services import conversations, messages, people, presence, workspaces
 from parley.services.auth import Principal
+from parley.services.context import Services
 from parley.services.typing import relay_typing
 
 router = APIRouter(prefix="/api/agent/v1", tags=["agent console"], responses=error_responses())
@@ -124,13 +125,14 @@ async def typing(id: str, body: schemas.TypingRequest, auth: AgentAuth) -> Envel
     return Envelope[schemas.Typing](data=data)
 
 
-@router.websocket("/ws")
-async def agent_socket(websocket: WebSocket, token: str = "", after: int | None = None) -> None:
+SOCKET_PATH = "/api/agent/v1/ws"
+
+
+async def agent_socket(websocket: WebSocket, services: Services, query: SocketQuery) -> None:
     """Every event of the workspace (visitors' tokens null); holding it open keeps the agent online."""
-    services = websocket.app.state.services
 
     async def admit() -> Principal:
-        return await workspaces.authenticate_agent(services, token)
+        return await workspaces.authenticate_agent(services, query.token)
 
     principal = await accept_or_close(websocket, admit)
     if principal is None or principal.agent_id is None:
@@ -139,7 +141,7 @@ async def agent_socket(websocket: WebSocket, token: str = "", after: int | None 
     audience = Audience(workspace.id, None, AgentFilter(agent_id))
     opened = partial(presence.console_opened, services, workspace, agent_id)
     try:
-        await stream_events(websocket, services.hub, services.db, audience, after, subscribed=opened)
+        await stream_events(websocket, services.hub, services.db, audience, query.after, subscribed=opened)
     finally:
         with contextlib.suppress(Exception):
             await presence.console_closed(services, workspace, agent_id)

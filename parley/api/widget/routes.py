@@ -14,10 +14,11 @@ from parley.api.deps import (
     error_responses,
     visitor_token_header,
 )
-from parley.api.sockets import accept_or_close
+from parley.api.sockets import SocketQuery, accept_or_close
 from parley.realtime.sockets import stream_events
 from parley.schemas import Envelope
 from parley.services import messages, reviews, visitors
+from parley.services.context import Services
 from parley.services.typing import relay_typing
 
 router = APIRouter(prefix="/api/widget/v1", tags=["widget"], responses=error_responses(403))
@@ -110,16 +111,18 @@ async def confirm_review(id: str, auth: VisitorAuth) -> Envelope[schemas.Review]
     return Envelope[schemas.Review](data=await reviews.confirm(auth.services, auth.visitor, id))
 
 
-@router.websocket("/ws")
-async def visitor_socket(websocket: WebSocket, token: str = "", after: int | None = None) -> None:
+SOCKET_PATH = "/api/widget/v1/ws"
+
+
+async def visitor_socket(websocket: WebSocket, services: Services, query: SocketQuery) -> None:
     """Events of the visitor's own conversations; with `after`, what came since that `microseconds` first."""
-    services = websocket.app.state.services
 
     async def admit() -> visitors.Visitor:
-        visitor = await visitors.authenticate_visitor(services, token)
+        visitor = await visitors.authenticate_visitor(services, query.token)
         visitors.check_origin(visitor.workspace, websocket.headers.get("origin"))
         return visitor
 
     visitor = await accept_or_close(websocket, admit)
     if visitor is not None:
-        await stream_events(websocket, services.hub, services.db, await visitors.audience(services, visitor), after)
+        audience = await visitors.audience(services, visitor)
+        await stream_events(websocket, services.hub, services.db, audience, query.after)
