@@ -177,8 +177,9 @@ async def put_widget_settings(
 
 
 def _forget_cached_workspace(svc: Services, workspace_id: str) -> None:
-    """Tokens cache their workspace (settings included): drop this workspace's, so this process sees the change
-    at once; other processes see it when their entries expire (PARLEY_TOKEN_CACHE_SECONDS)."""
+    """Tokens and visitors cache their workspace (settings included): drop this workspace's, so this process sees
+    the change at once; other processes see it when their entries expire (PARLEY_TOKEN_CACHE_SECONDS)."""
+    svc.workspaces.forget(workspace_id)
     svc.principals.forget_where(lambda principal: principal.workspace.id == workspace_id)
 
 

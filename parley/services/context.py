@@ -19,7 +19,7 @@ from parley.services.lookups import SharedLookups
 from parley.services.views import Views
 from parley.storage.database import Database
 from parley.storage.message_writer import MessageWriter
-from parley.storage.records import ConversationRecord, EndUserRecord, NewEvent
+from parley.storage.records import ConversationRecord, EndUserRecord, NewEvent, WorkspaceRecord
 from parley.webhooks.worker import WebhookWorker
 
 CACHE_SIZE = 10_000
@@ -36,6 +36,7 @@ class Services:
     public_views: Views
     principals: SharedLookups[str, Principal]
     end_users: SharedLookups[str, EndUserRecord]
+    workspaces: SharedLookups[str, WorkspaceRecord]
     hub: Hub = field(default_factory=Hub)
     broker: Broker = field(default_factory=LocalBroker)
     presence: Presence = field(default_factory=Presence)
@@ -61,6 +62,7 @@ class Services:
             principals=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
             # Like tokens, end users are cached briefly: another process's erasure shows within this time.
             end_users=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
+            workspaces=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
         )
         services.hub = Hub(settings.ws_queue_limit)
         services.broker = build_broker(settings.redis_url)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from parley import schemas
 from parley.errors import ParleyError, not_found, unauthorized
@@ -29,11 +30,15 @@ async def authenticate_visitor(svc: Services, token: str | None) -> Visitor:
     end_user = await people.cached_end_user(svc, end_user_id)
     if end_user is None:
         raise unauthorized("The visitor token names no visitor.")
-    async with svc.db.read() as conn:
-        workspace = await workspace_repo.get_workspace(conn, end_user.workspace_id)
+    workspace = await svc.workspaces.get(end_user.workspace_id, partial(_load_workspace, svc, end_user.workspace_id))
     if workspace is None:
         raise unauthorized("The visitor token names no visitor.")
     return Visitor(workspace, end_user)
+
+
+async def _load_workspace(svc: Services, workspace_id: str) -> WorkspaceRecord | None:
+    async with svc.db.read() as conn:
+        return await workspace_repo.get_workspace(conn, workspace_id)
 
 
 def check_origin(workspace: WorkspaceRecord, origin: str | None) -> None:
