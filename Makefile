@@ -47,4 +47,4 @@ clean:
 ## bench: send-text-message under load (wrk), Parley against a bare FastAPI baseline, SQLite and PostgreSQL
 bench: $(VENV)/.installed-test
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
-	$(BIN)/python bench/run.py --postgres $${PARLEY_BENCH_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}
+	$(BIN)/python -m bench.run --postgres $${PARLEY_BENCH_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}

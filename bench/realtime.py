@@ -1,7 +1,9 @@
 """Realtime figures: delivery latency (API call -> frame at the visitor's websocket) with many visitors
 connected, and the server's memory per idle authenticated, subscribed connection.
 
-The server runs alone (`parley serve`, SQLite); this process holds every websocket and sends the messages.
+The server runs alone (`parley serve`, SQLite, its default websocket implementation unless `--ws` names
+another); this process holds every websocket and sends the messages, one at a time. `make bench` runs it after
+the HTTP benchmark and puts its figures in the same table (`bench/run.py`).
 """
 
 from __future__ import annotations
@@ -36,10 +38,13 @@ def server_pid(port: int) -> int:
     return int(out.split("pid=")[1].split(",")[0])
 
 
-def run(visitors: int, samples: int, ws_impl: str) -> dict[str, float]:
+def run(visitors: int, samples: int, ws_impl: str | None = None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as directory:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
-        env.update(PARLEY_DATA_DIR=directory, PARLEY_WS_IMPLEMENTATION=ws_impl)
+        # Every visitor starts from this one address: the per-address limit on new sessions is lifted.
+        env.update(PARLEY_DATA_DIR=directory, PARLEY_RATE_LIMIT_SESSION="")
+        if ws_impl:
+            env["PARLEY_WS_IMPLEMENTATION"] = ws_impl
         parley = str(BIN / "parley")
         subprocess.run([parley, "migrate"], env=env, check=True, capture_output=True)
         subprocess.run([parley, "workspaces", "create", "bench"], env=env, check=True, capture_output=True)
@@ -110,7 +115,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--visitors", type=int, default=1000)
     parser.add_argument("--samples", type=int, default=300)
-    parser.add_argument("--ws", default="websockets", choices=["websockets", "websockets-sansio", "wsproto"])
+    parser.add_argument("--ws", default=None, choices=["websockets", "websockets-sansio", "wsproto"])
     args = parser.parse_args()
     result = run(args.visitors, args.samples, args.ws)
     print(json.dumps(result, indent=2))

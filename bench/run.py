@@ -5,6 +5,9 @@ Each server runs alone in its own process: the baseline with uvicorn's defaults 
 from `wrk` (Debian's package) in another process: 32 connections, a fresh uuid per request. Prints a table of
 requests/s and p50/p99 latency with the ratio Parley / baseline, and writes it to bench/results/latest.md.
 
+The same table ends with the realtime figures of `bench/realtime.py`: delivery latency from the API call to the
+frame at the visitor's websocket with 1,000 visitors connected, and idle connections per GiB of server memory.
+
 Parley on SQLite runs twice, with metrics on (the default) and off (`PARLEY_METRICS=false`): the ratio of the
 two is what metrics cost. Both servers are up together and measured in halves, on/off/off/on, so that drift in
 the machine's load (10-20 % between runs) does not swamp a difference of a few percent.
@@ -35,6 +38,8 @@ from pathlib import Path
 
 import httpx
 
+from bench import realtime
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "latest.md"
 BIN = Path(sys.executable).parent
@@ -47,6 +52,16 @@ class Load:
     p50_ms: float
     p99_ms: float
     errors: int
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    load: Load | None = None
+    stored: int | None = None
+    p50_ms: float | None = None
+    p99_ms: float | None = None
+    note: str = ""
 
 
 def free_port() -> int:
@@ -224,6 +239,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--visitors", type=int, default=1000, help="websockets held for the realtime figures")
+    parser.add_argument("--samples", type=int, default=300, help="messages timed for the realtime figures")
     parser.add_argument(
         "--postgres",
         default=os.environ.get("PARLEY_BENCH_POSTGRES_URL"),
@@ -233,37 +250,50 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
 
-    rows: list[tuple[str, Load, int | None]] = [
-        ("baseline (bare FastAPI)", run_baseline(args.seconds, args.connections), None)
-    ]
+    rows = [Row("baseline (bare FastAPI)", run_baseline(args.seconds, args.connections))]
     with tempfile.TemporaryDirectory() as on, tempfile.TemporaryDirectory() as off:
         envs = (parley_env(Path(on), None), {**parley_env(Path(off), None), "PARLEY_METRICS": "false"})
         (load, stored), (load_off, stored_off) = run_parley_pair(envs, args.seconds, args.connections)
-        rows += [("Parley, SQLite", load, stored), (METRICS_OFF, load_off, stored_off)]
+        rows += [Row("Parley, SQLite", load, stored), Row(METRICS_OFF, load_off, stored_off)]
     if args.postgres:
         with tempfile.TemporaryDirectory() as directory, scratch_postgres(args.postgres) as url:
             load, stored = run_parley(parley_env(Path(directory), url), args.seconds, args.connections)
-            rows.append(("Parley, PostgreSQL", load, stored))
+            rows.append(Row("Parley, PostgreSQL", load, stored))
+    live = realtime.run(args.visitors, args.samples)
+    rows.append(
+        Row(
+            f"Realtime: delivery, API call to websocket frame, {args.visitors:,} visitors connected",
+            p50_ms=live["p50_ms"],
+            p99_ms=live["p99_ms"],
+            note=f"{live['connections_per_gib']:,.0f} idle connections per GiB "
+            f"({live['kib_per_connection']:.1f} KiB each)",
+        )
+    )
     report(rows, args)
 
 
-def report(rows: list[tuple[str, Load, int | None]], args: argparse.Namespace) -> None:
-    baseline = rows[0][1]
+def report(rows: list[Row], args: argparse.Namespace) -> None:
+    baseline = rows[0].load
+    assert baseline is not None
     lines = [
-        f"# send-text-message, {args.connections} connections, {args.seconds} s",
+        f"# send-text-message, {args.connections} connections, {args.seconds} s; realtime delivery",
         "",
         f"{datetime.date.today()} on {platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()})",
         "",
-        "| server | req/s | p50 ms | p99 ms | errors | stored | vs baseline |",
-        "|---|---|---|---|---|---|---|",
+        "| what | req/s | p50 ms | p99 ms | errors | stored | vs baseline | notes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for name, load, stored in rows:
+    for row in rows:
+        if row.load is None:
+            lines.append(f"| {row.name} | - | {row.p50_ms:.1f} | {row.p99_ms:.1f} | - | - | - | {row.note} |")
+            continue
+        load = row.load
         ratio = load.requests_per_second / baseline.requests_per_second
         lines.append(
-            f"| {name} | {load.requests_per_second:,.0f} | {load.p50_ms:.1f} | {load.p99_ms:.1f} | {load.errors} "
-            f"| {'-' if stored is None else stored} | {ratio:.2f}x |"
+            f"| {row.name} | {load.requests_per_second:,.0f} | {load.p50_ms:.1f} | {load.p99_ms:.1f} | {load.errors} "
+            f"| {'-' if row.stored is None else row.stored} | {ratio:.2f}x | {row.note} |"
         )
-    loads = {name: load for name, load, _ in rows}
+    loads = {row.name: row.load for row in rows if row.load is not None}
     if "Parley, SQLite" in loads and METRICS_OFF in loads:
         cost = loads["Parley, SQLite"].requests_per_second / loads[METRICS_OFF].requests_per_second
         lines += ["", f"Metrics on / off (SQLite): {cost:.2f}x the throughput."]
