@@ -3,22 +3,33 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from parley import __version__
 from parley.api import agent, external, health, static, web, widget
 from parley.api.body_limit import BodyLimit
 from parley.api.errors import install_error_handlers
-from parley.api.sockets import SocketRoutes
+from parley.api.sockets import SocketHandler, SocketRoutes
 from parley.config import Settings
 from parley.observability import metrics
 from parley.observability import routes as observability_routes
 from parley.observability.middleware import RequestObserver
 from parley.services.context import Services
 from parley.services.workspaces import ensure_bootstrap_workspace
+
+
+class ParleyApp(FastAPI):
+    """FastAPI, with the websockets handed to their handlers before any middleware (`parley.api.sockets` says why)."""
+
+    def route_sockets(self, services: Services, routes: Mapping[str, SocketHandler]) -> None:
+        self._sockets = SocketRoutes(super().__call__, services, routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._sockets(scope, receive, send)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await services.close()
 
-    app = FastAPI(
+    app = ParleyApp(
         title="Parley",
         version=__version__,
         summary="Self-hosted live chat, wire-compatible with the Blinger Widget API (external v1).",
@@ -58,7 +69,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_file_bytes)
     web.install(app)
     metrics.configure(settings.metrics)
-    app.add_middleware(RequestObserver, metrics_enabled=settings.metrics)  # request ids, metrics, logs
-    sockets = {widget.SOCKET_PATH: widget.visitor_socket, agent.SOCKET_PATH: agent.agent_socket}
-    app.add_middleware(SocketRoutes, services=services, routes=sockets)  # outermost: websockets skip the rest
+    app.add_middleware(RequestObserver, metrics_enabled=settings.metrics)  # outermost: request ids, metrics, logs
+    app.route_sockets(services, {widget.SOCKET_PATH: widget.visitor_socket, agent.SOCKET_PATH: agent.agent_socket})
     return app

@@ -2,7 +2,8 @@
 
 An idle websocket lives inside every layer that handed it on, and each layer keeps a coroutine frame (FastAPI's
 router also an exit stack and its scope copies) for as long as the connection lasts. Idle connections are most of
-a chat server's memory, so `SocketRoutes`, outermost, hands the two socket paths straight to their handlers.
+a chat server's memory, so `SocketRoutes`, in front of the whole app, hands the two socket paths straight to their
+handlers.
 """
 
 from __future__ import annotations
