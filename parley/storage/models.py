@@ -110,12 +110,11 @@ class Conversation(Timestamped, Base):
     __table_args__ = (
         Index("ix_conversations_workspace_activity", "workspace_id", "last_microseconds"),
         Index("ix_conversations_workspace_created", "workspace_id", "created_us"),
+        Index("ix_conversations_end_user_created", "end_user_id", "created_us"),  # a visitor's latest, at once
     )
     id: Mapped[str] = _id()
     workspace_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("workspaces.id", ondelete="CASCADE"))
-    end_user_id: Mapped[str] = mapped_column(
-        String(UUID_LEN), ForeignKey("end_users.id", ondelete="CASCADE"), index=True
-    )
+    end_user_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("end_users.id", ondelete="CASCADE"))
     assigned_agent_id: Mapped[str | None] = mapped_column(
         String(UUID_LEN), ForeignKey("agents.id", ondelete="SET NULL"), index=True
     )

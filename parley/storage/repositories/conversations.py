@@ -48,13 +48,11 @@ async def list_conversations(
 async def latest_conversation_of(
     conn: AsyncConnection, workspace_id: str, end_user_id: str
 ) -> ConversationRecord | None:
-    stmt = (
-        select(Conversation)
-        .where(Conversation.workspace_id == workspace_id, Conversation.end_user_id == end_user_id)
-        .order_by(Conversation.created_us.desc())
-        .limit(1)
-    )
-    return await fetch_one(conn, stmt, ConversationRecord)
+    """By the end user alone, so the (end user, created) index serves it: with the workspace in the WHERE too,
+    SQLite walked the workspace's conversations newest first, one per conversation in the workspace."""
+    stmt = select(Conversation).where(Conversation.end_user_id == end_user_id)
+    found = await fetch_one(conn, stmt.order_by(Conversation.created_us.desc()).limit(1), ConversationRecord)
+    return found if found is not None and found.workspace_id == workspace_id else None
 
 
 async def conversation_ids_of(conn: AsyncConnection, workspace_id: str, end_user_id: str) -> list[str]:
