@@ -41,6 +41,7 @@ from schemathesis.generation.case import Case
 
 from parley.app import create_app
 from parley.config import Settings
+from tests.support.processes import stop_process
 from tests.support.upstream import FileServer, image_bytes
 
 PREFIX = "/api/external/v1"
@@ -328,12 +329,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, file_server: FileServe
         live.seed()
         yield live
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop_process(server)
     if server.returncode not in (0, -15):
         print(log.read_text()[-3000:])
 

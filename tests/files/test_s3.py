@@ -26,6 +26,7 @@ from parley.files.s3 import S3FileStore
 from parley.files.store import build_file_store
 from parley.services.context import Services
 from tests.conftest import Api
+from tests.support.processes import stop_process
 from tests.support.upstream import FileServer, image_bytes
 
 if TYPE_CHECKING:
@@ -72,12 +73,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                 time.sleep(0.1)
         yield endpoint
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(timeout=10)
+        stop_process(server)
 
 
 @pytest.fixture
