@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -37,6 +38,7 @@ class Services:
     principals: SharedLookups[str, Principal]
     end_users: SharedLookups[str, EndUserRecord]
     workspaces: SharedLookups[str, WorkspaceRecord]
+    current_conversations: SharedLookups[str, ConversationRecord]  # by end user
     hub: Hub = field(default_factory=Hub)
     broker: Broker = field(default_factory=LocalBroker)
     presence: Presence = field(default_factory=Presence)
@@ -63,6 +65,7 @@ class Services:
             # Like tokens, end users are cached briefly: another process's erasure shows within this time.
             end_users=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
             workspaces=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
+            current_conversations=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
         )
         services.hub = Hub(settings.ws_queue_limit)
         services.broker = build_broker(settings.redis_url)
@@ -75,16 +78,25 @@ class Services:
 
     def publish(self, events: Sequence[NewEvent]) -> None:
         """To this process's sockets and, through the broker, to every other process's."""
-        self.hub.publish(events)
+        self.observe(events)
         self.broker.publish(events)
         metrics.events_published(event.name for event in events)
+
+    def observe(self, events: Sequence[NewEvent]) -> None:
+        """Committed events, this process's or (through the broker) another's: to the sockets here, and to the
+        caches they make stale."""
+        for event in events:
+            if event.name == "conversation.created":
+                end_user = json.loads(event.payload)["data"].get("endUser") or {}
+                self.current_conversations.forget(str(end_user.get("id")))
+        self.hub.publish(events)
 
     async def start(self) -> None:
         self.db.start()
         self.writer.start()
         self.webhooks = WebhookWorker(self.db, self.settings)
         self.webhooks.start()
-        await self.broker.start(self.hub.publish)
+        await self.broker.start(self.observe)
 
     async def close(self) -> None:
         if self.webhooks is not None:

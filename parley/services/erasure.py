@@ -53,6 +53,7 @@ async def erase_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id:
         await _rewrite_outbox(tx.conn, conversation_ids, end_user_id, public.model_dump(mode="json"))
         emit_workspace_event(tx, ERASED_EVENT, workspace.id, public)
     svc.end_users.forget(end_user_id)
+    svc.current_conversations.forget(end_user_id)
     await delete_stored(svc.files, unused_paths)
     return svc.trusted_views.end_user(erased)
 

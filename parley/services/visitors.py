@@ -78,11 +78,18 @@ async def start_session(
 
 
 async def current_conversation(svc: Services, visitor: Visitor) -> ConversationRecord:
-    async with svc.db.read() as conn:
-        conversation = await conversation_repo.latest_conversation_of(conn, visitor.workspace.id, visitor.end_user.id)
+    """Every widget call asks, so it is cached; a newer conversation's `conversation.created` event, in whichever
+    process it was made, drops the entry (`Services.observe`)."""
+    load = partial(_load_current_conversation, svc, visitor.workspace.id, visitor.end_user.id)
+    conversation = await svc.current_conversations.get(visitor.end_user.id, load)
     if conversation is None:
         raise not_found("Conversation (start a session first)")
     return conversation
+
+
+async def _load_current_conversation(svc: Services, workspace_id: str, end_user_id: str) -> ConversationRecord | None:
+    async with svc.db.read() as conn:
+        return await conversation_repo.latest_conversation_of(conn, workspace_id, end_user_id)
 
 
 async def conversation_ids(svc: Services, visitor: Visitor) -> list[str]:

@@ -59,6 +59,25 @@ async def test_a_message_sent_to_worker_a_reaches_a_socket_on_worker_b(two_worke
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_conversation_opened_on_worker_a_takes_the_visitors_next_message_on_worker_b(
+    two_workers: tuple[Live, Live],
+) -> None:
+    """Worker B caches the visitor's current conversation; worker A's `conversation.created` drops it (before B's
+    sockets hear of it, so the frame on B's socket says the cache has moved on)."""
+    a, b = two_workers
+    ann = await a.visitor()
+    token = ann["endUser"]["websocketToken"]
+    first = await b.widget(token, "POST", "/messages", json={"uuid": "b1", "text": "hi"})
+    assert first["conversationId"] == ann["conversation"]["id"]
+    async with open_socket(f"{b.ws_base}/api/widget/v1/ws?token={token}") as socket:
+        await asyncio.sleep(0.2)  # let worker B's Redis subscription settle
+        newer = await a.api.ok("POST", "/conversations", json={"endUserId": ann["endUser"]["id"]})
+        await socket.events_until(lambda f: f["event"] == "conversation.created")
+    sent = await b.widget(token, "POST", "/messages", json={"uuid": "b2", "text": "again"})
+    assert sent["conversationId"] == newer["id"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_presence_counts_consoles_on_every_worker(two_workers: tuple[Live, Live]) -> None:
     a, b = two_workers
     agent, agent_token = await a.agent_with_token()
