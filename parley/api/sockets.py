@@ -18,6 +18,7 @@ from starlette.websockets import WebSocket
 from parley.errors import ParleyError
 from parley.realtime.sockets import FORBIDDEN, UNAUTHORIZED
 from parley.schemas import MAX_CURSOR
+from parley.services._time import now_microseconds
 
 if TYPE_CHECKING:
     from parley.services.context import Services
@@ -30,10 +31,11 @@ SocketHandler = Callable[[WebSocket, "Services", "SocketQuery"], Awaitable[None]
 
 @dataclass(frozen=True, slots=True)
 class SocketQuery:
-    """`token` (the credential) and `after` (resume after this `microseconds`, or None for live events only)."""
+    """`token` (the credential) and `after`: resume after this `microseconds`; without one, after the moment of the
+    handshake, so what is committed while the socket is being admitted and subscribed is replayed, not lost."""
 
     token: str
-    after: int | None
+    after: int
 
     @classmethod
     def parse(cls, websocket: WebSocket) -> SocketQuery | None:
@@ -41,7 +43,7 @@ class SocketQuery:
         params = websocket.query_params
         raw_after = params.get("after")
         if raw_after is None or raw_after == "":
-            return cls(params.get("token", ""), None)
+            return cls(params.get("token", ""), now_microseconds())
         if not raw_after.isdigit() or int(raw_after) > MAX_CURSOR:
             return None
         return cls(params.get("token", ""), int(raw_after))

@@ -81,7 +81,7 @@ async def stream_events(
     hub: Hub,
     db: Database,
     audience: Audience,
-    after: int | None,
+    after: int,
     subscribed: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Serve an accepted socket until the client leaves or falls behind.
@@ -94,7 +94,7 @@ async def stream_events(
     try:
         if subscribed is not None:
             await subscribed()
-        replayed = await _replay(websocket, db, audience, after) if after is not None else set()
+        replayed = await _replay(websocket, db, audience, after)
         sender = LiveSender(websocket, subscription, replayed)
         await _drain_inbound(websocket)
     except WebSocketDisconnect:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import websockets
 
+from parley.services import visitors
 from tests.realtime.conftest import Live
 from tests.support.live import open_socket
 
@@ -38,6 +39,25 @@ async def test_a_visitor_receives_their_conversation_in_order_and_nothing_of_any
         microseconds = [f["microseconds"] for f in frames]
         assert microseconds == sorted(set(microseconds))
         assert await socket.silent_for(0.3), "nothing of Bob's conversation"
+
+
+async def test_what_is_committed_while_a_socket_is_being_admitted_is_not_lost(
+    live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without `after`, a socket starts at its handshake, not at the later moment it is subscribed."""
+    ann = await live.visitor()
+    conversation = ann["conversation"]["id"]
+    agent = await live.api.agent()
+    audience_of = visitors.audience
+
+    async def audience_while_an_agent_is_assigned(*args: Any) -> Any:
+        await live.api.ok("POST", f"/conversation/{conversation}/assign-agent", json={"agentId": agent["id"]})
+        return await audience_of(*args)
+
+    monkeypatch.setattr(visitors, "audience", audience_while_an_agent_is_assigned)
+    async with open_socket(f"{live.ws_base}/api/widget/v1/ws?token={ann['endUser']['websocketToken']}") as socket:
+        frames = await socket.events_until(lambda f: f["event"] == "conversation.assigned")
+    assert frames[-1]["data"]["assignedAgent"]["id"] == agent["id"]
 
 
 async def test_frames_have_the_event_shape_and_never_carry_a_websocket_token(live: Live) -> None:
