@@ -18,7 +18,6 @@ from starlette.websockets import WebSocket
 from parley.errors import ParleyError
 from parley.realtime.sockets import FORBIDDEN, UNAUTHORIZED
 from parley.schemas import MAX_CURSOR
-from parley.services._time import now_microseconds
 
 if TYPE_CHECKING:
     from parley.services.context import Services
@@ -31,11 +30,10 @@ SocketHandler = Callable[[WebSocket, "Services", "SocketQuery"], Awaitable[None]
 
 @dataclass(frozen=True, slots=True)
 class SocketQuery:
-    """`token` (the credential) and `after`: resume after this `microseconds`; without one, after the moment of the
-    handshake, so what is committed while the socket is being admitted and subscribed is replayed, not lost."""
+    """`token` (the credential) and `after` (resume after this `microseconds`, or None for live events only)."""
 
     token: str
-    after: int
+    after: int | None
 
     @classmethod
     def parse(cls, websocket: WebSocket) -> SocketQuery | None:
@@ -43,7 +41,7 @@ class SocketQuery:
         params = websocket.query_params
         raw_after = params.get("after")
         if raw_after is None or raw_after == "":
-            return cls(params.get("token", ""), now_microseconds())
+            return cls(params.get("token", ""), None)
         if not raw_after.isdigit() or int(raw_after) > MAX_CURSOR:
             return None
         return cls(params.get("token", ""), int(raw_after))
@@ -71,11 +69,13 @@ class SocketRoutes:
         await handler(websocket, self.services, query)
 
 
-async def accept_or_close(websocket: WebSocket, admit: Callable[[], Awaitable[T]]) -> T | None:
-    """Refusals are close frames (4401 unauthorized, 4403 forbidden) the client can read, not a bare 403."""
-    await websocket.accept()
+async def admit_or_refuse(websocket: WebSocket, admit: Callable[[], Awaitable[T]]) -> T | None:
+    """Admission runs before the handshake completes: an admitted socket is accepted once it is subscribed, so the
+    client sees it open only when nothing can be missed any more. Refusals are accepted, then closed with a code the
+    client can read (4401 unauthorized, 4403 forbidden), not a bare 403."""
     try:
         return await admit()
     except ParleyError as error:
+        await websocket.accept()
         await websocket.close(UNAUTHORIZED if error.status == 401 else FORBIDDEN, error.message[:120])
         return None

@@ -81,20 +81,22 @@ async def stream_events(
     hub: Hub,
     db: Database,
     audience: Audience,
-    after: int,
+    after: int | None,
     subscribed: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    """Serve an accepted socket until the client leaves or falls behind.
+    """Subscribe, complete the handshake, and serve the socket until the client leaves or falls behind.
 
-    `subscribed` runs once the socket listens, so what it causes (an agent coming online) reaches it too.
+    The client sees the socket open only once it is subscribed: from then on nothing is missed. `subscribed` runs
+    once the socket listens, so what it causes (an agent coming online) reaches it too.
     """
     subscription = hub.subscribe(audience.workspace_id, audience.accepts)
     sender: LiveSender | None = None
     uncount = metrics.websocket_opened("visitor" if isinstance(audience.accepts, VisitorFilter) else "agent")
     try:
+        await websocket.accept()
         if subscribed is not None:
             await subscribed()
-        replayed = await _replay(websocket, db, audience, after)
+        replayed = await _replay(websocket, db, audience, after) if after is not None else set()
         sender = LiveSender(websocket, subscription, replayed)
         await _drain_inbound(websocket)
     except WebSocketDisconnect:

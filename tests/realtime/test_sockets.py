@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 import websockets
 
-from parley.services import visitors
 from tests.realtime.conftest import Live
 from tests.support.live import open_socket
 
@@ -41,23 +40,20 @@ async def test_a_visitor_receives_their_conversation_in_order_and_nothing_of_any
         assert await socket.silent_for(0.3), "nothing of Bob's conversation"
 
 
-async def test_what_is_committed_while_a_socket_is_being_admitted_is_not_lost(
-    live: Live, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Without `after`, a socket starts at its handshake, not at the later moment it is subscribed."""
+async def test_a_socket_is_subscribed_by_the_time_the_client_sees_it_open(live: Live) -> None:
+    """What is committed right after the handshake reaches the socket, even without `after`."""
     ann = await live.visitor()
-    conversation = ann["conversation"]["id"]
-    agent = await live.api.agent()
-    audience_of = visitors.audience
-
-    async def audience_while_an_agent_is_assigned(*args: Any) -> Any:
-        await live.api.ok("POST", f"/conversation/{conversation}/assign-agent", json={"agentId": agent["id"]})
-        return await audience_of(*args)
-
-    monkeypatch.setattr(visitors, "audience", audience_while_an_agent_is_assigned)
-    async with open_socket(f"{live.ws_base}/api/widget/v1/ws?token={ann['endUser']['websocketToken']}") as socket:
-        frames = await socket.events_until(lambda f: f["event"] == "conversation.assigned")
-    assert frames[-1]["data"]["assignedAgent"]["id"] == agent["id"]
+    _, agent_token = await live.agent_with_token()
+    for url in (
+        f"{live.ws_base}/api/widget/v1/ws?token={ann['endUser']['websocketToken']}",
+        f"{live.ws_base}/api/agent/v1/ws?token={agent_token}",
+    ):
+        async with open_socket(url):
+            assert live.services.hub.connections() == 1
+        for _ in range(100):
+            if live.services.hub.connections() == 0:
+                break
+            await asyncio.sleep(0.01)
 
 
 async def test_frames_have_the_event_shape_and_never_carry_a_websocket_token(live: Live) -> None:

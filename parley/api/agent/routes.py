@@ -11,7 +11,7 @@ from fastapi import APIRouter, Form, UploadFile, WebSocket
 
 from parley import schemas
 from parley.api.deps import AgentAuth, IdCursor, Limit, MicrosecondsCursor, error_responses
-from parley.api.sockets import SocketQuery, accept_or_close
+from parley.api.sockets import SocketQuery, admit_or_refuse
 from parley.realtime.sockets import AgentFilter, Audience, stream_events
 from parley.schemas import Envelope
 from parley.services import conversations, messages, people, presence, workspaces
@@ -134,7 +134,7 @@ async def agent_socket(websocket: WebSocket, services: Services, query: SocketQu
     async def admit() -> Principal:
         return await workspaces.authenticate_agent(services, query.token)
 
-    principal = await accept_or_close(websocket, admit)
+    principal = await admit_or_refuse(websocket, admit)
     if principal is None or principal.agent_id is None:
         return
     workspace, agent_id = principal.workspace, principal.agent_id

@@ -14,7 +14,7 @@ from parley.api.deps import (
     error_responses,
     visitor_token_header,
 )
-from parley.api.sockets import SocketQuery, accept_or_close
+from parley.api.sockets import SocketQuery, admit_or_refuse
 from parley.realtime.sockets import stream_events
 from parley.schemas import Envelope
 from parley.services import messages, reviews, visitors
@@ -122,7 +122,7 @@ async def visitor_socket(websocket: WebSocket, services: Services, query: Socket
         visitors.check_origin(visitor.workspace, websocket.headers.get("origin"))
         return visitor
 
-    visitor = await accept_or_close(websocket, admit)
+    visitor = await admit_or_refuse(websocket, admit)
     if visitor is not None:
         audience = await visitors.audience(services, visitor)
         await stream_events(websocket, services.hub, services.db, audience, query.after)
