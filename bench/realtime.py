@@ -4,6 +4,10 @@ connected, and the server's memory per idle authenticated, subscribed connection
 The server runs alone (`parley serve`, SQLite, its default websocket implementation unless `--ws` names
 another); this process holds every websocket and sends the messages, one at a time. `make bench` runs it after
 the HTTP benchmark and puts its figures in the same table (`bench/run.py`).
+
+Memory per connection is the slope of the server's RSS between the first fifth of the visitors connected and all of
+them: what each further connection costs, without the fixed costs the first ones set off (the database readers'
+page caches filling as sockets replay, allocator arenas).
 """
 
 from __future__ import annotations
@@ -79,13 +83,17 @@ async def measure(port: int, site_key: str, visitors: int, samples: int) -> dict
             return str(answer.json()["data"]["endUser"]["websocketToken"])
 
         tokens = await asyncio.gather(*(session() for _ in range(visitors)))
-        await asyncio.sleep(1)
-        before = rss_kib(pid)
         sockets = []
-        for token in tokens:
-            sockets.append(await websockets.connect(f"ws://127.0.0.1:{port}/api/widget/v1/ws?token={token}"))
-        await asyncio.sleep(2)
-        per_connection_kib = (rss_kib(pid) - before) / visitors
+        first = max(1, visitors // 5)
+
+        async def connect(batch: list[str]) -> int:
+            for token in batch:
+                sockets.append(await websockets.connect(f"ws://127.0.0.1:{port}/api/widget/v1/ws?token={token}"))
+            await asyncio.sleep(2)
+            return rss_kib(pid)
+
+        before = await connect(tokens[:first])
+        per_connection_kib = (await connect(tokens[first:]) - before) / max(1, visitors - first)
 
         latencies = []
         for i in range(samples):

@@ -27,6 +27,7 @@ from parley.services.drafts import draft_message
 from parley.services.views import Related
 from parley.storage.database import Database, Transaction
 from parley.storage.message_writer import MessageDraft, write_messages
+from parley.storage.plans import run
 from parley.storage.records import BotRecord, ConversationRecord, NewEvent, WorkspaceRecord
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import messages as message_repo
@@ -138,7 +139,7 @@ def _bot_text(
 # The External API's widget settings
 async def get_widget_settings(svc: Services, workspace: WorkspaceRecord) -> schemas.WorkspaceWidgetSettings:
     async with svc.db.read() as conn:
-        current = await workspace_repo.get_workspace(conn, workspace.id)
+        current = await run(conn, workspace_repo.get_workspace(workspace.id))
         bot = await workspace_repo.get_bot(conn, workspace.id)
     if current is None or bot is None:
         raise not_found("Workspace")
@@ -169,7 +170,7 @@ async def put_widget_settings(
             )
         if bot_name is not None:
             await workspace_repo.update_bot(tx.conn, workspace.id, name=bot_name, updated_at=now)
-        updated = await workspace_repo.get_workspace(tx.conn, workspace.id)
+        updated = await tx.run(workspace_repo.get_workspace(workspace.id))
         bot = await workspace_repo.get_bot(tx.conn, workspace.id)
     assert updated is not None and bot is not None
     _forget_cached_workspace(svc, workspace.id)

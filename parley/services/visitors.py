@@ -37,8 +37,7 @@ async def authenticate_visitor(svc: Services, token: str | None) -> Visitor:
 
 
 async def _load_workspace(svc: Services, workspace_id: str) -> WorkspaceRecord | None:
-    async with svc.db.read() as conn:
-        return await workspace_repo.get_workspace(conn, workspace_id)
+    return await svc.db.lookup(workspace_repo.get_workspace(workspace_id))
 
 
 def check_origin(workspace: WorkspaceRecord, origin: str | None) -> None:
@@ -67,8 +66,7 @@ async def start_session(
         end_user = await people.create_end_user(svc, workspace, schemas.CreateEndUserRequest())
     else:
         raise unauthorized("Send a siteKey, or a visitor token to resume.")
-    async with svc.db.read() as conn:
-        latest = await conversation_repo.latest_conversation_of(conn, workspace.id, end_user.id)
+    latest = await svc.db.lookup(conversation_repo.latest_conversation_of(workspace.id, end_user.id))
     if latest is None:
         request = schemas.CreateConversationRequest(end_user_id=end_user.id)
         conversation = await conversations.create_conversation(svc, workspace, request)
@@ -88,8 +86,7 @@ async def current_conversation(svc: Services, visitor: Visitor) -> ConversationR
 
 
 async def _load_current_conversation(svc: Services, workspace_id: str, end_user_id: str) -> ConversationRecord | None:
-    async with svc.db.read() as conn:
-        return await conversation_repo.latest_conversation_of(conn, workspace_id, end_user_id)
+    return await svc.db.lookup(conversation_repo.latest_conversation_of(workspace_id, end_user_id))
 
 
 async def conversation_ids(svc: Services, visitor: Visitor) -> list[str]:

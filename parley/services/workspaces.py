@@ -58,9 +58,9 @@ async def ensure_bootstrap_workspace(svc: Services, token: str) -> WorkspaceReco
 
 async def _ensure_bootstrap_workspace(svc: Services, token: str) -> WorkspaceRecord:
     async with svc.db.write() as tx:
-        known = await repo.find_live_token(tx.conn, hash_token(token))
+        known = await tx.run(repo.find_live_token(hash_token(token)))
         if known is not None:
-            workspace = await repo.get_workspace(tx.conn, known.workspace_id)
+            workspace = await tx.run(repo.get_workspace(known.workspace_id))
             assert workspace is not None
             return workspace
         workspace = await repo.get_workspace_by_name(tx.conn, DEFAULT_WORKSPACE) or await _add_workspace(
@@ -109,8 +109,7 @@ async def list_workspaces(svc: Services) -> list[WorkspaceRecord]:
 
 
 async def get_workspace(svc: Services, workspace_id: str) -> WorkspaceRecord | None:
-    async with svc.db.read() as conn:
-        return await repo.get_workspace(conn, workspace_id)
+    return await svc.db.lookup(repo.get_workspace(workspace_id))
 
 
 async def authenticate(svc: Services, authorization: str | None) -> Principal:
@@ -145,9 +144,8 @@ async def _principal(svc: Services, token: str) -> Principal | None:
 
 
 async def _load_principal(svc: Services, token_hash: str) -> Principal | None:
-    async with svc.db.read() as conn:
-        record = await repo.find_live_token(conn, token_hash)
-        workspace = await repo.get_workspace(conn, record.workspace_id) if record else None
+    record = await svc.db.lookup(repo.find_live_token(token_hash))
+    workspace = await svc.db.lookup(repo.get_workspace(record.workspace_id)) if record else None
     if record is None or workspace is None:
         return None
     return Principal(workspace=workspace, token_id=record.id, agent_id=record.agent_id)

@@ -70,6 +70,7 @@ class Database:
             )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
         self._blocking = sqlite.BlockingWriter(url) if self.is_sqlite else None
+        self._lookups = sqlite.BlockingReader(url) if self.is_sqlite else None
 
     @property
     def dialect(self) -> str:
@@ -95,6 +96,13 @@ class Database:
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self.read_engine.connect() as conn:
             yield conn
+
+    async def lookup(self, plan: Plan[T]) -> T:
+        """A point lookup (a row by its key or an index): on SQLite a blocking call on this thread, see `sqlite`."""
+        if self._lookups is not None:
+            return self._lookups.read(plan)
+        async with self.read() as conn:
+            return await run(conn, plan)
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Transaction]:
@@ -145,6 +153,8 @@ class Database:
     async def dispose(self) -> None:
         if self._blocking is not None:
             await self._blocking.close()
+        if self._lookups is not None:
+            self._lookups.close()
         await self.read_engine.dispose()
         if self.write_engine is not self.read_engine:
             await self.write_engine.dispose()

@@ -1,4 +1,5 @@
-"""SQLite specifics: the pragmas of every connection, the async engines, and the blocking writer of message batches.
+"""SQLite specifics: the pragmas of every connection, the async engines, and the blocking connections: the writer of
+message batches and the reader of point lookups.
 
 Why a blocking writer: a batch of messages is a few hundred microseconds of SQLite work, while the async driver
 (aiosqlite) runs each statement in a thread of its own and pays several hand-offs per statement, each waiting for
@@ -6,6 +7,10 @@ the GIL and for the busy event loop to come round again: measured, a batch of 16
 On the loop's own thread the batch is one short call. Two rules keep it short: a write lock held by another
 process is waited for with `asyncio.sleep`, never in SQLite's busy handler (which would stall the loop), and WAL
 checkpoints, which write and fsync the database file, run in a worker thread instead of inside a commit.
+
+Point lookups (a token, an end user, a conversation by its index) are the same story: about 1 ms of hand-offs
+through the async driver for some 30 microseconds of SQLite. The blocking reader runs them on the loop's thread;
+listings and replays, which can be long, stay on the async readers.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import sqlite3
 import time
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -29,6 +34,7 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS = 30_000  # the async engines wait in their driver's thread, off the event loop
 LOCK_PATIENCE_SECONDS = 30.0  # how long the blocking writer waits for another process's write lock
+READER_BUSY_TIMEOUT_MS = 50  # WAL readers wait only in rare moments (recovery, a checkpoint's header change)
 CHECKPOINT_SECONDS = 1.0
 
 
@@ -62,28 +68,56 @@ def async_engine(url: str, pool_size: int) -> AsyncEngine:
     return engine
 
 
+def _blocking_engine(url: str, busy_timeout_ms: int) -> Engine:
+    """pysqlite, one connection, autocommit at the driver: SQLAlchemy's transactions issue no BEGIN of their own."""
+    engine = create_engine(
+        make_url(url).set(drivername="sqlite+pysqlite"),
+        pool_size=1,
+        max_overflow=0,
+        connect_args={"timeout": busy_timeout_ms / 1000},
+        hide_parameters=True,
+        pool_reset_on_return=None,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        apply_pragmas(dbapi_connection, busy_timeout_ms, autocheckpoint=False)
+
+    return engine
+
+
+class BlockingReader:
+    """One blocking connection, used only on the event loop's thread, for point lookups written as plans."""
+
+    def __init__(self, url: str) -> None:
+        self._engine = _blocking_engine(url, READER_BUSY_TIMEOUT_MS)
+        self._conn: Connection | None = None
+
+    def read(self, plan: Plan[T]) -> T:
+        if self._conn is None:
+            self._conn = self._engine.connect()
+        try:
+            return run_blocking(self._conn, plan)
+        finally:
+            self._conn.rollback()  # SQLAlchemy's bookkeeping only: no read transaction stays open
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self._engine.dispose()
+
+
 class BlockingWriter:
     """One blocking connection, used only on the event loop's thread, for writes whose logic is a plan."""
 
     def __init__(self, url: str) -> None:
-        blocking_url = make_url(url).set(drivername="sqlite+pysqlite")
-        self._path = blocking_url.database
-        self._engine = create_engine(
-            blocking_url,
-            pool_size=1,
-            max_overflow=0,
-            connect_args={"timeout": 0},
-            hide_parameters=True,
-            pool_reset_on_return=None,
-        )
+        self._path = make_url(url).database
+        self._engine = _blocking_engine(url, 0)
         self._conn: Connection | None = None
         self._checkpoints: asyncio.Task[None] | None = None
         self._written = False
-
-        @event.listens_for(self._engine, "connect")
-        def _connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None  # SQLAlchemy's "begin" below issues the BEGIN
-            apply_pragmas(dbapi_connection, 0, autocheckpoint=False)
 
         @event.listens_for(self._engine, "begin")
         def _begin(conn: Connection) -> None:

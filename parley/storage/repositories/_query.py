@@ -9,6 +9,7 @@ from sqlalchemy import Executable, Select, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import InstrumentedAttribute
 
+from parley.storage.plans import Plan, Statement
 from parley.storage.records import Record
 
 R = TypeVar("R", bound=Record)
@@ -16,6 +17,12 @@ R = TypeVar("R", bound=Record)
 
 async def fetch_one(conn: AsyncConnection, stmt: Executable, record: type[R]) -> R | None:
     row = (await conn.execute(stmt)).first()
+    return None if row is None else record.from_row(row)
+
+
+def one(stmt: Executable, record: type[R]) -> Plan[R | None]:
+    """The first row as a record, as a plan (for lookups that run on either kind of connection)."""
+    row = (yield Statement(stmt)).first()
     return None if row is None else record.from_row(row)
 
 

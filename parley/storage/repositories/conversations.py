@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.storage.models import Agent, Conversation
 from parley.storage.plans import Plan, Statement
 from parley.storage.records import ConversationRecord
-from parley.storage.repositories._query import fetch_all, fetch_one, keyset_after
+from parley.storage.repositories._query import fetch_all, fetch_one, keyset_after, one
 
 
 async def add_conversation(conn: AsyncConnection, **values: Any) -> None:
@@ -22,9 +22,9 @@ async def get_conversation(conn: AsyncConnection, workspace_id: str, conversatio
     return await fetch_one(conn, stmt, ConversationRecord)
 
 
-async def get_conversation_anywhere(conn: AsyncConnection, conversation_id: str) -> ConversationRecord | None:
+def get_conversation_anywhere(conversation_id: str) -> Plan[ConversationRecord | None]:
     """For caches keyed by id alone: the caller checks the workspace."""
-    return await fetch_one(conn, select(Conversation).where(Conversation.id == conversation_id), ConversationRecord)
+    return one(select(Conversation).where(Conversation.id == conversation_id), ConversationRecord)
 
 
 async def list_conversations(
@@ -45,13 +45,11 @@ async def list_conversations(
     return await fetch_all(conn, stmt, ConversationRecord)
 
 
-async def latest_conversation_of(
-    conn: AsyncConnection, workspace_id: str, end_user_id: str
-) -> ConversationRecord | None:
+def latest_conversation_of(workspace_id: str, end_user_id: str) -> Plan[ConversationRecord | None]:
     """By the end user alone, so the (end user, created) index serves it: with the workspace in the WHERE too,
     SQLite walked the workspace's conversations newest first, one per conversation in the workspace."""
     stmt = select(Conversation).where(Conversation.end_user_id == end_user_id)
-    found = await fetch_one(conn, stmt.order_by(Conversation.created_us.desc()).limit(1), ConversationRecord)
+    found = yield from one(stmt.order_by(Conversation.created_us.desc()).limit(1), ConversationRecord)
     return found if found is not None and found.workspace_id == workspace_id else None
 
 

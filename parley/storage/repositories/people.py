@@ -9,8 +9,9 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.storage.models import Agent, EndUser
+from parley.storage.plans import Plan
 from parley.storage.records import AgentRecord, EndUserRecord
-from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one, keyset_after
+from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one, keyset_after, one
 
 
 async def add_agent(conn: AsyncConnection, **values: Any) -> None:
@@ -54,9 +55,9 @@ async def get_end_user(conn: AsyncConnection, workspace_id: str, end_user_id: st
     return await fetch_one(conn, stmt, EndUserRecord)
 
 
-async def get_end_user_anywhere(conn: AsyncConnection, end_user_id: str) -> EndUserRecord | None:
+def get_end_user_anywhere(end_user_id: str) -> Plan[EndUserRecord | None]:
     """For a visitor's token, which names the end user but not the workspace."""
-    return await fetch_one(conn, select(EndUser).where(EndUser.id == end_user_id), EndUserRecord)
+    return one(select(EndUser).where(EndUser.id == end_user_id), EndUserRecord)
 
 
 async def end_user_with_service_user_id(

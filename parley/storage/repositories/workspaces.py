@@ -9,16 +9,17 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.storage.models import ApiToken, Bot, Workspace
+from parley.storage.plans import Plan
 from parley.storage.records import BotRecord, TokenRecord, WorkspaceRecord
-from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one
+from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one, one
 
 
 async def add_workspace(conn: AsyncConnection, **values: Any) -> None:
     await conn.execute(insert(Workspace).values(**values))
 
 
-async def get_workspace(conn: AsyncConnection, workspace_id: str) -> WorkspaceRecord | None:
-    return await fetch_one(conn, select(Workspace).where(Workspace.id == workspace_id), WorkspaceRecord)
+def get_workspace(workspace_id: str) -> Plan[WorkspaceRecord | None]:
+    return one(select(Workspace).where(Workspace.id == workspace_id), WorkspaceRecord)
 
 
 async def get_workspace_by_name(conn: AsyncConnection, name: str) -> WorkspaceRecord | None:
@@ -38,9 +39,8 @@ async def add_token(conn: AsyncConnection, **values: Any) -> None:
     await conn.execute(insert(ApiToken).values(**values))
 
 
-async def find_live_token(conn: AsyncConnection, token_hash: str) -> TokenRecord | None:
-    stmt = select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-    return await fetch_one(conn, stmt, TokenRecord)
+def find_live_token(token_hash: str) -> Plan[TokenRecord | None]:
+    return one(select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)), TokenRecord)
 
 
 async def list_tokens(conn: AsyncConnection, workspace_id: str) -> list[TokenRecord]:
