@@ -20,9 +20,11 @@ async def fetch_one(conn: AsyncConnection, stmt: Executable, record: type[R]) ->
     return None if row is None else record.from_row(row)
 
 
-def one(stmt: Executable, record: type[R]) -> Plan[R | None]:
-    """The first row as a record, as a plan (for lookups that run on either kind of connection)."""
-    row = (yield Statement(stmt)).first()
+def one(stmt: Executable, record: type[R], **parameters: Any) -> Plan[R | None]:
+    """The first row as a record, as a plan (for lookups that run on either kind of connection). Lookups repeated on
+    every request pass a statement built once, with bound parameters: building and keying one costs more than
+    SQLite takes to answer it."""
+    row = (yield Statement(stmt, parameters or None)).first()
     return None if row is None else record.from_row(row)
 
 

@@ -22,9 +22,18 @@ async def get_conversation(conn: AsyncConnection, workspace_id: str, conversatio
     return await fetch_one(conn, stmt, ConversationRecord)
 
 
+_CONVERSATION_BY_ID = select(Conversation).where(Conversation.id == bindparam("conversation_id"))
+_LATEST_OF_END_USER = (
+    select(Conversation)
+    .where(Conversation.end_user_id == bindparam("end_user_id"))
+    .order_by(Conversation.created_us.desc())
+    .limit(1)
+)
+
+
 def get_conversation_anywhere(conversation_id: str) -> Plan[ConversationRecord | None]:
     """For caches keyed by id alone: the caller checks the workspace."""
-    return one(select(Conversation).where(Conversation.id == conversation_id), ConversationRecord)
+    return one(_CONVERSATION_BY_ID, ConversationRecord, conversation_id=conversation_id)
 
 
 async def list_conversations(
@@ -48,8 +57,7 @@ async def list_conversations(
 def latest_conversation_of(workspace_id: str, end_user_id: str) -> Plan[ConversationRecord | None]:
     """By the end user alone, so the (end user, created) index serves it: with the workspace in the WHERE too,
     SQLite walked the workspace's conversations newest first, one per conversation in the workspace."""
-    stmt = select(Conversation).where(Conversation.end_user_id == end_user_id)
-    found = yield from one(stmt.order_by(Conversation.created_us.desc()).limit(1), ConversationRecord)
+    found = yield from one(_LATEST_OF_END_USER, ConversationRecord, end_user_id=end_user_id)
     return found if found is not None and found.workspace_id == workspace_id else None
 
 

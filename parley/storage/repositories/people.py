@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.storage.models import Agent, EndUser
@@ -55,9 +55,12 @@ async def get_end_user(conn: AsyncConnection, workspace_id: str, end_user_id: st
     return await fetch_one(conn, stmt, EndUserRecord)
 
 
+_END_USER_BY_ID = select(EndUser).where(EndUser.id == bindparam("end_user_id"))
+
+
 def get_end_user_anywhere(end_user_id: str) -> Plan[EndUserRecord | None]:
     """For a visitor's token, which names the end user but not the workspace."""
-    return one(select(EndUser).where(EndUser.id == end_user_id), EndUserRecord)
+    return one(_END_USER_BY_ID, EndUserRecord, end_user_id=end_user_id)
 
 
 async def end_user_with_service_user_id(

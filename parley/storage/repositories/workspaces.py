@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.storage.models import ApiToken, Bot, Workspace
@@ -18,8 +18,12 @@ async def add_workspace(conn: AsyncConnection, **values: Any) -> None:
     await conn.execute(insert(Workspace).values(**values))
 
 
+_WORKSPACE_BY_ID = select(Workspace).where(Workspace.id == bindparam("workspace_id"))
+_LIVE_TOKEN = select(ApiToken).where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+
+
 def get_workspace(workspace_id: str) -> Plan[WorkspaceRecord | None]:
-    return one(select(Workspace).where(Workspace.id == workspace_id), WorkspaceRecord)
+    return one(_WORKSPACE_BY_ID, WorkspaceRecord, workspace_id=workspace_id)
 
 
 async def get_workspace_by_name(conn: AsyncConnection, name: str) -> WorkspaceRecord | None:
@@ -40,7 +44,7 @@ async def add_token(conn: AsyncConnection, **values: Any) -> None:
 
 
 def find_live_token(token_hash: str) -> Plan[TokenRecord | None]:
-    return one(select(ApiToken).where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None)), TokenRecord)
+    return one(_LIVE_TOKEN, TokenRecord, token_hash=token_hash)
 
 
 async def list_tokens(conn: AsyncConnection, workspace_id: str) -> list[TokenRecord]:
