@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await ensure_bootstrap_workspace(services, settings.bootstrap_token)
         # What exists now (modules, routes, models: some 150,000 objects) lives as long as the process; frozen,
         # the collector stops walking it. Measured under load: a full collection took 60-100 ms, once a second.
+        # Requests make short-lived objects in the thousands: young collections every 50,000 allocations, not 700.
         gc.collect()
         gc.freeze()
         gc.set_threshold(50_000, 20, 20)
