@@ -8,7 +8,7 @@ from functools import partial
 from parley import schemas
 from parley.errors import ParleyError, not_found, unauthorized
 from parley.realtime.sockets import Audience, VisitorFilter
-from parley.services import conversations, people
+from parley.services import conversations, people, workspaces
 from parley.services.context import Services
 from parley.services.ids import check_id
 from parley.storage.records import ConversationRecord, EndUserRecord, WorkspaceRecord
@@ -30,14 +30,12 @@ async def authenticate_visitor(svc: Services, token: str | None) -> Visitor:
     end_user = await people.cached_end_user(svc, end_user_id)
     if end_user is None:
         raise unauthorized("The visitor token names no visitor.")
-    workspace = await svc.workspaces.get(end_user.workspace_id, partial(_load_workspace, svc, end_user.workspace_id))
+    workspace = await svc.workspaces.get(
+        end_user.workspace_id, partial(workspaces.get_workspace, svc, end_user.workspace_id)
+    )
     if workspace is None:
         raise unauthorized("The visitor token names no visitor.")
     return Visitor(workspace, end_user)
-
-
-async def _load_workspace(svc: Services, workspace_id: str) -> WorkspaceRecord | None:
-    return await svc.db.lookup(workspace_repo.get_workspace(workspace_id))
 
 
 def check_origin(workspace: WorkspaceRecord, origin: str | None) -> None:
@@ -66,7 +64,7 @@ async def start_session(
         end_user = await people.create_end_user(svc, workspace, schemas.CreateEndUserRequest())
     else:
         raise unauthorized("Send a siteKey, or a visitor token to resume.")
-    latest = await svc.db.lookup(conversation_repo.latest_conversation_of(workspace.id, end_user.id))
+    latest = await _load_current_conversation(svc, workspace.id, end_user.id)
     if latest is None:
         request = schemas.CreateConversationRequest(end_user_id=end_user.id)
         conversation = await conversations.create_conversation(svc, workspace, request)

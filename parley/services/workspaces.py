@@ -145,7 +145,7 @@ async def _principal(svc: Services, token: str) -> Principal | None:
 
 async def _load_principal(svc: Services, token_hash: str) -> Principal | None:
     record = await svc.db.lookup(repo.find_live_token(token_hash))
-    workspace = await svc.db.lookup(repo.get_workspace(record.workspace_id)) if record else None
+    workspace = await get_workspace(svc, record.workspace_id) if record else None
     if record is None or workspace is None:
         return None
     return Principal(workspace=workspace, token_id=record.id, agent_id=record.agent_id)
