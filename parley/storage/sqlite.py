@@ -22,7 +22,7 @@ import sqlite3
 import time
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy import Connection, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -68,54 +68,61 @@ def async_engine(url: str, pool_size: int) -> AsyncEngine:
     return engine
 
 
-def _blocking_engine(url: str, busy_timeout_ms: int) -> Engine:
-    """pysqlite, one connection, autocommit at the driver: SQLAlchemy's transactions issue no BEGIN of their own."""
-    engine = create_engine(
-        make_url(url).set(drivername="sqlite+pysqlite"),
-        pool_size=1,
-        max_overflow=0,
-        connect_args={"timeout": busy_timeout_ms / 1000},
-        hide_parameters=True,
-        pool_reset_on_return=None,
-    )
+class _BlockingConnection:
+    """pysqlite, one connection opened on first use, used only on the event loop's thread, autocommit at the driver
+    (SQLAlchemy's transactions issue no BEGIN of their own)."""
 
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
-        apply_pragmas(dbapi_connection, busy_timeout_ms, autocheckpoint=False)
-
-    return engine
-
-
-class BlockingReader:
-    """One blocking connection, used only on the event loop's thread, for point lookups written as plans."""
-
-    def __init__(self, url: str) -> None:
-        self._engine = _blocking_engine(url, READER_BUSY_TIMEOUT_MS)
+    def __init__(self, url: str, busy_timeout_ms: int) -> None:
+        self._engine = create_engine(
+            make_url(url).set(drivername="sqlite+pysqlite"),
+            pool_size=1,
+            max_overflow=0,
+            connect_args={"timeout": busy_timeout_ms / 1000},
+            hide_parameters=True,
+            pool_reset_on_return=None,
+        )
         self._conn: Connection | None = None
 
-    def read(self, plan: Plan[T]) -> T:
+        @event.listens_for(self._engine, "connect")
+        def _connect(dbapi_connection: Any, _record: Any) -> None:
+            dbapi_connection.isolation_level = None
+            apply_pragmas(dbapi_connection, busy_timeout_ms, autocheckpoint=False)
+
+    def _connection(self) -> Connection:
         if self._conn is None:
             self._conn = self._engine.connect()
-        try:
-            return run_blocking(self._conn, plan)
-        finally:
-            self._conn.rollback()  # SQLAlchemy's bookkeeping only: no read transaction stays open
+        return self._conn
 
-    def close(self) -> None:
+    def _close_connection(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
         self._engine.dispose()
 
 
-class BlockingWriter:
-    """One blocking connection, used only on the event loop's thread, for writes whose logic is a plan."""
+class BlockingReader(_BlockingConnection):
+    """Point lookups written as plans."""
 
     def __init__(self, url: str) -> None:
+        super().__init__(url, READER_BUSY_TIMEOUT_MS)
+
+    def read(self, plan: Plan[T]) -> T:
+        conn = self._connection()
+        try:
+            return run_blocking(conn, plan)
+        finally:
+            conn.rollback()  # SQLAlchemy's bookkeeping only: no read transaction stays open
+
+    def close(self) -> None:
+        self._close_connection()
+
+
+class BlockingWriter(_BlockingConnection):
+    """Writes whose logic is a plan: the message batches."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url, 0)
         self._path = make_url(url).database
-        self._engine = _blocking_engine(url, 0)
-        self._conn: Connection | None = None
         self._checkpoints: asyncio.Task[None] | None = None
         self._written = False
 
@@ -140,18 +147,17 @@ class BlockingWriter:
         return result
 
     async def _begin(self) -> Connection:
-        if self._conn is None:
-            self._conn = self._engine.connect()
+        conn = self._connection()
         deadline = time.monotonic() + LOCK_PATIENCE_SECONDS
         delay = 0.001
         while True:
             try:
-                self._conn.begin()
-                return self._conn
+                conn.begin()
+                return conn
             except OperationalError as exc:
                 if not _is_busy(exc) or time.monotonic() > deadline:
                     raise
-                self._conn.rollback()
+                conn.rollback()
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
 
@@ -178,10 +184,7 @@ class BlockingWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._checkpoints
             self._checkpoints = None
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        self._engine.dispose()
+        self._close_connection()
 
 
 def _is_busy(exc: OperationalError) -> bool:
