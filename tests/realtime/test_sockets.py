@@ -13,6 +13,15 @@ from tests.realtime.conftest import Live
 from tests.support.live import open_socket
 
 
+async def close_code(url: str) -> int:
+    """The code the server closes a refused socket with."""
+    async with open_socket(url) as socket:
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await socket.next_event()
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code
+
+
 def is_message(text: str) -> Any:
     return lambda frame: frame["event"] == "message.created" and frame["data"]["body"] == text
 
@@ -70,10 +79,7 @@ async def test_frames_have_the_event_shape_and_never_carry_a_websocket_token(liv
 
 @pytest.mark.parametrize("token", ["", "not-a-jwt", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"])
 async def test_a_bad_visitor_token_is_closed_with_4401(live: Live, token: str) -> None:
-    async with open_socket(f"{live.ws_base}/api/widget/v1/ws?token={token}") as socket:
-        with pytest.raises(websockets.ConnectionClosed) as closed:
-            await socket.next_event()
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    assert await close_code(f"{live.ws_base}/api/widget/v1/ws?token={token}") == 4401
 
 
 @pytest.mark.parametrize("after", ["yesterday", "-5", "1.5", str(2**63)])
@@ -81,10 +87,7 @@ async def test_a_cursor_that_is_not_microseconds_is_closed_with_4400(live: Live,
     ann = await live.visitor()
     for path in ("/api/widget/v1/ws", "/api/agent/v1/ws"):
         url = f"{live.ws_base}{path}?token={ann['endUser']['websocketToken']}&after={after}"
-        async with open_socket(url) as socket:
-            with pytest.raises(websockets.ConnectionClosed) as closed:
-                await socket.next_event()
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+        assert await close_code(url) == 4400
 
 
 async def test_an_agent_token_is_not_a_visitor_token_and_back(live: Live) -> None:
@@ -95,10 +98,7 @@ async def test_an_agent_token_is_not_a_visitor_token_and_back(live: Live) -> Non
         f"{live.ws_base}/api/agent/v1/ws?token={ann['endUser']['websocketToken']}",
         f"{live.ws_base}/api/agent/v1/ws?token={live.api.token}",
     ):
-        async with open_socket(url) as socket:
-            with pytest.raises(websockets.ConnectionClosed) as closed:
-                await socket.next_event()
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+        assert await close_code(url) == 4401
 
 
 async def test_resume_replays_what_was_missed_then_goes_live_without_repeats(live: Live) -> None:
