@@ -2,7 +2,7 @@
 
 New ids are version-7 UUIDs (RFC 9562): a millisecond timestamp, then random bits. Rows created together then sit
 side by side in every index keyed by id, so a batch of messages and their events touches a few pages of those
-indexes instead of one random page per row (version 4): measured, a third of the write-ahead log per message.
+indexes instead of one random page per row (version 4): measured, half the write-ahead log per message.
 """
 
 import os

@@ -1,4 +1,4 @@
-"""Caches of the lookups every request repeats (tokens, end users, conversations' owners).
+"""Caches of the lookups requests repeat (tokens, end users, workspaces, conversations, a visitor's latest one).
 
 Each entry is the lookup itself, not only its value, so concurrent misses of one key share one query, as Synapse's
 `DeferredCache` does. Without that, an entry expiring under load sent one query per request in flight: with 32
