@@ -42,7 +42,9 @@ class SocketQuery:
         raw_after = params.get("after")
         if raw_after is None or raw_after == "":
             return cls(params.get("token", ""), None)
-        if not raw_after.isdigit() or int(raw_after) > MAX_CURSOR:
+        # ASCII digits only ("²" is a digit to str.isdigit), and few enough for int() to parse before comparing
+        digits = raw_after.isascii() and raw_after.isdigit() and len(raw_after) <= len(str(MAX_CURSOR))
+        if not digits or int(raw_after) > MAX_CURSOR:
             return None
         return cls(params.get("token", ""), int(raw_after))
 

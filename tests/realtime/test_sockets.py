@@ -82,7 +82,7 @@ async def test_a_bad_visitor_token_is_closed_with_4401(live: Live, token: str) -
     assert await close_code(f"{live.ws_base}/api/widget/v1/ws?token={token}") == 4401
 
 
-@pytest.mark.parametrize("after", ["yesterday", "-5", "1.5", str(2**63)])
+@pytest.mark.parametrize("after", ["yesterday", "-5", "1.5", str(2**63), "²", "9" * 5000])
 async def test_a_cursor_that_is_not_microseconds_is_closed_with_4400(live: Live, after: str) -> None:
     ann = await live.visitor()
     for path in ("/api/widget/v1/ws", "/api/agent/v1/ws"):
