@@ -16,13 +16,6 @@ from parley.services.context import Services
 from parley.services.visitors import Visitor, authenticate_visitor, check_origin
 from parley.storage.records import WorkspaceRecord
 
-api_token_header = APIKeyHeader(
-    name="Authorization",
-    scheme_name="ApiToken",
-    description="The workspace's API token, bare (as the seed sends it) or as `Bearer <token>`.",
-    auto_error=False,
-)
-
 
 async def get_services(request: Request) -> Services:
     """Async on purpose: FastAPI runs a plain `def` dependency in a worker thread, a hop per request."""
@@ -33,6 +26,18 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
+class CallerScheme(APIKeyHeader):
+    """An `Authorization` scheme that is itself the route's dependency: its `__call__` authenticates and returns
+    the caller.
+
+    Being an `APIKeyHeader`, OpenAPI documents it as a security scheme; being the one dependency, FastAPI solves
+    one level per request instead of two (a header scheme under a caller dependency measured 14 µs a request).
+    """
+
+    def __init__(self, scheme_name: str, description: str) -> None:
+        super().__init__(name="Authorization", scheme_name=scheme_name, description=description, auto_error=False)
+
+
 @dataclass(frozen=True, slots=True)
 class ExternalCaller:
     """An authenticated External API call: the workspace it acts for, and the services to act with."""
@@ -41,31 +46,21 @@ class ExternalCaller:
     workspace: WorkspaceRecord
 
 
-async def external_caller(
-    request: Request, authorization: Annotated[str | None, Security(api_token_header)]
-) -> ExternalCaller:
-    """One dependency for both: each level of FastAPI dependencies is solved again on every request."""
-    services: Services = request.app.state.services
-    principal = await workspaces.authenticate(services, authorization)
-    note_workspace(request.scope, principal.workspace.id)
-    await services.rate_limits.hit(rate_limit.API_TOKEN, principal.token_id)
-    return ExternalCaller(services, principal.workspace)
+class ApiTokenScheme(CallerScheme):
+    async def __call__(self, request: Request) -> ExternalCaller:  # type: ignore[override]
+        services: Services = request.app.state.services
+        principal = await workspaces.authenticate(services, request.headers.get("authorization"))
+        note_workspace(request.scope, principal.workspace.id)
+        await services.rate_limits.hit(rate_limit.API_TOKEN, principal.token_id)
+        return ExternalCaller(services, principal.workspace)
 
 
-ExternalAuth = Annotated[ExternalCaller, Depends(external_caller)]
-
-visitor_token_header = APIKeyHeader(
-    name="Authorization",
-    scheme_name="VisitorToken",
-    description="The visitor's `websocketToken`, as `Bearer <token>`.",
-    auto_error=False,
-)
-agent_token_header = APIKeyHeader(
-    name="Authorization",
-    scheme_name="AgentToken",
-    description="An agent's console token (from `POST /api/external/v1/agents/{id}/tokens`), as `Bearer <token>`.",
-    auto_error=False,
-)
+ExternalAuth = Annotated[
+    ExternalCaller,
+    Security(
+        ApiTokenScheme("ApiToken", "The workspace's API token, bare (as the seed sends it) or as `Bearer <token>`.")
+    ),
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,19 +69,20 @@ class VisitorCaller:
     visitor: Visitor
 
 
-async def visitor_caller(
-    request: Request, authorization: Annotated[str | None, Security(visitor_token_header)]
-) -> VisitorCaller:
-    """The widget's caller, from a page the workspace allows (`Origin` checked when the list is not empty)."""
-    services: Services = request.app.state.services
-    visitor = await authenticate_visitor(services, _bearer(authorization))
-    check_origin(visitor.workspace, request.headers.get("origin"))
-    note_workspace(request.scope, visitor.workspace.id)
-    await services.rate_limits.hit(rate_limit.VISITOR, visitor.end_user.id)
-    return VisitorCaller(services, visitor)
+class VisitorTokenScheme(CallerScheme):
+    async def __call__(self, request: Request) -> VisitorCaller:  # type: ignore[override]
+        """The widget's caller, from a page the workspace allows (`Origin` checked when the list is not empty)."""
+        services: Services = request.app.state.services
+        visitor = await authenticate_visitor(services, bearer(request.headers.get("authorization")))
+        check_origin(visitor.workspace, request.headers.get("origin"))
+        note_workspace(request.scope, visitor.workspace.id)
+        await services.rate_limits.hit(rate_limit.VISITOR, visitor.end_user.id)
+        return VisitorCaller(services, visitor)
 
 
-VisitorAuth = Annotated[VisitorCaller, Depends(visitor_caller)]
+VisitorAuth = Annotated[
+    VisitorCaller, Security(VisitorTokenScheme("VisitorToken", "The visitor's `websocketToken`, as `Bearer <token>`."))
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,21 +92,28 @@ class AgentCaller:
     agent_id: str
 
 
-async def agent_caller(
-    request: Request, authorization: Annotated[str | None, Security(agent_token_header)]
-) -> AgentCaller:
-    services: Services = request.app.state.services
-    principal = await workspaces.authenticate_agent(services, authorization)
-    assert principal.agent_id is not None
-    note_workspace(request.scope, principal.workspace.id)
-    await services.rate_limits.hit(rate_limit.AGENT_TOKEN, principal.token_id)
-    return AgentCaller(services, principal.workspace, principal.agent_id)
+class AgentTokenScheme(CallerScheme):
+    async def __call__(self, request: Request) -> AgentCaller:  # type: ignore[override]
+        services: Services = request.app.state.services
+        principal = await workspaces.authenticate_agent(services, request.headers.get("authorization"))
+        assert principal.agent_id is not None
+        note_workspace(request.scope, principal.workspace.id)
+        await services.rate_limits.hit(rate_limit.AGENT_TOKEN, principal.token_id)
+        return AgentCaller(services, principal.workspace, principal.agent_id)
 
 
-AgentAuth = Annotated[AgentCaller, Depends(agent_caller)]
+AgentAuth = Annotated[
+    AgentCaller,
+    Security(
+        AgentTokenScheme(
+            "AgentToken",
+            "An agent's console token (from `POST /api/external/v1/agents/{id}/tokens`), as `Bearer <token>`.",
+        )
+    ),
+]
 
 
-def _bearer(authorization: str | None) -> str | None:
+def bearer(authorization: str | None) -> str | None:
     if authorization is None:
         return None
     scheme, _, token = authorization.partition(" ")

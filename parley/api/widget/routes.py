@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Security, UploadFile, WebSocket
+from fastapi import APIRouter, Form, Request, UploadFile, WebSocket
 
 from parley import schemas
 from parley.api.deps import (
     Limit,
     MicrosecondsCursor,
     VisitorAuth,
+    bearer,
     error_responses,
-    visitor_token_header,
 )
 from parley.api.sockets import SocketQuery, admit_or_refuse
 from parley.realtime.sockets import stream_events
@@ -32,13 +32,9 @@ MessageEnvelope = Envelope[schemas.Message]
     summary="Start or resume a visitor session",
     openapi_extra={"security": [{}, {"VisitorToken": []}]},  # the token is optional: a site key starts anonymously
 )
-async def session(
-    request: Request,
-    authorization: Annotated[str | None, Security(visitor_token_header)],
-    body: schemas.SessionRequest | None = None,
-) -> Envelope[schemas.WidgetSession]:
+async def session(request: Request, body: schemas.SessionRequest | None = None) -> Envelope[schemas.WidgetSession]:
     """Anonymous with `{"siteKey"}`; or resume (or take over an identified visitor) with the visitor's token."""
-    token = authorization.removeprefix("Bearer ").strip() if authorization else None
+    token = bearer(request.headers.get("authorization"))
     site_key = body.site_key if body else None
     if not token:  # an anonymous session creates a visitor: limited per client address
         await request.app.state.services.rate_limits.hit_address(request)
