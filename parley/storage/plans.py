@@ -13,7 +13,7 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Executable, Result
+from sqlalchemy import Connection, CursorResult, Executable
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
@@ -27,11 +27,11 @@ class Statement:
     parameters: dict[str, Any] | list[dict[str, Any]] | None = None
 
 
-Plan = Generator[Statement, Result[Any], T]
+Plan = Generator[Statement, CursorResult[Any], T]
 
 
 async def run(conn: AsyncConnection, plan: Plan[T]) -> T:
-    result: Result[Any] | None = None
+    result: CursorResult[Any] | None = None
     try:
         while True:
             statement = plan.send(result)  # type: ignore[arg-type]  # the first send must be None
@@ -41,7 +41,7 @@ async def run(conn: AsyncConnection, plan: Plan[T]) -> T:
 
 
 def run_blocking(conn: Connection, plan: Plan[T]) -> T:
-    result: Result[Any] | None = None
+    result: CursorResult[Any] | None = None
     try:
         while True:
             statement = plan.send(result)  # type: ignore[arg-type]
