@@ -77,7 +77,8 @@ def write_messages(
             fresh_by_conversation.setdefault(draft.conversation_id, []).append(index)
 
     records: dict[int, MessageRecord] = {}
-    for conversation_id, indexes in fresh_by_conversation.items():
+    # Row locks in one global order (by id): two processes' batches over the same conversations cannot deadlock.
+    for conversation_id, indexes in sorted(fresh_by_conversation.items()):
         first = yield from conversation_repo.allocate_microseconds(conversation_id, len(indexes), now_us)
         for offset, index in enumerate(indexes):
             if first is None:

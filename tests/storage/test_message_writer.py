@@ -23,6 +23,7 @@ from parley.storage.records import MessageRecord, NewEvent
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import people as people_repo
 from parley.storage.repositories import workspaces as workspace_repo
+from tests.support.databases import truncate_postgres
 
 WORKSPACE = "00000000-0000-4000-8000-000000000001"
 END_USER = "00000000-0000-4000-8000-000000000002"
@@ -32,7 +33,7 @@ CONVERSATIONS = ("00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-800
 def draft(conversation: str, uuid: str | None, body: str, end_user: str = END_USER) -> MessageDraft:
     def created_event(record: MessageRecord) -> NewEvent:
         return NewEvent(
-            id=f"event-{record.id}",
+            id=record.id,  # an id of its own table: the message's will do
             workspace_id=record.workspace_id,
             conversation_id=record.conversation_id,
             name="message.created",
@@ -56,37 +57,61 @@ def draft(conversation: str, uuid: str | None, body: str, end_user: str = END_US
 
 
 @asynccontextmanager
+async def opened(url: str) -> AsyncIterator[Database]:
+    db = Database(url)
+    try:
+        yield db
+    finally:
+        await db.dispose()
+
+
+@asynccontextmanager
+async def seeded(url: str) -> AsyncIterator[Database]:
+    """A database holding one workspace, its end user and two open conversations."""
+    async with opened(url) as db:
+        await _seed(db)
+        yield db
+
+
+async def _seed(db: Database) -> None:
+    async with db.write() as tx:
+        await workspace_repo.add_workspace(
+            tx.conn, id=WORKSPACE, name="w", site_key="k", is_demo=False, settings={}, created_at=1, updated_at=1
+        )
+        await people_repo.add_end_user(
+            tx.conn, id=END_USER, workspace_id=WORKSPACE, meta={}, created_at=1, updated_at=1
+        )
+        for conversation in CONVERSATIONS:
+            await conversation_repo.add_conversation(
+                tx.conn,
+                id=conversation,
+                workspace_id=WORKSPACE,
+                end_user_id=END_USER,
+                locked=False,
+                last_microseconds=0,
+                created_us=1,
+                created_at=1,
+                updated_at=1,
+            )
+
+
+@asynccontextmanager
+async def started(db: Database, clock: list[int]) -> AsyncIterator[MessageWriter]:
+    writer = MessageWriter(db, lambda: clock[0], max_batch=16)
+    writer.start()
+    try:
+        yield writer
+    finally:
+        await writer.stop()
+
+
+@asynccontextmanager
 async def running_writer(template: Path, clock: list[int]) -> AsyncIterator[tuple[Database, MessageWriter]]:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "parley.db"
         shutil.copyfile(template, path)
-        db = Database(f"sqlite+aiosqlite:///{path}")
-        async with db.write() as tx:
-            await workspace_repo.add_workspace(
-                tx.conn, id=WORKSPACE, name="w", site_key="k", is_demo=False, settings={}, created_at=1, updated_at=1
-            )
-            await people_repo.add_end_user(
-                tx.conn, id=END_USER, workspace_id=WORKSPACE, meta={}, created_at=1, updated_at=1
-            )
-            for conversation in CONVERSATIONS:
-                await conversation_repo.add_conversation(
-                    tx.conn,
-                    id=conversation,
-                    workspace_id=WORKSPACE,
-                    end_user_id=END_USER,
-                    locked=False,
-                    last_microseconds=0,
-                    created_us=1,
-                    created_at=1,
-                    updated_at=1,
-                )
-        writer = MessageWriter(db, lambda: clock[0], max_batch=16)
-        writer.start()
-        try:
+        async with seeded(f"sqlite+aiosqlite:///{path}") as db, started(db, clock) as writer:
             yield db, writer
-        finally:
-            await writer.stop()
-            await db.dispose()
 
 
 async def stored_messages(db: Database) -> list[MessageRecord]:
@@ -168,7 +193,7 @@ async def test_events_are_written_with_their_messages_and_published_after_commit
         assert result.message is not None
         async with db.read() as conn:
             outbox = [row.id for row in await conn.execute(select(Event))]
-        assert outbox == published == [f"event-{result.message.id}"]
+        assert outbox == published == [result.message.id]
 
 
 async def test_a_sender_that_goes_away_still_has_its_message_stored(sqlite_template_path: Path) -> None:
@@ -210,3 +235,25 @@ async def test_another_process_holding_the_write_lock_is_waited_for_without_stal
         ticking.cancel()
         assert result.outcome is Outcome.STORED
         assert len(await stored_messages(db)) == 1
+
+
+async def test_writers_of_two_processes_lock_shared_conversations_in_one_order(
+    postgres_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """On PostgreSQL a batch holds its conversations' row locks until it commits. Two processes whose batches name
+    the same conversations in opposite orders must not deadlock (PostgreSQL would abort one after a second, and
+    its batch would be retried message by message)."""
+    await truncate_postgres(postgres_url)
+    clock = [1_700_000_000_000_000]
+    async with (
+        seeded(postgres_url) as db,
+        started(db, clock) as first,
+        started(Database(postgres_url), clock) as second,
+    ):
+        for round_ in range(10):
+            forwards = [first.submit(draft(c, f"f{round_}-{c}", "x")) for c in CONVERSATIONS]
+            backwards = [second.submit(draft(c, f"b{round_}-{c}", "x")) for c in reversed(CONVERSATIONS)]
+            results = await asyncio.gather(*forwards, *backwards)
+            assert all(r.outcome is Outcome.STORED for r in results)
+        assert len(await stored_messages(db)) == 40
+    assert "one by one" not in caplog.text
