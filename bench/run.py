@@ -8,9 +8,10 @@ requests/s and p50/p99 latency with the ratio Parley / baseline, and writes it t
 The same table ends with the realtime figures of `bench/realtime.py`: delivery latency from the API call to the
 frame at the visitor's websocket with 1,000 visitors connected, and idle connections per GiB of server memory.
 
-Parley on SQLite runs twice, with metrics on (the default) and off (`PARLEY_METRICS=false`): the ratio of the
-two is what metrics cost. Both servers are up together and measured in halves, on/off/off/on, so that drift in
-the machine's load (10-20 % between runs) does not swamp a difference of a few percent.
+Every server is up at once and each is measured in two halves, in the order A B C D D C B A: the machine's load
+drifts by 10-20 % between runs, and a drift then falls on all of them alike, so the ratios (what this reports)
+hold still where the absolute figures move. An idle server costs nothing. Parley on SQLite runs twice, with
+metrics on (the default) and off (`PARLEY_METRICS=false`): the ratio of the two is what metrics cost.
 
 The benchmark's single API token sends far more than any integrator, so its rate limit is raised out of the way
 (`PARLEY_RATE_LIMIT_API_TOKEN`); the limiter still counts every request.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime
 import json
 import os
@@ -93,9 +95,10 @@ def server(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
         process.wait(timeout=30)
 
 
-def wrk(base: str, path: str, token: str, seconds: int, connections: int) -> Load:
-    env = {**os.environ, "PARLEY_BENCH_TOKEN": token, "PARLEY_BENCH_PATH": path}
-    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(HERE / "send_text.lua"), base]
+def wrk(target: Target, seconds: int, connections: int) -> Load:
+    env = {**os.environ, "PARLEY_BENCH_TOKEN": target.token, "PARLEY_BENCH_PATH": target.path}
+    script = str(HERE / "send_text.lua")
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script, target.base]
     output = subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     errors = int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)) else 0
@@ -105,11 +108,6 @@ def wrk(base: str, path: str, token: str, seconds: int, connections: int) -> Loa
 def _percentile(output: str, label: str) -> float:
     value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-def measure(base: str, path: str, token: str, seconds: int, connections: int) -> Load:
-    wrk(base, path, token, 3, connections)  # warm-up
-    return wrk(base, path, token, seconds, connections)
 
 
 @contextmanager
@@ -144,39 +142,29 @@ def parley_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class Target:
-    """A running Parley with a conversation to send into."""
+    """A running server to load, and (for Parley) the conversation whose history must hold what was answered."""
 
     base: str
     token: str
-    conversation_id: str
+    path: str
+    conversation_id: str | None = None
 
-    @property
-    def path(self) -> str:
-        return f"/api/external/v1/conversation/{self.conversation_id}/send-text-message"
-
-    def stored(self) -> int:
+    def stored(self) -> int | None:
+        if self.conversation_id is None:
+            return None
         return _count(self.base, self.conversation_id, {"Authorization": self.token})
 
 
-def run_parley(env: dict[str, str], seconds: int, connections: int) -> tuple[Load, int]:
-    with parley_target(env) as target:
-        load = measure(target.base, target.path, target.token, seconds, connections)
-        return load, target.stored()
-
-
-def run_parley_pair(
-    envs: tuple[dict[str, str], dict[str, str]], seconds: int, connections: int
-) -> list[tuple[Load, int]]:
-    """Two variants compared within a few percent on a machine whose load drifts by more: both servers up at once
-    (the idle one costs nothing), measured in halves in the order A B B A, so a drift falls on both alike."""
+def measure_together(targets: list[Target], seconds: int, connections: int) -> list[Load]:
+    """Each target loaded for half the time, twice, in the order A B ... B A; see the module's docstring."""
     half = max(1, seconds // 2)
-    with parley_target(envs[0]) as first, parley_target(envs[1]) as second:
-        for target in (first, second):
-            wrk(target.base, target.path, target.token, 3, connections)  # warm-up
-        loads: dict[str, list[Load]] = {first.base: [], second.base: []}
-        for target in (first, second, second, first):
-            loads[target.base].append(wrk(target.base, target.path, target.token, half, connections))
-        return [(_combined(loads[target.base]), target.stored()) for target in (first, second)]
+    for target in targets:
+        wrk(target, 3, connections)  # warm-up
+    halves: dict[int, list[Load]] = {index: [] for index in range(len(targets))}
+    order = [*range(len(targets)), *reversed(range(len(targets)))]
+    for index in order:
+        halves[index].append(wrk(targets[index], half, connections))
+    return [_combined(halves[index]) for index in range(len(targets))]
 
 
 def _combined(halves: list[Load]) -> Load:
@@ -208,7 +196,17 @@ def parley_target(env: dict[str, str]) -> Iterator[Target]:
         conversation = httpx.post(
             f"{base}/api/external/v1/conversations", json={"endUserId": end_user["id"]}, headers=headers
         ).json()["data"]
-        yield Target(base, token, conversation["id"])
+        path = f"/api/external/v1/conversation/{conversation['id']}/send-text-message"
+        yield Target(base, token, path, conversation["id"])
+
+
+@contextmanager
+def baseline_target() -> Iterator[Target]:
+    port = free_port()
+    command = [str(BIN / "uvicorn"), "bench.baseline:app", "--host", "127.0.0.1", "--port", str(port)]
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
+    with server(command, env, port) as base:
+        yield Target(base, "none", "/api/external/v1/conversation/x/send-text-message")
 
 
 def _count(base: str, conversation_id: str, headers: dict[str, str]) -> int:
@@ -227,14 +225,6 @@ def _count(base: str, conversation_id: str, headers: dict[str, str]) -> int:
         after = page[-1]["microseconds"]
 
 
-def run_baseline(seconds: int, connections: int) -> Load:
-    port = free_port()
-    command = [str(BIN / "uvicorn"), "bench.baseline:app", "--host", "127.0.0.1", "--port", str(port)]
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent)}
-    with server(command, env, port) as base:
-        return measure(base, "/api/external/v1/conversation/x/send-text-message", "none", seconds, connections)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10)
@@ -250,15 +240,21 @@ def main() -> None:
     if shutil.which("wrk") is None:
         sys.exit("wrk is needed: apt-get install -y wrk")
 
-    rows = [Row("baseline (bare FastAPI)", run_baseline(args.seconds, args.connections))]
-    with tempfile.TemporaryDirectory() as on, tempfile.TemporaryDirectory() as off:
-        envs = (parley_env(Path(on), None), {**parley_env(Path(off), None), "PARLEY_METRICS": "false"})
-        (load, stored), (load_off, stored_off) = run_parley_pair(envs, args.seconds, args.connections)
-        rows += [Row("Parley, SQLite", load, stored), Row(METRICS_OFF, load_off, stored_off)]
-    if args.postgres:
-        with tempfile.TemporaryDirectory() as directory, scratch_postgres(args.postgres) as url:
-            load, stored = run_parley(parley_env(Path(directory), url), args.seconds, args.connections)
-            rows.append(Row("Parley, PostgreSQL", load, stored))
+    names = ["baseline (bare FastAPI)", "Parley, SQLite", METRICS_OFF]
+    with contextlib.ExitStack() as servers:
+        on, off = (Path(servers.enter_context(tempfile.TemporaryDirectory())) for _ in range(2))
+        targets = [
+            servers.enter_context(baseline_target()),
+            servers.enter_context(parley_target(parley_env(on, None))),
+            servers.enter_context(parley_target({**parley_env(off, None), "PARLEY_METRICS": "false"})),
+        ]
+        if args.postgres:
+            url = servers.enter_context(scratch_postgres(args.postgres))
+            directory = Path(servers.enter_context(tempfile.TemporaryDirectory()))
+            targets.append(servers.enter_context(parley_target(parley_env(directory, url))))
+            names.append("Parley, PostgreSQL")
+        loads = measure_together(targets, args.seconds, args.connections)
+        rows = [Row(name, load, target.stored()) for name, load, target in zip(names, loads, targets, strict=True)]
     live = realtime.run(args.visitors, args.samples)
     rows.append(
         Row(
