@@ -69,7 +69,7 @@ class Database:
                 url, pool_size=POSTGRES_POOL, max_overflow=POSTGRES_POOL, pool_pre_ping=True, hide_parameters=True
             )
         self._write_lock = asyncio.Lock() if self.is_sqlite else None
-        self._blocking = sqlite.BlockingWriter(url) if self.is_sqlite else None
+        self._blocking = sqlite.BlockingWriter(url, self._write_lock) if self._write_lock else None
         self._lookups = sqlite.BlockingReader(url) if self.is_sqlite else None
 
     @property

@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from parley.storage import sqlite
 from parley.storage.database import Database
 from parley.storage.message_writer import MessageDraft, MessageWriter, Outcome, WriteResult
 from parley.storage.models import Event, Message
@@ -257,3 +258,29 @@ async def test_writers_of_two_processes_lock_shared_conversations_in_one_order(
             assert all(r.outcome is Outcome.STORED for r in results)
         assert len(await stored_messages(db)) == 40
     assert "one by one" not in caplog.text
+
+
+def wal_restarts(wal: Path) -> int:
+    """The WAL header's checkpoint sequence number, which SQLite counts up each time it starts the WAL over."""
+    with wal.open("rb") as header:
+        return int.from_bytes(header.read(16)[12:16], "big")
+
+
+async def test_the_write_ahead_log_is_started_over_while_writes_never_pause(
+    sqlite_template_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under steady load the WAL must be written over from its start now and then, or it grows (on disk, and in
+    what every read looks through) for as long as the load lasts: before, 140 MB after 14,000 messages.
+    https://sqlite.org/fileformat2.html#walformat describes the header."""
+    monkeypatch.setattr(sqlite, "CHECKPOINT_SECONDS", 0.05)
+    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+        db.start()  # the checkpoints
+        wal = Path(db.url.split("///", 1)[1] + "-wal")
+        restarts: set[int] = set()
+        for round_ in range(60):
+            await asyncio.gather(
+                *(writer.submit(draft(CONVERSATIONS[0], f"{round_}-{i}", "x" * 2000)) for i in range(100))
+            )
+            restarts.add(wal_restarts(wal))
+        assert len(await stored_messages(db)) == 6000
+    assert len(restarts) >= 3, f"the WAL was started over {len(restarts) - 1} times"
