@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     webhook_lease_seconds: float = Field(default=60.0, gt=0, description="How long a claimed delivery is ours.")
     webhook_poll_seconds: float = Field(default=2.0, gt=0, description="Look for due deliveries at least this often.")
     webhook_concurrency: int = Field(default=16, ge=1, description="POSTs in flight per process.")
+    # Events (the websocket replay log, the webhook outbox) and finished deliveries are deleted after this long.
+    event_retention_days: float = Field(default=30.0, gt=0)
 
     # Operations (docs/operations.md). Metrics: `GET /metrics`, bearer-protected when the token is set.
     metrics: bool = True

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 
 from parley.files.removal import delete_stored
 from parley.files.store import FileStore
-from parley.services._time import now_microseconds
+from parley.services._time import MICROSECONDS_PER_DAY, now_microseconds
 from parley.storage.database import Database
 from parley.storage.repositories import retention as repo
 
 BATCH = 200
-MICROSECONDS_PER_DAY = 86_400 * 1_000_000
 
 Echo = Callable[[str], None]
 

@@ -2,6 +2,8 @@
 
 import time
 
+MICROSECONDS_PER_DAY = 86_400 * 1_000_000
+
 
 def now_seconds() -> int:
     return int(time.time())

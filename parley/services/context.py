@@ -21,6 +21,7 @@ from parley.services.views import Views
 from parley.storage.database import Database
 from parley.storage.message_writer import MessageWriter
 from parley.storage.records import ConversationRecord, EndUserRecord, NewEvent, WorkspaceRecord
+from parley.webhooks.pruning import OutboxPruner
 from parley.webhooks.worker import WebhookWorker
 
 CACHE_SIZE = 10_000
@@ -46,6 +47,7 @@ class Services:
         default_factory=lambda: SharedLookups(CACHE_SIZE)
     )
     webhooks: WebhookWorker | None = None  # the delivery worker, while started
+    pruner: OutboxPruner | None = None  # while started
     rate_limits: RateLimits = field(default_factory=RateLimits.unlimited)
     agents_online: AgentsOnline = field(default_factory=AgentsOnline)  # for the bot's away message
 
@@ -96,9 +98,14 @@ class Services:
         self.writer.start()
         self.webhooks = WebhookWorker(self.db, self.settings)
         self.webhooks.start()
+        self.pruner = OutboxPruner(self.db, self.settings.event_retention_days)
+        self.pruner.start()
         await self.broker.start(self.observe)
 
     async def close(self) -> None:
+        if self.pruner is not None:
+            await self.pruner.stop()
+            self.pruner = None
         if self.webhooks is not None:
             await self.webhooks.stop()
             self.webhooks = None

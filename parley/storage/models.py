@@ -216,6 +216,7 @@ class WebhookDelivery(Base):
         Index("ix_webhook_deliveries_stream", "webhook_id", "stream", "status", "seq"),
         Index("ix_webhook_deliveries_due", "status", "next_attempt_us"),
         Index("ix_webhook_deliveries_workspace_seq", "workspace_id", "seq"),
+        Index("ix_webhook_deliveries_event_id", "event_id"),  # an event's deliveries: pruning, purge, the cascade
     )
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(UUID_LEN), unique=True)

@@ -1,4 +1,5 @@
-"""What erasure, export and purge read and delete: an end user's traces, and conversations past their time.
+"""What erasure, export and purge read and delete: an end user's traces, conversations past their time, and the
+outbox past its retention.
 
 Files are content-addressed: several File rows (one per upload or fetch, in any workspace) may name the same bytes.
 A File row goes when nothing refers to it any more (no message, no agent avatar); its bytes go when no File row
@@ -12,10 +13,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, exists, func, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import InstrumentedAttribute
 
 from parley.storage.models import Agent, Conversation, EndUser, Event, Message, Review, StoredFile, WebhookDelivery
 from parley.storage.records import ConversationRecord, FileRecord, MessageRecord, ReviewRecord
 from parley.storage.repositories._query import fetch_all
+from parley.storage.repositories.webhooks import PENDING
 
 IN_CHUNK = 500  # ids per IN list: well under SQLite's and asyncpg's parameter limits
 
@@ -185,3 +188,48 @@ async def delete_conversations(conn: AsyncConnection, conversation_ids: Sequence
         deliveries=int(deliveries.rowcount or 0),
         file_ids=file_ids,
     )
+
+
+# The outbox past its retention. Rows are read oldest first by primary key, which follows commit order, so a round
+# reads little beyond what it deletes and stops at the first recent row: no index on time is needed.
+@dataclass(frozen=True)
+class Aged:
+    keys: list[int]  # of the rows read that are older than the cutoff
+    last: int | None  # the key to read on after, or None once a row as recent as the cutoff was read
+
+
+async def aged_deliveries(conn: AsyncConnection, after_seq: int, created_before: int, limit: int) -> Aged:
+    return await _aged(conn, WebhookDelivery.seq, WebhookDelivery.created_at, after_seq, created_before, limit)
+
+
+async def aged_events(conn: AsyncConnection, after_position: int, before_us: int, limit: int) -> Aged:
+    return await _aged(conn, Event.position, Event.microseconds, after_position, before_us, limit)
+
+
+async def _aged(
+    conn: AsyncConnection,
+    key: InstrumentedAttribute[int],
+    age: InstrumentedAttribute[int],
+    after: int,
+    before: int,
+    limit: int,
+) -> Aged:
+    rows = (await conn.execute(select(key, age).where(key > after).order_by(key).limit(limit))).all()
+    old = [int(row[0]) for row in rows if row[1] < before]
+    reached_recent = len(rows) < limit or rows[-1][1] >= before
+    return Aged(old, None if reached_recent else int(rows[-1][0]))
+
+
+async def delete_finished_deliveries(conn: AsyncConnection, seqs: Sequence[int], created_before: int) -> int:
+    """Delivered or failed: a pending delivery stays, whatever its age."""
+    stmt = delete(WebhookDelivery).where(
+        WebhookDelivery.seq.in_(seqs), WebhookDelivery.status != PENDING, WebhookDelivery.created_at < created_before
+    )
+    return int((await conn.execute(stmt)).rowcount or 0)
+
+
+async def delete_unowed_events(conn: AsyncConnection, positions: Sequence[int], before_us: int) -> int:
+    """Events no delivery refers to any more (a pending one keeps its event)."""
+    owed = exists().where(WebhookDelivery.event_id == Event.id)
+    stmt = delete(Event).where(Event.position.in_(positions), Event.microseconds < before_us, ~owed)
+    return int((await conn.execute(stmt)).rowcount or 0)

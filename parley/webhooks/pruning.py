@@ -1,0 +1,89 @@
+"""The outbox pruned: events and finished webhook deliveries older than `PARLEY_EVENT_RETENTION_DAYS` go.
+
+Every committed change leaves an event (the websocket replay log and the webhook outbox) and, with a webhook, a
+delivery per event: unpruned, the two tables grow for ever, by more than the messages themselves. Every serving
+process prunes when it starts and every `PRUNE_SECONDS`, in short transactions of at most `BATCH` rows so that
+message writes wait for one batch at most; processes pruning at once on PostgreSQL delete each row once.
+
+What goes: deliveries delivered or failed, and events no delivery refers to any more (a pending delivery keeps its
+event, whatever its age). Messages stay: the history is theirs. A socket resuming from before the retention gets
+what is left, and a pruned delivery can no longer be redelivered (404).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from parley.services._time import MICROSECONDS_PER_DAY, now_microseconds
+from parley.storage.database import Database
+from parley.storage.repositories import retention as repo
+
+log = logging.getLogger(__name__)
+
+PRUNE_SECONDS = 600.0
+BATCH = 500
+
+Find = Callable[[AsyncConnection, int, int, int], Awaitable[repo.Aged]]
+Delete = Callable[[AsyncConnection, Sequence[int], int], Awaitable[int]]
+
+
+@dataclass(frozen=True)
+class Pruned:
+    events: int
+    deliveries: int
+
+
+async def prune_outbox(db: Database, now_us: int, retention_days: float) -> Pruned:
+    """Deliveries first: an event goes only once it has none left."""
+    before_us = now_us - int(retention_days * MICROSECONDS_PER_DAY)
+    deliveries = await _prune(db, repo.aged_deliveries, repo.delete_finished_deliveries, before_us // 1_000_000)
+    events = await _prune(db, repo.aged_events, repo.delete_unowed_events, before_us)
+    return Pruned(events=events, deliveries=deliveries)
+
+
+async def _prune(db: Database, find: Find, delete: Delete, before: int) -> int:
+    """Read on a read connection; write only when something is old (the delete checks its conditions again)."""
+    deleted, after = 0, 0
+    while True:
+        async with db.read() as conn:
+            aged = await find(conn, after, before, BATCH)
+        if aged.keys:
+            async with db.write() as tx:
+                deleted += await delete(tx.conn, aged.keys, before)
+        if aged.last is None:
+            return deleted
+        after = aged.last
+
+
+class OutboxPruner:
+    def __init__(self, db: Database, retention_days: float) -> None:
+        self._db = db
+        self._retention_days = retention_days
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="parley-outbox-pruner")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                pruned = await prune_outbox(self._db, now_microseconds(), self._retention_days)
+            except Exception as exc:  # the next round tries again
+                log.warning("pruning the outbox failed: %s", exc)
+            else:
+                if pruned.events or pruned.deliveries:
+                    log.info("outbox pruned: %d events, %d webhook deliveries", pruned.events, pruned.deliveries)
+            await asyncio.sleep(PRUNE_SECONDS)
