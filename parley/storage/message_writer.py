@@ -164,6 +164,10 @@ class MessageWriter:
     async def _run(self) -> None:
         while True:
             item = await self._queue.get()
+            # The first draft wakes the writer before requests still one step short of their own submit (a
+            # resumed await) have run: one turn of the loop lets them join. Measured at 32 clients, 8 interleaved
+            # runs: batches of 26 instead of 16; 14 % more messages a second on PostgreSQL, 7 % on SQLite.
+            await asyncio.sleep(0)
             batch: list[_Pending] = []
             while item is not None:
                 batch.append(item)

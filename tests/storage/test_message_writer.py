@@ -7,7 +7,7 @@ import shutil
 import sqlite3
 import tempfile
 import uuid as uuid_module
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from parley.observability import metrics
 from parley.storage import sqlite
 from parley.storage.database import Database
 from parley.storage.message_writer import MessageDraft, MessageWriter, Outcome, WriteResult
@@ -284,3 +285,35 @@ async def test_the_write_ahead_log_is_started_over_while_writes_never_pause(
             restarts.add(wal_restarts(wal))
         assert len(await stored_messages(db)) == 6000
     assert len(restarts) >= 3, f"the WAL was started over {len(restarts) - 1} times"
+
+
+def batches_written() -> tuple[float, float]:
+    """The writer's batch-size histogram, as /metrics shows it: (batches, messages)."""
+    [histogram] = metrics.WRITE_BATCH_SIZE.collect()
+    totals = {sample.name: sample.value for sample in histogram.samples}
+    return totals["parley_write_batch_size_count"], totals["parley_write_batch_size_sum"]
+
+
+@pytest.fixture
+def metrics_on() -> Iterator[None]:
+    was_on = metrics.enabled()
+    metrics.configure(True)
+    yield
+    metrics.configure(was_on)
+
+
+@pytest.mark.usefixtures("metrics_on")
+async def test_sends_a_step_behind_the_first_share_its_batch(sqlite_template_path: Path) -> None:
+    """Under load the first draft wakes the writer while other requests are one resumed await short of theirs."""
+    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (_db, writer):
+
+        async def send(index: int, steps_before: int) -> WriteResult:
+            for _ in range(steps_before):
+                await asyncio.sleep(0)
+            return await writer.submit(draft(CONVERSATIONS[index % 2], f"u{index}", "x"))
+
+        before = batches_written()
+        results = await asyncio.gather(send(0, 0), *(send(i, 1) for i in range(1, 10)))
+        after = batches_written()
+    assert all(r.outcome is Outcome.STORED for r in results)
+    assert (after[0] - before[0], after[1] - before[1]) == (1, 10)
