@@ -17,6 +17,7 @@ from typing import Protocol
 
 import redis.asyncio as redis
 
+from parley.background import cancel_and_wait
 from parley.storage.records import NewEvent
 
 log = logging.getLogger(__name__)
@@ -66,11 +67,7 @@ class RedisBroker:
         self._outbox.put_nowait(list(events))
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(*self._tasks)
         await self._client.aclose()
 
     async def _send(self) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from parley.background import cancel_and_wait
 from parley.observability import metrics
 from parley.realtime.hub import Hub, Subscription
 from parley.storage.database import Database
@@ -151,10 +152,7 @@ class LiveSender:
 
     async def stop(self) -> None:
         self._subscription.on_ready = None
-        if self._task is not None and not self._task.done():
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
 
 async def _drain_inbound(websocket: WebSocket) -> None:

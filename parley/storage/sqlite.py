@@ -27,6 +27,7 @@ from sqlalchemy import Connection, create_engine, event, make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from parley.background import cancel_and_wait
 from parley.storage.plans import Plan, run_blocking
 
 log = logging.getLogger(__name__)
@@ -206,11 +207,8 @@ class BlockingWriter(_BlockingConnection):
         return int(frames)
 
     async def close(self) -> None:
-        if self._checkpoints is not None:
-            self._checkpoints.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._checkpoints
-            self._checkpoints = None
+        await cancel_and_wait(self._checkpoints)
+        self._checkpoints = None
         self._close_connection()
 
 

@@ -13,13 +13,13 @@ what is left, and a pruned delivery can no longer be redelivered (404).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.background import cancel_and_wait
 from parley.services._time import MICROSECONDS_PER_DAY, now_microseconds
 from parley.storage.database import Database
 from parley.storage.repositories import retention as repo
@@ -71,11 +71,8 @@ class OutboxPruner:
         self._task = asyncio.create_task(self._run(), name="parley-outbox-pruner")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:
