@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from parley.storage import sqlite
 from parley.storage.models import Event
-from parley.storage.plans import Plan, Statement, run
+from parley.storage.plans import InsertRows, Plan, run
 from parley.storage.records import NewEvent
 from parley.webhooks import outbox as webhook_outbox
 
@@ -162,7 +162,7 @@ class Database:
 
 def record_events(events: Sequence[NewEvent]) -> Plan[int]:
     """The outbox rows of a transaction's events, and their webhook deliveries; returns how many deliveries."""
-    yield Statement(_INSERT_EVENT, [_event_row(e) for e in events])
+    yield InsertRows(_INSERT_EVENT, [_event_row(e) for e in events])
     return (yield from webhook_outbox.add_deliveries(events, time.time_ns() // 1000))
 
 

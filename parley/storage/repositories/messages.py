@@ -10,7 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.storage.models import Bot, Event, Message, Review, StoredFile
-from parley.storage.plans import Plan, Statement
+from parley.storage.plans import InsertRows, Plan, Statement
 from parley.storage.records import BotRecord, FileRecord, MessageRecord, ReviewRecord
 from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one
 
@@ -33,7 +33,7 @@ def insert_new_messages(dialect: str, rows: list[dict[str, Any]]) -> Plan[set[st
         inserted = yield Statement(_INSERT_NEW_POSTGRESQL, rows)
         return {row.id for row in inserted}
     ids = [row["id"] for row in rows]
-    if (yield Statement(_INSERT_NEW_SQLITE, rows)).rowcount == len(rows):
+    if (yield InsertRows(_INSERT_NEW_SQLITE, rows)).rowcount == len(rows):
         return set(ids)
     return set((yield Statement(_STORED_IDS, {"ids": ids})).scalars())
 

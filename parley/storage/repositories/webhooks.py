@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from parley.storage.models import Event, Webhook, WebhookDelivery
-from parley.storage.plans import Plan, Statement
+from parley.storage.plans import InsertRows, Plan, Statement
 from parley.storage.records import Record
 from parley.storage.repositories._query import fetch_all, fetch_one
 
@@ -115,7 +115,7 @@ _INSERT_DELIVERIES = insert(WebhookDelivery)
 
 def add_deliveries(rows: list[dict[str, Any]]) -> Plan[None]:
     """Rows in event order: `seq` then orders each stream as its events were written."""
-    yield Statement(_INSERT_DELIVERIES, rows)
+    yield InsertRows(_INSERT_DELIVERIES, rows)
 
 
 _DELIVERY_COLUMNS = [WebhookDelivery.__table__.c[name] for name in DeliveryRecord.__dataclass_fields__]
