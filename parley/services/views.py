@@ -66,7 +66,9 @@ async def load_related(
 class Views:
     """Renders records as the wire objects of one audience: `reveal_tokens` only for the integrator or the visitor.
 
-    Records come from our own storage, so the models are constructed without validation (the hot path).
+    The models are built through their validating constructors: pydantic-core runs those in Rust, where
+    `model_construct` (no validation) runs in Python and measured twice as slow (a Message 4.8 µs against 2.1, an
+    EndUser 3.7 against 1.6). Records come from our own storage, so they validate.
     """
 
     def __init__(self, static_url: str, websocket_token: Callable[[str], str], reveal_tokens: bool) -> None:
@@ -82,26 +84,26 @@ class Views:
         }
         meta = None
         if record.width is not None and record.height is not None:
-            meta = schemas.FileMeta.model_construct(width=record.width, height=record.height)
-        return schemas.File.model_construct(
+            meta = schemas.FileMeta(width=record.width, height=record.height)
+        return schemas.File(
             id=record.id,
-            type=record.type,  # type: ignore[arg-type]
+            type=record.type,
             meta=meta,
-            info=schemas.FileInfo.model_construct(
+            info=schemas.FileInfo(
                 ext=record.ext, name=record.name, path=record.path, size=record.size, mime_type=record.mime_type
             ),
-            url=schemas.FileUrls.model_construct(small=sized["120x120"], medium=sized["520x400"], default=default),
+            url=schemas.FileUrls(small=sized["120x120"], medium=sized["520x400"], default=default),
             created_at=record.created_at,
             updated_at=record.updated_at,
         )
 
     def agent(self, record: AgentRecord, related: Related) -> schemas.Agent:
         avatar = related.files.get(record.avatar_file_id) if record.avatar_file_id else None
-        return schemas.Agent.model_construct(
+        return schemas.Agent(
             id=record.id,
             service_user_id=record.service_user_id,
             name=record.name,
-            status=record.status,  # type: ignore[arg-type]
+            status=record.status,
             avatar=self.file(avatar) if avatar else None,
             active=record.active,
             created_at=record.created_at,
@@ -109,7 +111,7 @@ class Views:
         )
 
     def end_user(self, record: EndUserRecord) -> schemas.EndUser:
-        return schemas.EndUser.model_construct(
+        return schemas.EndUser(
             id=record.id,
             websocket_token=self._websocket_token(record.id) if self._reveal_tokens else None,
             service_user_id=record.service_user_id,
@@ -121,12 +123,10 @@ class Views:
         )
 
     def bot(self, record: BotRecord) -> schemas.Bot:
-        return schemas.Bot.model_construct(
-            id=record.id, name=record.name, created_at=record.created_at, updated_at=record.updated_at
-        )
+        return schemas.Bot(id=record.id, name=record.name, created_at=record.created_at, updated_at=record.updated_at)
 
     def review(self, record: ReviewRecord, related: Related) -> schemas.Review:
-        return schemas.Review.model_construct(
+        return schemas.Review(
             id=record.id,
             agent=self.agent(related.agents[record.agent_id], related),
             end_user=self.end_user(related.end_users[record.end_user_id]),
@@ -140,7 +140,7 @@ class Views:
     def conversation(self, record: ConversationRecord, related: Related) -> schemas.Conversation:
         agent = related.agents.get(record.assigned_agent_id) if record.assigned_agent_id else None
         end_user = related.end_users.get(record.end_user_id)
-        return schemas.Conversation.model_construct(
+        return schemas.Conversation(
             id=record.id,
             assigned_agent=self.agent(agent, related) if agent else None,
             locked=record.locked,
@@ -156,10 +156,10 @@ class Views:
         file, review = pick(related.files, record.file_id), pick(related.reviews, record.review_id)
         bot, agent = pick(related.bots, record.bot_id), pick(related.agents, record.agent_id)
         end_user = pick(related.end_users, record.end_user_id)
-        return schemas.Message.model_construct(
+        return schemas.Message(
             id=record.id,
-            status=record.status,  # type: ignore[arg-type]
-            type=record.type,  # type: ignore[arg-type]
+            status=record.status,
+            type=record.type,
             body=record.body,
             file=self.file(file) if file else None,
             review=self.review(review, related) if review else None,
