@@ -1,8 +1,10 @@
 """Alembic environment: one schema for SQLite and PostgreSQL (batch mode where SQLite needs it)."""
 
 import asyncio
+from typing import Any
 
 from alembic import context
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -22,8 +24,18 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
+def _wal(dbapi_connection: Any, _record: Any) -> None:
+    """Every Parley connection asks for WAL, and switching a file over needs it alone. Done here, a server's first
+    connections (a request's, the outbox pruner's) never race to do it and fail with "database is locked"."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
 async def _run_async() -> None:
     engine = create_async_engine(config.get_main_option("sqlalchemy.url") or "")
+    if engine.dialect.name == "sqlite":
+        event.listen(engine.sync_engine, "connect", _wal)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
