@@ -42,12 +42,14 @@ PASSIVE_PASSES = 4
 RESTART_BELOW_FRAMES = 256  # what is left for RESTART to copy while the writers wait: about 1 MB
 
 
-def apply_pragmas(dbapi_connection: Any, busy_timeout_ms: int, autocheckpoint: bool) -> None:
-    """WAL + synchronous=NORMAL: a committed transaction survives the process being killed (not a power cut)."""
+def apply_pragmas(dbapi_connection: Any, busy_timeout_ms: int, autocheckpoint: bool, foreign_keys: bool = True) -> None:
+    """WAL + synchronous=NORMAL: a committed transaction survives the process being killed (not a power cut).
+    Migrations leave foreign keys off: rebuilding a table (Alembic's batch mode) would cascade otherwise."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    if foreign_keys:
+        cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     if not autocheckpoint:
         cursor.execute("PRAGMA wal_autocheckpoint=0")

@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from parley.storage import sqlite
 from parley.storage.models import Base
 
 config = context.config
@@ -24,18 +25,16 @@ def _run(connection: Connection) -> None:
         context.run_migrations()
 
 
-def _wal(dbapi_connection: Any, _record: Any) -> None:
+def _pragmas(dbapi_connection: Any, _record: Any) -> None:
     """Every Parley connection asks for WAL, and switching a file over needs it alone. Done here, a server's first
     connections (a request's, the outbox pruner's) never race to do it and fail with "database is locked"."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.close()
+    sqlite.apply_pragmas(dbapi_connection, sqlite.BUSY_TIMEOUT_MS, autocheckpoint=True, foreign_keys=False)
 
 
 async def _run_async() -> None:
     engine = create_async_engine(config.get_main_option("sqlalchemy.url") or "")
     if engine.dialect.name == "sqlite":
-        event.listen(engine.sync_engine, "connect", _wal)
+        event.listen(engine.sync_engine, "connect", _pragmas)
     async with engine.connect() as connection:
         await connection.run_sync(_run)
     await engine.dispose()
