@@ -40,14 +40,18 @@ READER_BUSY_TIMEOUT_MS = 50  # WAL readers wait only in rare moments (recovery, 
 CHECKPOINT_SECONDS = 1.0
 PASSIVE_PASSES = 4
 RESTART_BELOW_FRAMES = 256  # what is left for RESTART to copy while the writers wait: about 1 MB
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # what the WAL is cut back to when started over after a burst
 
 
 def apply_pragmas(dbapi_connection: Any, busy_timeout_ms: int, autocheckpoint: bool, foreign_keys: bool = True) -> None:
     """WAL + synchronous=NORMAL: a committed transaction survives the process being killed (not a power cut).
+    SQLite writes a started-over WAL in place and keeps its file at the largest size it ever reached (a burst, a
+    purge, a migration): the size limit has the first commit after a restart cut it back.
     Migrations leave foreign keys off: rebuilding a table (Alembic's batch mode) would cascade otherwise."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute(f"PRAGMA journal_size_limit={int(WAL_SIZE_LIMIT_BYTES)}")
     if foreign_keys:
         cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")

@@ -267,6 +267,10 @@ def wal_restarts(wal: Path) -> int:
         return int.from_bytes(header.read(16)[12:16], "big")
 
 
+def wal_bytes(wal: Path) -> int:
+    return wal.stat().st_size
+
+
 async def test_the_write_ahead_log_is_started_over_while_writes_never_pause(
     sqlite_template_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -317,3 +321,26 @@ async def test_sends_a_step_behind_the_first_share_its_batch(sqlite_template_pat
         after = batches_written()
     assert all(r.outcome is Outcome.STORED for r in results)
     assert (after[0] - before[0], after[1] - before[1]) == (1, 10)
+
+
+async def test_the_write_ahead_log_is_cut_back_after_a_burst(
+    sqlite_template_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite writes a started-over WAL in place: without a limit its file keeps the size of the largest burst."""
+    limit = 256 * 1024
+    monkeypatch.setattr(sqlite, "CHECKPOINT_SECONDS", 0.05)
+    monkeypatch.setattr(sqlite, "WAL_SIZE_LIMIT_BYTES", limit)
+    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+        db.start()
+        wal = Path(db.url.split("///", 1)[1] + "-wal")
+        await asyncio.gather(*(writer.submit(draft(CONVERSATIONS[0], f"burst-{i}", "x" * 10_000)) for i in range(200)))
+        burst = wal_bytes(wal)
+        for round_ in range(100):
+            await writer.submit(draft(CONVERSATIONS[1], f"after-{round_}", "x"))
+            if wal_bytes(wal) <= limit:
+                break
+            await asyncio.sleep(0.05)
+        kept = wal_bytes(wal)
+        assert len(await stored_messages(db)) == 200 + round_ + 1
+    assert burst > 4 * limit
+    assert kept <= limit, f"the WAL kept {kept} bytes after its {burst}-byte burst"
