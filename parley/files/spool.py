@@ -1,21 +1,35 @@
-"""Incoming bytes go to a temporary file beside the store, hashed and counted as they arrive, never all in memory."""
+"""Incoming bytes go to a temporary file beside the store, hashed and counted as they arrive, never all in memory.
+
+A spool is removed when its request ends, stored or not; only a process killed meanwhile leaves one behind. The
+sweeper removes those: spools untouched for `ABANDONED_SECONDS`, far longer than any fetch or upload writes to one
+(each flush touches it), so a sweep never takes a file that another worker, on a shared data directory, is filling.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import hashlib
+import logging
 import os
 import tempfile
+import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import IO
 
+from parley.background import Periodic
 from parley.errors import ParleyError
+
+log = logging.getLogger(__name__)
 
 # Chunks are gathered up to this size and then written (and hashed) in one worker-thread hop.
 FLUSH_BYTES = 1024 * 1024
+PREFIX, SUFFIX = ".incoming-", ".tmp"
+ABANDONED_SECONDS = 3600.0
+SWEEP_SECONDS = 600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +104,7 @@ class Spool:
 
     def _open(self) -> tuple[IO[bytes], Path]:
         self.directory.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self.directory, prefix=".incoming-", suffix=".tmp")
+        fd, name = tempfile.mkstemp(dir=self.directory, prefix=PREFIX, suffix=SUFFIX)
         return os.fdopen(fd, "wb"), Path(name)
 
     def _write(self, data: bytes, sync: bool) -> None:
@@ -108,3 +122,25 @@ class Spool:
         if self._path is not None:
             with contextlib.suppress(FileNotFoundError):
                 self._path.unlink()
+
+
+def sweep_abandoned(directory: Path, now: float) -> int:
+    """Remove the spools in `directory` last written before `now - ABANDONED_SECONDS`; returns how many."""
+    removed = 0
+    with contextlib.suppress(FileNotFoundError):  # nothing was ever spooled
+        for path in directory.glob(f"{PREFIX}*{SUFFIX}"):
+            with contextlib.suppress(FileNotFoundError):  # its request, or another sweeper, removed it first
+                if path.stat().st_mtime < now - ABANDONED_SECONDS:
+                    path.unlink()
+                    removed += 1
+    return removed
+
+
+def spool_sweeper(directory: Path) -> Periodic:
+    return Periodic("parley-spool-sweeper", SWEEP_SECONDS, partial(_sweep_and_report, directory))
+
+
+async def _sweep_and_report(directory: Path) -> None:
+    removed = await asyncio.to_thread(sweep_abandoned, directory, time.time())
+    if removed:
+        log.info("removed %d abandoned spool files from %s", removed, directory)

@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from parley.api.rate_limit import RateLimits
+from parley.background import Periodic
 from parley.config import Settings
+from parley.files.spool import spool_sweeper
 from parley.files.store import FileStore, build_file_store
 from parley.observability import metrics
 from parley.realtime.broker import Broker, LocalBroker, build_broker
@@ -21,7 +23,7 @@ from parley.services.views import Views
 from parley.storage.database import Database
 from parley.storage.message_writer import MessageWriter
 from parley.storage.records import ConversationRecord, EndUserRecord, NewEvent, WorkspaceRecord
-from parley.webhooks.pruning import OutboxPruner
+from parley.webhooks.pruning import outbox_pruner
 from parley.webhooks.worker import WebhookWorker
 
 CACHE_SIZE = 10_000
@@ -47,7 +49,7 @@ class Services:
         default_factory=lambda: SharedLookups(CACHE_SIZE)
     )
     webhooks: WebhookWorker | None = None  # the delivery worker, while started
-    pruner: OutboxPruner | None = None  # while started
+    housekeeping: list[Periodic] = field(default_factory=list)  # while started
     rate_limits: RateLimits = field(default_factory=RateLimits.unlimited)
     agents_online: AgentsOnline = field(default_factory=AgentsOnline)  # for the bot's away message
 
@@ -98,14 +100,18 @@ class Services:
         self.writer.start()
         self.webhooks = WebhookWorker(self.db, self.settings)
         self.webhooks.start()
-        self.pruner = OutboxPruner(self.db, self.settings.event_retention_days)
-        self.pruner.start()
+        self.housekeeping = [
+            outbox_pruner(self.db, self.settings.event_retention_days),
+            spool_sweeper(self.files.staging_dir),
+        ]
+        for periodic in self.housekeeping:
+            periodic.start()
         await self.broker.start(self.observe)
 
     async def close(self) -> None:
-        if self.pruner is not None:
-            await self.pruner.stop()
-            self.pruner = None
+        for periodic in self.housekeeping:
+            await periodic.stop()
+        self.housekeeping = []
         if self.webhooks is not None:
             await self.webhooks.stop()
             self.webhooks = None

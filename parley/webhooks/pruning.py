@@ -12,14 +12,14 @@ what is left, and a pruned delivery can no longer be redelivered (404).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.background import cancel_and_wait
+from parley.background import Periodic
 from parley.services._time import MICROSECONDS_PER_DAY, now_microseconds
 from parley.storage.database import Database
 from parley.storage.repositories import retention as repo
@@ -61,26 +61,11 @@ async def _prune(db: Database, find: Find, delete: Delete, before: int) -> int:
         after = aged.last
 
 
-class OutboxPruner:
-    def __init__(self, db: Database, retention_days: float) -> None:
-        self._db = db
-        self._retention_days = retention_days
-        self._task: asyncio.Task[None] | None = None
+def outbox_pruner(db: Database, retention_days: float) -> Periodic:
+    return Periodic("parley-outbox-pruner", PRUNE_SECONDS, partial(_prune_and_report, db, retention_days))
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="parley-outbox-pruner")
 
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                pruned = await prune_outbox(self._db, now_microseconds(), self._retention_days)
-            except Exception as exc:  # the next round tries again
-                log.warning("pruning the outbox failed: %s", exc)
-            else:
-                if pruned.events or pruned.deliveries:
-                    log.info("outbox pruned: %d events, %d webhook deliveries", pruned.events, pruned.deliveries)
-            await asyncio.sleep(PRUNE_SECONDS)
+async def _prune_and_report(db: Database, retention_days: float) -> None:
+    pruned = await prune_outbox(db, now_microseconds(), retention_days)
+    if pruned.events or pruned.deliveries:
+        log.info("outbox pruned: %d events, %d webhook deliveries", pruned.events, pruned.deliveries)
