@@ -169,7 +169,7 @@ async def _conversation_for_send(svc: Services, workspace_id: str, conversation_
 
 
 async def _load_conversation(svc: Services, conversation_id: str) -> ConversationRecord | None:
-    return await svc.db.lookup(conversation_repo.get_conversation_anywhere(check_id(conversation_id, "Conversation")))
+    return await svc.db.lookup(conversation_repo.get_conversation_anywhere, check_id(conversation_id, "Conversation"))
 
 
 class _NotStored(Exception):

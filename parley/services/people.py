@@ -159,7 +159,7 @@ async def cached_end_user(svc: Services, end_user_id: str) -> EndUserRecord | No
 
 
 async def _load_end_user(svc: Services, end_user_id: str) -> EndUserRecord | None:
-    return await svc.db.lookup(repo.get_end_user_anywhere(end_user_id))
+    return await svc.db.lookup(repo.get_end_user_anywhere, end_user_id)
 
 
 def _render_agent(svc: Services, agent: AgentRecord, avatar: FileRecord | None) -> schemas.Agent:

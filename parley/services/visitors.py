@@ -84,7 +84,7 @@ async def current_conversation(svc: Services, visitor: Visitor) -> ConversationR
 
 
 async def _load_current_conversation(svc: Services, workspace_id: str, end_user_id: str) -> ConversationRecord | None:
-    return await svc.db.lookup(conversation_repo.latest_conversation_of(workspace_id, end_user_id))
+    return await svc.db.lookup(conversation_repo.latest_conversation_of, workspace_id, end_user_id)
 
 
 async def conversation_ids(svc: Services, visitor: Visitor) -> list[str]:

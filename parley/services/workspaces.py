@@ -109,7 +109,7 @@ async def list_workspaces(svc: Services) -> list[WorkspaceRecord]:
 
 
 async def get_workspace(svc: Services, workspace_id: str) -> WorkspaceRecord | None:
-    return await svc.db.lookup(repo.get_workspace(workspace_id))
+    return await svc.db.lookup(repo.get_workspace, workspace_id)
 
 
 async def authenticate(svc: Services, authorization: str | None) -> Principal:
@@ -144,7 +144,7 @@ async def _principal(svc: Services, token: str) -> Principal | None:
 
 
 async def _load_principal(svc: Services, token_hash: str) -> Principal | None:
-    record = await svc.db.lookup(repo.find_live_token(token_hash))
+    record = await svc.db.lookup(repo.find_live_token, token_hash)
     workspace = await get_workspace(svc, record.workspace_id) if record else None
     if record is None or workspace is None:
         return None

@@ -16,9 +16,10 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy import insert
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 from parley.storage import sqlite
@@ -31,6 +32,7 @@ EventPublisher = Callable[[Sequence[NewEvent]], None]
 DeliveryListener = Callable[[], None]
 EventSink = Callable[[NewEvent], None]
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 SQLITE_READERS = 4
 _INSERT_EVENT = insert(Event)
@@ -97,12 +99,18 @@ class Database:
         async with self.read_engine.connect() as conn:
             yield conn
 
-    async def lookup(self, plan: Plan[T]) -> T:
-        """A point lookup (a row by its key or an index): on SQLite a blocking call on this thread, see `sqlite`."""
+    async def lookup(self, query: Callable[[*Ts], Plan[T]], *args: *Ts) -> T:
+        """A point lookup (a row by its key or an index), `query(*args)`: on SQLite a blocking call on this thread,
+        see `sqlite`. That call waits for a lock only briefly; past that (another process holding the file
+        exclusively, a recovery) the lookup is made again on an async reader, which waits off the loop."""
         if self._lookups is not None:
-            return self._lookups.read(plan)
+            try:
+                return self._lookups.read(query(*args))
+            except OperationalError as exc:
+                if not sqlite.is_busy(exc):
+                    raise
         async with self.read() as conn:
-            return await run(conn, plan)
+            return await run(conn, query(*args))
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Transaction]:

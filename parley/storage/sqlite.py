@@ -167,7 +167,7 @@ class BlockingWriter(_BlockingConnection):
                 conn.begin()
                 return conn
             except OperationalError as exc:
-                if not _is_busy(exc) or time.monotonic() > deadline:
+                if not is_busy(exc) or time.monotonic() > deadline:
                     raise
                 conn.rollback()
             await asyncio.sleep(delay)
@@ -218,5 +218,6 @@ class BlockingWriter(_BlockingConnection):
         self._close_connection()
 
 
-def _is_busy(exc: OperationalError) -> bool:
+def is_busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked": someone else holds the lock, not an error in what was asked."""
     return isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig)
