@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     max_file_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
     fetch_connect_timeout: float = 5.0
     fetch_read_timeout: float = 20.0
+    fetch_total_timeout: float = Field(default=120.0, gt=0)
     token_cache_seconds: float = 5.0
     write_batch_max: int = Field(default=512, ge=1)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -31,8 +32,18 @@ class Download:
 async def fetch_url(url: str, settings: Settings, into: Spool) -> Download:
     """GET ``url`` into ``into``, re-checking every redirect hop; a body over the spool's limit is refused early.
 
-    Only the final answer's body is written; redirects and errors write nothing.
+    Only the final answer's body is written; redirects and errors write nothing. The connect and read timeouts
+    bound each wait; ``fetch_total_timeout`` bounds the whole, or a server trickling a byte at a time would hold
+    the sender's request (and a spool) open for as long as it liked.
     """
+    try:
+        async with asyncio.timeout(settings.fetch_total_timeout):
+            return await _follow(url, settings, into)
+    except TimeoutError as exc:
+        raise _too_slow() from exc
+
+
+async def _follow(url: str, settings: Settings, into: Spool) -> Download:
     timeout = httpx.Timeout(
         connect=settings.fetch_connect_timeout,
         read=settings.fetch_read_timeout,
@@ -62,10 +73,14 @@ async def fetch_url(url: str, settings: Settings, into: Spool) -> Download:
                     await _stream_capped(response, into)
                     return Download(name=_download_name(response, target_url), source_url=url)
             except httpx.TimeoutException as exc:
-                raise ParleyError(422, "fetch_failed", "The URL took too long to answer.") from exc
+                raise _too_slow() from exc
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 raise ParleyError(422, "fetch_failed", "The URL could not be downloaded.") from exc
     raise ParleyError(422, "fetch_failed", f"The URL redirected more than {MAX_REDIRECTS} times.")
+
+
+def _too_slow() -> ParleyError:
+    return ParleyError(422, "fetch_failed", "The URL took too long to answer.")
 
 
 async def _stream_capped(response: httpx.Response, into: Spool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import threading
@@ -67,6 +68,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(10**9))
             self.end_headers()
             time.sleep(5)
+        elif segments[0] == "trickle":
+            self._trickle()
         elif segments[0] == "stall":
             self.send_response(200)
             self.end_headers()
@@ -101,6 +104,17 @@ class _Handler(BaseHTTPRequestHandler):
                 time.sleep(0.005)
         except OSError:
             upstream.endless_stopped.set()
+
+    def _trickle(self) -> None:
+        """A byte at a time, each well within any read timeout, for ten seconds."""
+        self.send_response(200)
+        self.send_header("Content-Length", "200")
+        self.end_headers()
+        with contextlib.suppress(OSError):
+            for _ in range(200):
+                self.wfile.write(b"x")
+                self.wfile.flush()
+                time.sleep(0.05)
 
 
 class _Server(ThreadingHTTPServer):
@@ -259,6 +273,16 @@ async def test_a_stalled_body_times_out(upstream: Upstream, tmp_path: Path) -> N
     error = await refused(upstream.url("/stall"), config)
 
     assert (error.status, error.code) == (422, "fetch_failed")
+
+
+async def test_a_body_trickled_past_the_total_timeout_is_refused(upstream: Upstream, tmp_path: Path) -> None:
+    config = settings(tmp_path, ["127.0.0.1"], fetch_read_timeout=5, fetch_total_timeout=0.5)
+    started = time.monotonic()
+
+    error = await refused(upstream.url("/trickle"), config)
+
+    assert (error.status, error.code, error.message) == (422, "fetch_failed", "The URL took too long to answer.")
+    assert time.monotonic() - started < 3
 
 
 async def test_a_refused_connection_fails(tmp_path: Path) -> None:
