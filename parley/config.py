@@ -126,7 +126,8 @@ class Settings(BaseSettings):
 
     @cached_property
     def signing_key(self) -> str:
-        """The JWT signing key: configured, or generated once and kept in the data dir (development only)."""
+        """The server's secret (it signs visitors' websocket tokens and seals webhook secrets): configured, or
+        generated once and kept in the data dir (development only)."""
         if self.secret_key:
             return self.secret_key
         key_file = self.data_dir / "secret_key"

@@ -24,6 +24,7 @@ from parley.storage.database import Database
 from parley.storage.message_writer import MessageWriter
 from parley.storage.records import ConversationRecord, EndUserRecord, NewEvent, WorkspaceRecord
 from parley.webhooks.pruning import outbox_pruner
+from parley.webhooks.sealing import SecretSeal, seal_stored_secrets
 from parley.webhooks.worker import WebhookWorker
 
 CACHE_SIZE = 10_000
@@ -36,6 +37,7 @@ class Services:
     writer: MessageWriter
     files: FileStore
     websocket_tokens: WebsocketTokens
+    secret_seal: SecretSeal  # webhook secrets, sealed under the server's secret key
     trusted_views: Views
     public_views: Views
     principals: SharedLookups[str, Principal]
@@ -63,6 +65,7 @@ class Services:
             writer=MessageWriter(db, now_microseconds, settings.write_batch_max),
             files=build_file_store(settings),
             websocket_tokens=tokens,
+            secret_seal=SecretSeal(settings.signing_key),
             trusted_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=True),
             public_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=False),
             principals=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
@@ -98,7 +101,8 @@ class Services:
     async def start(self) -> None:
         self.db.start()
         self.writer.start()
-        self.webhooks = WebhookWorker(self.db, self.settings)
+        await seal_stored_secrets(self.db, self.secret_seal)
+        self.webhooks = WebhookWorker(self.db, self.settings, self.secret_seal)
         self.webhooks.start()
         self.housekeeping = [
             outbox_pruner(self.db, self.settings.event_retention_days),

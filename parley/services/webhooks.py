@@ -45,11 +45,12 @@ async def put_webhook(
         current = await repo.get_webhook(tx.conn, workspace.id)
         generated = None
         if request.secret is not None:
-            secret = request.secret
+            secret = svc.secret_seal.seal(request.secret)
         elif current is not None:
             secret = current.secret
         else:
-            secret = generated = SECRET_PREFIX + secrets.token_urlsafe(32)
+            generated = SECRET_PREFIX + secrets.token_urlsafe(32)
+            secret = svc.secret_seal.seal(generated)
         webhook = WebhookRecord(
             id=current.id if current else new_id(),
             workspace_id=workspace.id,
@@ -62,7 +63,7 @@ async def put_webhook(
         await repo.put_webhook(tx.conn, webhook)
         stored = await repo.get_webhook(tx.conn, workspace.id)
     assert stored is not None
-    return _config(stored, shown_secret=generated if stored.secret == generated else None)
+    return _config(stored, shown_secret=generated if stored.secret == secret else None)  # not if another PUT won
 
 
 async def list_deliveries(

@@ -189,7 +189,7 @@ class Event(Base):
 
 # Webhooks (issue 5): the workspace's endpoint, and one delivery per (event, webhook)
 class Webhook(Timestamped, Base):
-    """The workspace's one webhook. `secret` signs every delivery, so it is kept (never shown after creation);
+    """The workspace's one webhook. `secret` signs every delivery, so it is kept, sealed (never shown after creation);
     `events` is the list of event names it wants, or NULL for all."""
 
     __tablename__ = "webhooks"
@@ -198,7 +198,7 @@ class Webhook(Timestamped, Base):
         String(UUID_LEN), ForeignKey("workspaces.id", ondelete="CASCADE"), unique=True
     )
     url: Mapped[str] = mapped_column(String(2048))
-    secret: Mapped[str] = mapped_column(String(200))
+    secret: Mapped[str] = mapped_column(String(512))  # sealed: parley.webhooks.sealing
     events: Mapped[list[str] | None] = mapped_column(JSON)
 
 

@@ -31,6 +31,7 @@ from parley.storage.database import Database
 from parley.storage.repositories import webhooks as repo
 from parley.storage.repositories.webhooks import ClaimedDelivery
 from parley.webhooks import signing
+from parley.webhooks.sealing import SecretSeal, SecretUnreadable
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,10 @@ def retry_delay(attempts: int, base: float, cap: float) -> float:
 
 
 class WebhookWorker:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, secret_seal: SecretSeal) -> None:
         self._db = db
         self._settings = settings
+        self._secret_seal = secret_seal
         self._doorbell = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -145,7 +147,7 @@ class WebhookWorker:
                     "Host": url.netloc.decode("ascii"),
                     "Content-Type": "application/json",
                     "User-Agent": USER_AGENT,
-                    signing.HEADER: signing.sign(delivery.secret, body),
+                    signing.HEADER: signing.sign(self._secret_seal.open(delivery.secret), body),
                     "X-Parley-Event": delivery.event_name,
                     "X-Parley-Event-Id": delivery.event_id,
                     "X-Parley-Delivery": delivery.id,
@@ -169,6 +171,8 @@ class WebhookWorker:
                     return response.status_code, f"HTTP {response.status_code} {response.reason_phrase}".strip()
         except ParleyError as exc:
             return None, f"{exc.code}: {exc.message}"
+        except SecretUnreadable as exc:
+            return None, str(exc)
         except (TimeoutError, httpx.TimeoutException):
             return None, f"timed out after {self._post_timeout:g} s"
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:

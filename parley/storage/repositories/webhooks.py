@@ -99,6 +99,17 @@ async def put_webhook(conn: AsyncConnection, webhook: WebhookRecord) -> None:
     await conn.execute(stmt.on_conflict_do_update(index_elements=[Webhook.workspace_id], set_=changes))
 
 
+async def plain_secrets(conn: AsyncConnection, sealed_prefix: str) -> list[tuple[str, str]]:
+    """(webhook id, secret) of the secrets not yet sealed."""
+    stmt = select(Webhook.id, Webhook.secret).where(Webhook.secret.not_like(f"{sealed_prefix}%"))
+    return [(row.id, row.secret) for row in await conn.execute(stmt)]
+
+
+async def replace_secret(conn: AsyncConnection, webhook_id: str, old: str, new: str) -> bool:
+    stmt = update(Webhook).where(Webhook.id == webhook_id, Webhook.secret == old).values(secret=new)
+    return bool((await conn.execute(stmt)).rowcount)
+
+
 _WEBHOOK_FILTERS = select(Webhook.id, Webhook.workspace_id, Webhook.events).where(
     Webhook.workspace_id.in_(bindparam("workspace_ids", expanding=True))
 )

@@ -1,0 +1,67 @@
+"""Webhook secrets sealed at rest.
+
+A webhook's secret signs every delivery, so unlike a token it cannot be stored hashed. It is stored encrypted
+(Fernet from `cryptography`: AES-128-CBC with an HMAC-SHA256) under a key derived with HKDF from the server's
+secret key (`PARLEY_SECRET_KEY`, or the one generated into the data dir): a copy of the database alone does not
+let anyone sign as Parley. A server holding another secret key cannot open them; that webhook's deliveries then
+fail with the reason, until its secret is set again (`PUT /webhook` with a `secret`).
+
+Secrets stored before sealing existed are plain: `open` takes them as they are, and every serving process seals
+them when it starts (`seal_stored_secrets`).
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from parley.storage.database import Database
+from parley.storage.repositories import webhooks as repo
+
+log = logging.getLogger(__name__)
+
+PREFIX = "sealed:v1:"
+_KEY_PURPOSE = b"parley webhook secrets v1"
+
+
+class SecretUnreadable(Exception):
+    """Sealed under another server secret key."""
+
+
+class SecretSeal:
+    def __init__(self, server_key: str) -> None:
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_PURPOSE).derive(server_key.encode())
+        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+
+    def seal(self, secret: str) -> str:
+        return PREFIX + self._fernet.encrypt(secret.encode()).decode("ascii")
+
+    def open(self, stored: str) -> str:
+        if not is_sealed(stored):
+            return stored
+        try:
+            return self._fernet.decrypt(stored[len(PREFIX) :]).decode()
+        except InvalidToken:
+            raise SecretUnreadable(
+                "the webhook's secret was sealed under another PARLEY_SECRET_KEY: set it again with PUT /webhook"
+            ) from None
+
+
+def is_sealed(stored: str) -> bool:
+    return stored.startswith(PREFIX)
+
+
+async def seal_stored_secrets(db: Database, seal: SecretSeal) -> int:
+    """Seal the secrets still stored plain; each only if unchanged meanwhile (another process may be at it)."""
+    async with db.read() as conn:
+        plain = await repo.plain_secrets(conn, PREFIX)
+    if not plain:
+        return 0
+    async with db.write() as tx:
+        sealed = sum([await repo.replace_secret(tx.conn, id_, secret, seal.seal(secret)) for id_, secret in plain])
+    log.info("sealed %d webhook secrets stored before sealing existed", sealed)
+    return sealed
