@@ -32,6 +32,22 @@ async def send_one(api: Api, text: str) -> None:
     await api.ok("POST", f"/conversation/{conversation['id']}/send-text-message", json={"uuid": text, "text": text})
 
 
+async def delivered(receiver: Receiver) -> None:
+    """Both events of `send_one` (the conversation, its message) have arrived."""
+    await eventually(lambda: len(receiver.received) >= 2, "the deliveries")
+
+
+async def webhook_set_earlier(settings: Settings, receiver: Receiver, left_plain: bool = False) -> tuple[str, str]:
+    """A workspace whose webhook a Parley that has since stopped set to GIVEN_SECRET; (token, workspace id)."""
+    async with running_parley(settings) as parley:
+        api = await parley.new_workspace()
+        await api.ok("PUT", "/webhook", json={"url": receiver.url, "secret": GIVEN_SECRET})
+        if left_plain:  # as an install from before sealing left it
+            async with parley.services.db.write() as tx:
+                await tx.conn.execute(update(Webhook).values(secret=GIVEN_SECRET))
+    return api.token, api.workspace_id
+
+
 def all_verify(receiver: Receiver, secret: str) -> bool:
     return all(signing.verify(secret, r.headers[signing.HEADER], r.body) for r in receiver.received)
 
@@ -52,42 +68,36 @@ async def test_the_stored_secret_is_sealed_and_deliveries_are_signed_with_the_se
     assert (await stored_secret(services, api.workspace_id)).startswith("sealed:v1:")
 
     await send_one(api, "hello")
-    await eventually(lambda: len(receiver.received) >= 2, "the deliveries")
+    await delivered(receiver)
     assert all_verify(receiver, secret)
 
 
 async def test_a_secret_stored_plain_before_sealing_is_sealed_when_parley_starts(
     settings: Settings, receiver: Receiver
 ) -> None:
+    token, workspace_id = await webhook_set_earlier(settings, receiver, left_plain=True)
     async with running_parley(settings) as parley:
-        api = await parley.new_workspace()
-        await api.ok("PUT", "/webhook", json={"url": receiver.url, "secret": GIVEN_SECRET})
-        async with parley.services.db.write() as tx:  # as an install from before sealing left it
-            await tx.conn.execute(update(Webhook).values(secret=GIVEN_SECRET))
-    async with running_parley(settings) as parley:
-        stored = await stored_secret(parley.services, api.workspace_id)
+        stored = await stored_secret(parley.services, workspace_id)
         assert stored.startswith("sealed:v1:") and GIVEN_SECRET not in stored
-        await send_one(parley.api(api.token, api.workspace_id), "after the upgrade")
-        await eventually(lambda: len(receiver.received) >= 2, "the deliveries")
+        await send_one(parley.api(token, workspace_id), "after the upgrade")
+        await delivered(receiver)
     assert all_verify(receiver, GIVEN_SECRET)
 
 
 async def test_under_another_secret_key_deliveries_fail_with_the_reason_until_the_secret_is_set_again(
     settings: Settings, receiver: Receiver
 ) -> None:
-    async with running_parley(settings) as parley:
-        api = await parley.new_workspace()
-        await api.ok("PUT", "/webhook", json={"url": receiver.url, "secret": GIVEN_SECRET})
+    token, workspace_id = await webhook_set_earlier(settings, receiver)
     moved = Settings.model_validate({**settings.model_dump(), "secret_key": OTHER_KEY})  # no copied cached key
     async with running_parley(moved) as parley:
-        api = parley.api(api.token, api.workspace_id)
+        api = parley.api(token, workspace_id)
         await send_one(api, "unsigned")
         found = await polled(lambda: deliveries(api), lambda found: any(d["lastError"] for d in found))
         assert all("another PARLEY_SECRET_KEY" in d["lastError"] for d in found if d["lastError"])
         assert receiver.received == []
 
         await api.ok("PUT", "/webhook", json={"url": receiver.url, "secret": GIVEN_SECRET + "-renewed"})
-        await eventually(lambda: len(receiver.received) >= 2, "the deliveries owed")
+        await delivered(receiver)
     assert all_verify(receiver, GIVEN_SECRET + "-renewed")
 
 
