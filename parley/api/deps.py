@@ -13,6 +13,7 @@ from parley.observability.middleware import note_workspace
 from parley.schemas import MAX_CURSOR, MAX_LIST_LIMIT, ErrorEnvelope
 from parley.services import workspaces
 from parley.services.context import Services
+from parley.services.views import Views
 from parley.services.visitors import Visitor, authenticate_visitor, check_origin
 from parley.storage.records import WorkspaceRecord
 
@@ -45,6 +46,11 @@ class ExternalCaller:
     services: Services
     workspace: WorkspaceRecord
 
+    @property
+    def views(self) -> Views:
+        """The integrator's server is trusted with its visitors' tokens (the seed's answers carry them)."""
+        return self.services.trusted_views
+
 
 class ApiTokenScheme(CallerScheme):
     async def __call__(self, request: Request) -> ExternalCaller:  # type: ignore[override]
@@ -68,6 +74,11 @@ class VisitorCaller:
     services: Services
     visitor: Visitor
 
+    @property
+    def views(self) -> Views:
+        """The visitor sees only their own conversations, so the only token revealed is their own."""
+        return self.services.trusted_views
+
 
 class VisitorTokenScheme(CallerScheme):
     async def __call__(self, request: Request) -> VisitorCaller:  # type: ignore[override]
@@ -90,6 +101,11 @@ class AgentCaller:
     services: Services
     workspace: WorkspaceRecord
     agent_id: str
+
+    @property
+    def views(self) -> Views:
+        """Never a visitor's token: with one, an agent could post and rate as the visitor."""
+        return self.services.public_views
 
 
 class AgentTokenScheme(CallerScheme):

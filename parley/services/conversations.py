@@ -15,7 +15,7 @@ from parley.services.context import Services
 from parley.services.events import emit_conversation_event
 from parley.services.ids import check_id, new_id
 from parley.services.people import find_agent, find_end_user
-from parley.services.views import load_related
+from parley.services.views import Views, load_related
 from parley.storage.database import Transaction
 from parley.storage.records import ConversationRecord, WorkspaceRecord
 from parley.storage.repositories import conversations as repo
@@ -23,7 +23,7 @@ from parley.storage.repositories import messages as message_repo
 
 
 async def create_conversation(
-    svc: Services, workspace: WorkspaceRecord, request: schemas.CreateConversationRequest
+    svc: Services, workspace: WorkspaceRecord, request: schemas.CreateConversationRequest, *, views: Views
 ) -> schemas.Conversation:
     end_user = await find_end_user(svc, workspace.id, request.end_user_id)
     now_us = now_microseconds()
@@ -41,21 +41,23 @@ async def create_conversation(
     )
     async with svc.db.write() as tx:
         await repo.add_conversation(tx.conn, **conversation.as_row())
-        rendered = await _rendered_with_event(svc, tx, conversation, "conversation.created")
+        rendered = await _rendered_with_event(svc, tx, conversation, "conversation.created", views)
         agent_id = await bot.auto_assignee(tx.conn, workspace)  # None unless the workspace has autoAssign on
         if agent_id is not None:
             await repo.update_conversation(tx.conn, conversation.id, assigned_agent_id=agent_id)
             conversation = replace(conversation, assigned_agent_id=agent_id)
-            rendered = await _rendered_with_event(svc, tx, conversation, "conversation.assigned")
+            rendered = await _rendered_with_event(svc, tx, conversation, "conversation.assigned", views)
         await bot.greet(svc, tx, workspace, conversation)  # the bot's greeting, if the workspace has one
         return rendered
 
 
-async def get_conversation(svc: Services, workspace: WorkspaceRecord, conversation_id: str) -> schemas.Conversation:
+async def get_conversation(
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, *, views: Views
+) -> schemas.Conversation:
     async with svc.db.read() as conn:
         conversation = await find_conversation(conn, workspace.id, conversation_id)
         related = await load_related(conn, conversations=[conversation])
-    return svc.trusted_views.conversation(conversation, related)
+    return views.conversation(conversation, related)
 
 
 async def list_conversations(
@@ -65,6 +67,8 @@ async def list_conversations(
     limit: int,
     end_user_id: str | None,
     agent_id: str | None,
+    *,
+    views: Views,
 ) -> list[schemas.Conversation]:
     async with svc.db.read() as conn:
         cursor = None
@@ -80,11 +84,11 @@ async def list_conversations(
             assigned_agent_id=check_id(agent_id, "Agent") if agent_id else None,
         )
         related = await load_related(conn, conversations=conversations)
-    return [svc.trusted_views.conversation(c, related) for c in conversations]
+    return [views.conversation(c, related) for c in conversations]
 
 
 async def assign_agent(
-    svc: Services, workspace: WorkspaceRecord, conversation_id: str, agent_id: str
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, agent_id: str, *, views: Views
 ) -> schemas.Conversation:
     """Re-assigning the same agent is a no-op that still answers; an inactive agent cannot take conversations."""
 
@@ -94,24 +98,26 @@ async def assign_agent(
             raise conflict("The agent is not active.")
         return None if conversation.assigned_agent_id == agent.id else {"assigned_agent_id": agent.id}
 
-    return await _change(svc, workspace, conversation_id, "conversation.assigned", check)
+    return await _change(svc, workspace, conversation_id, "conversation.assigned", check, views)
 
 
-async def unassign_agent(svc: Services, workspace: WorkspaceRecord, conversation_id: str) -> schemas.Conversation:
+async def unassign_agent(
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, *, views: Views
+) -> schemas.Conversation:
     async def check(_conn: AsyncConnection, conversation: ConversationRecord) -> dict[str, object] | None:
         return {"assigned_agent_id": None} if conversation.assigned_agent_id else None
 
-    return await _change(svc, workspace, conversation_id, "conversation.unassigned", check)
+    return await _change(svc, workspace, conversation_id, "conversation.unassigned", check, views)
 
 
 async def set_locked(
-    svc: Services, workspace: WorkspaceRecord, conversation_id: str, locked: bool
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, locked: bool, *, views: Views
 ) -> schemas.Conversation:
     async def check(_conn: AsyncConnection, conversation: ConversationRecord) -> dict[str, object] | None:
         return {"locked": locked} if conversation.locked != locked else None
 
     name = "conversation.locked" if locked else "conversation.unlocked"
-    return await _change(svc, workspace, conversation_id, name, check)
+    return await _change(svc, workspace, conversation_id, name, check, views)
 
 
 async def find_conversation(conn: AsyncConnection, workspace_id: str, conversation_id: str) -> ConversationRecord:
@@ -125,7 +131,7 @@ ChangeCheck = Callable[[AsyncConnection, ConversationRecord], Awaitable[dict[str
 
 
 async def _change(
-    svc: Services, workspace: WorkspaceRecord, conversation_id: str, event_name: str, check: ChangeCheck
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, event_name: str, check: ChangeCheck, views: Views
 ) -> schemas.Conversation:
     """Read, decide the change (None: nothing to do), write it with its event, answer the new state."""
     async with svc.db.write() as tx:
@@ -133,23 +139,24 @@ async def _change(
         changes = await check(tx.conn, conversation)
         if changes is None:
             related = await load_related(tx.conn, conversations=[conversation])
-            return svc.trusted_views.conversation(conversation, related)
+            return views.conversation(conversation, related)
         await repo.update_conversation(tx.conn, conversation.id, updated_at=now_seconds(), **changes)
         conversation = await find_conversation(tx.conn, workspace.id, conversation.id)
-        return await _rendered_with_event(svc, tx, conversation, event_name)
+        return await _rendered_with_event(svc, tx, conversation, event_name, views)
 
 
 async def _rendered_with_event(
-    svc: Services, tx: Transaction, conversation: ConversationRecord, event_name: str
+    svc: Services, tx: Transaction, conversation: ConversationRecord, event_name: str, views: Views
 ) -> schemas.Conversation:
+    """The event carries the public view (agents and webhooks read it); the caller gets `views`' rendering."""
     related = await load_related(tx.conn, conversations=[conversation])
     public = svc.public_views.conversation(conversation, related)
     await emit_conversation_event(tx, event_name, conversation.workspace_id, conversation.id, public)
-    return svc.trusted_views.conversation(conversation, related)
+    return views.conversation(conversation, related)
 
 
 async def list_summaries(
-    svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int
+    svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int, *, views: Views
 ) -> list[schemas.ConversationSummary]:
     """The console's list: each conversation with its last message and its unread visitor messages."""
     async with svc.db.read() as conn:
@@ -162,7 +169,6 @@ async def list_summaries(
         last = await message_repo.last_messages(conn, ids)
         unread = await message_repo.unread_counts(conn, ids)
         related = await load_related(conn, messages=last.values(), conversations=found)
-    views = svc.public_views
     return [
         schemas.ConversationSummary(
             conversation=views.conversation(c, related),

@@ -24,7 +24,7 @@ from parley.services.events import emit_conversation_event
 from parley.services.files import fetch_and_store, record_file, store_upload
 from parley.services.ids import check_id, new_id
 from parley.services.people import find_end_user
-from parley.services.views import Related, load_related
+from parley.services.views import Related, Views, load_related
 from parley.storage.database import Transaction
 from parley.storage.message_writer import MessageDraft, Outcome, WriteResult, write_messages
 from parley.storage.plans import run
@@ -50,6 +50,8 @@ async def send_text(
     workspace: WorkspaceRecord,
     conversation_id: str,
     request: schemas.SendTextRequest,
+    *,
+    views: Views,
     agent: AgentRecord | None = None,
 ) -> schemas.Message:
     """Author: the agent if given, else the conversation's end user (as the seed's example shows)."""
@@ -61,7 +63,7 @@ async def send_text(
     result = await svc.writer.submit(draft)
     if agent is None and result.outcome is Outcome.STORED:  # the visitor wrote: the bot's away message, maybe
         await bot.after_visitor_message(svc, workspace, conversation)
-    return await _answer(svc, draft, result, related)
+    return await _answer(svc, draft, result, related, views)
 
 
 async def _author(
@@ -80,12 +82,16 @@ async def send_file(
     workspace: WorkspaceRecord,
     conversation_id: str,
     request: schemas.SendFileRequest,
+    *,
+    views: Views,
     agent: AgentRecord | None = None,
 ) -> schemas.Message:
     """A file by URL: fetched through the outbound guard (only when the uuid is new and the conversation open)."""
     digest = _digest("file", request.file)
     obtain = partial(fetch_and_store, svc, workspace.id, request.file)
-    return await send_obtained_file(svc, workspace, conversation_id, request.uuid, digest, obtain, agent)
+    return await send_obtained_file(
+        svc, workspace, conversation_id, request.uuid, digest, obtain, views=views, agent=agent
+    )
 
 
 async def send_obtained_file(
@@ -95,6 +101,8 @@ async def send_obtained_file(
     client_uuid: str,
     digest: str,
     obtain: Callable[[], Awaitable[FileRecord]],
+    *,
+    views: Views,
     agent: AgentRecord | None = None,
 ) -> schemas.Message:
     """A replayed uuid answers from storage, and a locked conversation refuses, before `obtain` runs."""
@@ -104,7 +112,7 @@ async def send_obtained_file(
         current = await find_conversation(conn, workspace.id, conversation.id)
     if known:
         draft = draft_message(svc, conversation, Related(), client_uuid, "file", digest)
-        return await _answer(svc, draft, WriteResult(Outcome.DUPLICATE, *known.values()), Related())
+        return await _answer(svc, draft, WriteResult(Outcome.DUPLICATE, *known.values()), Related(), views)
     if current.locked:
         raise _locked()
     author, related = await _author(svc, conversation, agent)
@@ -112,10 +120,12 @@ async def send_obtained_file(
     related.files[file.id] = file
     draft = draft_message(svc, conversation, related, client_uuid, "file", digest, file_id=file.id, **author)
     result = await _store_alone(svc, draft, lambda tx: record_file(tx, file))
-    return await _answer(svc, draft, result, related)
+    return await _answer(svc, draft, result, related, views)
 
 
-async def request_review(svc: Services, workspace: WorkspaceRecord, conversation_id: str) -> schemas.Message:
+async def request_review(
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, *, views: Views
+) -> schemas.Message:
     """A bot message holding a fresh Review (mark 0) of the assigned agent by the end user."""
     async with svc.db.read() as conn:
         conversation = await find_conversation(conn, workspace.id, conversation_id)
@@ -147,17 +157,17 @@ async def request_review(svc: Services, workspace: WorkspaceRecord, conversation
         public = svc.public_views.review(review, related)
         await emit_conversation_event(tx, "review.requested", workspace.id, conversation.id, public)
 
-    return await _answer(svc, draft, await _store_alone(svc, draft, add_review), related)
+    return await _answer(svc, draft, await _store_alone(svc, draft, add_review), related, views)
 
 
 async def list_messages(
-    svc: Services, workspace: WorkspaceRecord, conversation_id: str, after: int, limit: int
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, after: int, limit: int, *, views: Views
 ) -> list[schemas.Message]:
     async with svc.db.read() as conn:
         conversation = await find_conversation(conn, workspace.id, conversation_id)
         records = await message_repo.messages_after(conn, conversation.id, after, limit)
         related = await load_related(conn, messages=records)
-    return [svc.trusted_views.message(r, related) for r in records]
+    return [views.message(r, related) for r in records]
 
 
 async def _conversation_for_send(svc: Services, workspace_id: str, conversation_id: str) -> ConversationRecord:
@@ -195,7 +205,9 @@ async def _store_alone(
     return result
 
 
-async def _answer(svc: Services, draft: MessageDraft, result: WriteResult, related: Related) -> schemas.Message:
+async def _answer(
+    svc: Services, draft: MessageDraft, result: WriteResult, related: Related, views: Views
+) -> schemas.Message:
     if result.outcome is Outcome.LOCKED or result.message is None:
         raise _locked()
     message = result.message
@@ -204,7 +216,7 @@ async def _answer(svc: Services, draft: MessageDraft, result: WriteResult, relat
             raise conflict("This uuid was already used for a different message.", code="uuid_conflict")
         async with svc.db.read() as conn:
             related = await load_related(conn, messages=[message])
-    return svc.trusted_views.message(message, related)
+    return views.message(message, related)
 
 
 def _locked() -> ParleyError:
@@ -235,9 +247,13 @@ async def send_upload(
     conversation_id: str,
     client_uuid: str,
     upload: UploadFile,
+    *,
+    views: Views,
     agent: AgentRecord | None = None,
 ) -> schemas.Message:
     """A file uploaded from the widget or the console; a replayed uuid returns the first message unchanged."""
     obtain = partial(store_upload, svc, workspace.id, upload)
     digest = _digest("upload", client_uuid)
-    return await send_obtained_file(svc, workspace, conversation_id, client_uuid, digest, obtain, agent)
+    return await send_obtained_file(
+        svc, workspace, conversation_id, client_uuid, digest, obtain, views=views, agent=agent
+    )

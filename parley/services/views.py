@@ -66,6 +66,10 @@ async def load_related(
 class Views:
     """Renders records as the wire objects of one audience: `reveal_tokens` only for the integrator or the visitor.
 
+    Which one a service answers with is its caller's choice (`views=auth.views`): the services that answer more than
+    one audience take it as a required argument, and an agent's caller only has the public one, so no agent route
+    can reveal a visitor's token by default.
+
     The models are built through their validating constructors: pydantic-core runs those in Rust, where
     `model_construct` (no validation) runs in Python and measured twice as slow (a Message 4.8 µs against 2.1, an
     EndUser 3.7 against 1.6). Records come from our own storage, so they validate.

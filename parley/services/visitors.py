@@ -67,9 +67,9 @@ async def start_session(
     latest = await _load_current_conversation(svc, workspace.id, end_user.id)
     if latest is None:
         request = schemas.CreateConversationRequest(end_user_id=end_user.id)
-        conversation = await conversations.create_conversation(svc, workspace, request)
+        conversation = await conversations.create_conversation(svc, workspace, request, views=svc.trusted_views)
     else:
-        conversation = await conversations.get_conversation(svc, workspace, latest.id)
+        conversation = await conversations.get_conversation(svc, workspace, latest.id, views=svc.trusted_views)
     return schemas.WidgetSession(end_user=end_user, conversation=conversation, settings=widget_settings(workspace))
 
 

@@ -43,7 +43,7 @@ async def set_status(body: schemas.SetStatusRequest, auth: AgentAuth) -> AgentEn
 async def list_conversations(
     auth: AgentAuth, after: IdCursor = None, limit: Limit = 50
 ) -> Envelope[list[schemas.ConversationSummary]]:
-    found = await conversations.list_summaries(auth.services, auth.workspace, after, limit)
+    found = await conversations.list_summaries(auth.services, auth.workspace, after, limit, views=auth.views)
     return Envelope[list[schemas.ConversationSummary]](data=found)
 
 
@@ -51,7 +51,7 @@ async def list_conversations(
 async def history(
     id: str, auth: AgentAuth, after: MicrosecondsCursor = 0, limit: Limit = 50
 ) -> Envelope[list[schemas.Message]]:
-    found = await messages.list_messages(auth.services, auth.workspace, id, after, limit)
+    found = await messages.list_messages(auth.services, auth.workspace, id, after, limit, views=auth.views)
     return Envelope[list[schemas.Message]](data=found)
 
 
@@ -63,7 +63,9 @@ async def history(
 )
 async def reply(id: str, body: schemas.SendTextRequest, auth: AgentAuth) -> MessageEnvelope:
     agent = await people.agent_record(auth.services, auth.workspace, auth.agent_id)
-    return MessageEnvelope(data=await messages.send_text(auth.services, auth.workspace, id, body, agent=agent))
+    return MessageEnvelope(
+        data=await messages.send_text(auth.services, auth.workspace, id, body, agent=agent, views=auth.views)
+    )
 
 
 @router.post(
@@ -76,7 +78,7 @@ async def reply_with_file(
     id: str, file: UploadFile, uuid: Annotated[schemas.StorableStr, Form(min_length=1, max_length=100)], auth: AgentAuth
 ) -> MessageEnvelope:
     agent = await people.agent_record(auth.services, auth.workspace, auth.agent_id)
-    sent = await messages.send_upload(auth.services, auth.workspace, id, uuid, file, agent=agent)
+    sent = await messages.send_upload(auth.services, auth.workspace, id, uuid, file, agent=agent, views=auth.views)
     return MessageEnvelope(data=sent)
 
 
@@ -84,22 +86,30 @@ async def reply_with_file(
     "/conversations/{id}/assign", response_model=ConversationEnvelope, responses=error_responses(409), summary="Take it"
 )
 async def assign_to_me(id: str, auth: AgentAuth) -> ConversationEnvelope:
-    return ConversationEnvelope(data=await conversations.assign_agent(auth.services, auth.workspace, id, auth.agent_id))
+    return ConversationEnvelope(
+        data=await conversations.assign_agent(auth.services, auth.workspace, id, auth.agent_id, views=auth.views)
+    )
 
 
 @router.post("/conversations/{id}/unassign", response_model=ConversationEnvelope, summary="Release it")
 async def unassign(id: str, auth: AgentAuth) -> ConversationEnvelope:
-    return ConversationEnvelope(data=await conversations.unassign_agent(auth.services, auth.workspace, id))
+    return ConversationEnvelope(
+        data=await conversations.unassign_agent(auth.services, auth.workspace, id, views=auth.views)
+    )
 
 
 @router.post("/conversations/{id}/lock", response_model=ConversationEnvelope, summary="Lock")
 async def lock(id: str, auth: AgentAuth) -> ConversationEnvelope:
-    return ConversationEnvelope(data=await conversations.set_locked(auth.services, auth.workspace, id, True))
+    return ConversationEnvelope(
+        data=await conversations.set_locked(auth.services, auth.workspace, id, True, views=auth.views)
+    )
 
 
 @router.post("/conversations/{id}/unlock", response_model=ConversationEnvelope, summary="Unlock")
 async def unlock(id: str, auth: AgentAuth) -> ConversationEnvelope:
-    return ConversationEnvelope(data=await conversations.set_locked(auth.services, auth.workspace, id, False))
+    return ConversationEnvelope(
+        data=await conversations.set_locked(auth.services, auth.workspace, id, False, views=auth.views)
+    )
 
 
 @router.post(
@@ -109,7 +119,7 @@ async def unlock(id: str, auth: AgentAuth) -> ConversationEnvelope:
     summary="Ask the visitor to rate the conversation",
 )
 async def request_review(id: str, auth: AgentAuth) -> MessageEnvelope:
-    return MessageEnvelope(data=await messages.request_review(auth.services, auth.workspace, id))
+    return MessageEnvelope(data=await messages.request_review(auth.services, auth.workspace, id, views=auth.views))
 
 
 @router.post("/conversations/{id}/read", response_model=Envelope[schemas.ReadReceipt], summary="Mark read")
@@ -120,7 +130,7 @@ async def mark_read(id: str, body: schemas.ReadRequest, auth: AgentAuth) -> Enve
 
 @router.post("/conversations/{id}/typing", response_model=Envelope[schemas.Typing], summary="Show typing")
 async def typing(id: str, body: schemas.TypingRequest, auth: AgentAuth) -> Envelope[schemas.Typing]:
-    conversation = await conversations.get_conversation(auth.services, auth.workspace, id)
+    conversation = await conversations.get_conversation(auth.services, auth.workspace, id, views=auth.views)
     data = relay_typing(auth.services, auth.workspace.id, conversation.id, "agent", auth.agent_id, body.typing)
     return Envelope[schemas.Typing](data=data)
 

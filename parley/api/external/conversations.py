@@ -26,12 +26,14 @@ MessageEnvelope = Envelope[schemas.Message]
 )
 async def send_text_message(id: str, body: schemas.SendTextRequest, auth: ExternalAuth) -> MessageEnvelope:
     """Idempotent on `uuid`: a repeat returns the first message; the same uuid with other text is 409."""
-    return MessageEnvelope(data=await messages.send_text(auth.services, auth.workspace, id, body))
+    return MessageEnvelope(data=await messages.send_text(auth.services, auth.workspace, id, body, views=auth.views))
 
 
 @router.post("/conversations", response_model=ConversationEnvelope, summary="Open a conversation for an end user")
 async def create_conversation(body: schemas.CreateConversationRequest, auth: ExternalAuth) -> ConversationEnvelope:
-    return ConversationEnvelope(data=await conversations.create_conversation(auth.services, auth.workspace, body))
+    return ConversationEnvelope(
+        data=await conversations.create_conversation(auth.services, auth.workspace, body, views=auth.views)
+    )
 
 
 @router.get("/conversations", response_model=Envelope[list[schemas.Conversation]], summary="List conversations")
@@ -43,13 +45,17 @@ async def list_conversations(
     agent_id: Annotated[str | None, Query(alias="agentId", max_length=64)] = None,
 ) -> Envelope[list[schemas.Conversation]]:
     """Newest first. Filter by end user or assigned agent; page with `after` (the last id seen)."""
-    found = await conversations.list_conversations(auth.services, auth.workspace, after, limit, end_user_id, agent_id)
+    found = await conversations.list_conversations(
+        auth.services, auth.workspace, after, limit, end_user_id, agent_id, views=auth.views
+    )
     return Envelope[list[schemas.Conversation]](data=found)
 
 
 @router.get("/conversation/{id}", response_model=ConversationEnvelope, summary="Get a conversation")
 async def get_conversation(id: str, auth: ExternalAuth) -> ConversationEnvelope:
-    return ConversationEnvelope(data=await conversations.get_conversation(auth.services, auth.workspace, id))
+    return ConversationEnvelope(
+        data=await conversations.get_conversation(auth.services, auth.workspace, id, views=auth.views)
+    )
 
 
 @router.post(
@@ -60,22 +66,30 @@ async def get_conversation(id: str, auth: ExternalAuth) -> ConversationEnvelope:
 )
 async def assign_agent(id: str, body: schemas.AssignAgentRequest, auth: ExternalAuth) -> ConversationEnvelope:
     """The agent must be active and in the same workspace; assigning the same agent again changes nothing."""
-    return ConversationEnvelope(data=await conversations.assign_agent(auth.services, auth.workspace, id, body.agent_id))
+    return ConversationEnvelope(
+        data=await conversations.assign_agent(auth.services, auth.workspace, id, body.agent_id, views=auth.views)
+    )
 
 
 @router.post("/conversation/{id}/unassign-agent", response_model=ConversationEnvelope, summary="Unassign the agent")
 async def unassign_agent(id: str, auth: ExternalAuth) -> ConversationEnvelope:
-    return ConversationEnvelope(data=await conversations.unassign_agent(auth.services, auth.workspace, id))
+    return ConversationEnvelope(
+        data=await conversations.unassign_agent(auth.services, auth.workspace, id, views=auth.views)
+    )
 
 
 @router.post("/conversation/{id}/lock", response_model=ConversationEnvelope, summary="Lock: refuse new messages")
 async def lock(id: str, auth: ExternalAuth) -> ConversationEnvelope:
-    return ConversationEnvelope(data=await conversations.set_locked(auth.services, auth.workspace, id, locked=True))
+    return ConversationEnvelope(
+        data=await conversations.set_locked(auth.services, auth.workspace, id, locked=True, views=auth.views)
+    )
 
 
 @router.post("/conversation/{id}/unlock", response_model=ConversationEnvelope, summary="Unlock")
 async def unlock(id: str, auth: ExternalAuth) -> ConversationEnvelope:
-    return ConversationEnvelope(data=await conversations.set_locked(auth.services, auth.workspace, id, locked=False))
+    return ConversationEnvelope(
+        data=await conversations.set_locked(auth.services, auth.workspace, id, locked=False, views=auth.views)
+    )
 
 
 @router.post(
@@ -86,7 +100,7 @@ async def unlock(id: str, auth: ExternalAuth) -> ConversationEnvelope:
 )
 async def send_file_message(id: str, body: schemas.SendFileRequest, auth: ExternalAuth) -> MessageEnvelope:
     """Parley fetches the URL (http/https, public addresses only, size-capped), then stores it by content."""
-    return MessageEnvelope(data=await messages.send_file(auth.services, auth.workspace, id, body))
+    return MessageEnvelope(data=await messages.send_file(auth.services, auth.workspace, id, body, views=auth.views))
 
 
 @router.post(
@@ -97,7 +111,7 @@ async def send_file_message(id: str, body: schemas.SendFileRequest, auth: Extern
 )
 async def request_review(id: str, auth: ExternalAuth) -> MessageEnvelope:
     """Needs an assigned agent; the bot posts a review message the visitor rates from the widget."""
-    return MessageEnvelope(data=await messages.request_review(auth.services, auth.workspace, id))
+    return MessageEnvelope(data=await messages.request_review(auth.services, auth.workspace, id, views=auth.views))
 
 
 @router.get("/conversation/{id}/messages", response_model=Envelope[list[schemas.Message]], summary="Message history")
@@ -106,5 +120,5 @@ async def list_messages(
 ) -> Envelope[list[schemas.Message]]:
     """Ascending by `microseconds`; pass the last one seen as `after` for the next page."""
     return Envelope[list[schemas.Message]](
-        data=await messages.list_messages(auth.services, auth.workspace, id, after, limit)
+        data=await messages.list_messages(auth.services, auth.workspace, id, after, limit, views=auth.views)
     )

@@ -47,7 +47,9 @@ async def list_messages(
     auth: VisitorAuth, after: MicrosecondsCursor = 0, limit: Limit = 50
 ) -> Envelope[list[schemas.Message]]:
     conversation = await visitors.current_conversation(auth.services, auth.visitor)
-    found = await messages.list_messages(auth.services, auth.visitor.workspace, conversation.id, after, limit)
+    found = await messages.list_messages(
+        auth.services, auth.visitor.workspace, conversation.id, after, limit, views=auth.views
+    )
     return Envelope[list[schemas.Message]](data=found)
 
 
@@ -55,7 +57,9 @@ async def list_messages(
 async def send_message(body: schemas.SendTextRequest, auth: VisitorAuth) -> MessageEnvelope:
     """Idempotent on `uuid`, exactly as the External API's send-text-message."""
     conversation = await visitors.current_conversation(auth.services, auth.visitor)
-    return MessageEnvelope(data=await messages.send_text(auth.services, auth.visitor.workspace, conversation.id, body))
+    return MessageEnvelope(
+        data=await messages.send_text(auth.services, auth.visitor.workspace, conversation.id, body, views=auth.views)
+    )
 
 
 @router.post(
@@ -67,7 +71,9 @@ async def send_file(
     """Multipart: the `file` and the message's `uuid`. Images get thumbnails; anything else is a download."""
     conversation = await visitors.current_conversation(auth.services, auth.visitor)
     workspace = auth.visitor.workspace
-    return MessageEnvelope(data=await messages.send_upload(auth.services, workspace, conversation.id, uuid, file))
+    return MessageEnvelope(
+        data=await messages.send_upload(auth.services, workspace, conversation.id, uuid, file, views=auth.views)
+    )
 
 
 @router.post("/read", response_model=Envelope[schemas.ReadReceipt], summary="Mark the agent's messages read")
