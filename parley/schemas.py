@@ -416,3 +416,16 @@ class PutWidgetSettingsRequest(RequestModel):
     allowed_origins: Annotated[list[WidgetOrigin], Field(max_length=100)] | None = None
     auto_assign: Annotated[bool, Field(strict=True)] | None = None
     bot_name: Name | None = None
+
+
+# The console's signed-in agent (issue 15, item 12). Appended here; the sections above are others'.
+class WorkspaceName(WireModel):
+    id: str
+    name: str
+
+
+class SignedInAgent(Agent):
+    """The agent a console token signs in as, with their workspace: a console asked to switch to another token names
+    both sessions before it does."""
+
+    workspace: WorkspaceName

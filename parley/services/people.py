@@ -54,6 +54,13 @@ async def get_agent(svc: Services, workspace: WorkspaceRecord, agent_id: str) ->
     return svc.trusted_views.agent(agent, related)
 
 
+async def signed_in_agent(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> schemas.SignedInAgent:
+    """The agent with their workspace's name: who a console token signs in as, and where."""
+    agent = await get_agent(svc, workspace, agent_id)
+    where = schemas.WorkspaceName(id=workspace.id, name=workspace.name)
+    return schemas.SignedInAgent(**dict(agent), workspace=where)
+
+
 async def list_agents(svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int) -> list[schemas.Agent]:
     async with svc.db.read() as conn:
         cursor = None

@@ -26,9 +26,12 @@ MessageEnvelope = Envelope[schemas.Message]
 AgentEnvelope = Envelope[schemas.Agent]
 
 
-@router.get("/me", response_model=AgentEnvelope, summary="The signed-in agent")
-async def me(auth: AgentAuth) -> AgentEnvelope:
-    return AgentEnvelope(data=await people.get_agent(auth.services, auth.workspace, auth.agent_id))
+@router.get("/me", response_model=Envelope[schemas.SignedInAgent], summary="The signed-in agent and their workspace")
+async def me(auth: AgentAuth) -> Envelope[schemas.SignedInAgent]:
+    """Who this token signs in as, and in which workspace: the console names both before a link switches sessions."""
+    return Envelope[schemas.SignedInAgent](
+        data=await people.signed_in_agent(auth.services, auth.workspace, auth.agent_id)
+    )
 
 
 @router.put("/me/status", response_model=AgentEnvelope, summary="Set my status")
