@@ -13,6 +13,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   api: null,
   me: null,
+  workspace: null, // {id, name}: where this tab is signed in
   rows: new Map(), // conversation id -> {conversation, lastMessage, unreadCount, counted: Set of live-counted ids}
   older: null, // the id to page the list from, while there may be more
   openId: null,
@@ -29,17 +30,56 @@ const state = {
 };
 
 // --- signing in and out ---------------------------------------------------------------------------------
-function boot() {
-  const fromLink = location.hash.match(/token=([^&]+)/);
-  if (fromLink) {
-    sessionStorage.setItem(TOKEN_KEY, decodeURIComponent(fromLink[1]));
-    history.replaceState(null, "", location.pathname + location.search); // out of the address bar and history
-  }
+async function boot() {
+  const linked = tokenFromLink();
   const token = sessionStorage.getItem(TOKEN_KEY);
   const notice = sessionStorage.getItem(NOTICE_KEY) || "";
   sessionStorage.removeItem(NOTICE_KEY);
-  if (token) signIn(token);
+  if (linked && token && linked !== token && (await signIn(token))) offerLink(linked);
+  else if (linked || token) signIn(linked || token);
   else showSignIn(notice);
+}
+
+// A `#token=` link's token, taken out of the address bar and the history at once.
+function tokenFromLink() {
+  const found = location.hash.match(/token=([^&]+)/);
+  if (!found) return null;
+  history.replaceState(null, "", location.pathname + location.search);
+  return decodeURIComponent(found[1]);
+}
+
+// A link opened in a signed-in tab may be another agent's, or another workspace's: a session changes hands only
+// when the agent says so, told who they are now and who the link would make them. Declining keeps this session.
+async function offerLink(token) {
+  if (token === state.api.token) return;
+  let theirs;
+  try {
+    theirs = await new Api(token).call("GET", "/me");
+  } catch (error) {
+    toast(error.status === 401 ? `The link's token was not accepted: you are still ${state.me.name}.` : error.message);
+    return;
+  }
+  if (theirs.id === state.me.id) {
+    switchTo(token); // another token of the same agent: nothing changes hands
+    return;
+  }
+  const question = $("switch");
+  $("switch-text").replaceChildren(
+    "You are signed in as ",
+    h("strong", {}, state.me.name),
+    " in the workspace ",
+    h("strong", {}, state.workspace.name),
+    ". This link signs in as ",
+    h("strong", {}, theirs.name),
+    " in the workspace ",
+    h("strong", {}, theirs.workspace.name),
+    ".",
+  );
+  $("switch-stay").textContent = `Stay as ${state.me.name}`;
+  $("switch-go").textContent = `Switch to ${theirs.name}`;
+  question.returnValue = "";
+  question.onclose = () => question.returnValue === "switch" && switchTo(token);
+  question.showModal(); // focus goes to "Stay", the choice that changes nothing; Escape declines too
 }
 
 function showSignIn(message = "") {
@@ -49,6 +89,7 @@ function showSignIn(message = "") {
   $("token").focus();
 }
 
+// Resolves to whether the token was accepted.
 async function signIn(token) {
   state.api = new Api(token);
   try {
@@ -56,19 +97,30 @@ async function signIn(token) {
   } catch (error) {
     sessionStorage.removeItem(TOKEN_KEY);
     showSignIn(error.status === 401 ? "That token was not accepted." : error.message);
-    return;
+    return false;
   }
+  state.workspace = state.me.workspace;
   sessionStorage.setItem(TOKEN_KEY, token);
   $("signin").hidden = true;
   $("app").hidden = false;
   renderMe();
   connect(); // listen first, then read the list: nothing falls in between
   await loadConversations();
+  return true;
 }
 
 function signOut(notice = "") {
   sessionStorage.removeItem(TOKEN_KEY);
   if (notice) sessionStorage.setItem(NOTICE_KEY, notice);
+  reload();
+}
+
+function switchTo(token) {
+  sessionStorage.setItem(TOKEN_KEY, token);
+  reload();
+}
+
+function reload() {
   if (state.ws) {
     state.ws.onclose = null;
     state.ws.close();
@@ -509,6 +561,12 @@ function wire() {
     if (token) signIn(token);
   });
   $("signout").addEventListener("click", () => signOut());
+  window.addEventListener("hashchange", () => {
+    // a link pasted into this tab's address bar changes only the fragment: nothing reloads
+    const linked = tokenFromLink();
+    if (linked && state.me) offerLink(linked);
+    else if (linked) signIn(linked);
+  });
   $("status").addEventListener("click", toggleStatus);
   $("more").addEventListener("click", () => loadConversations(state.older));
   $("back").addEventListener("click", closeConversation);
