@@ -102,7 +102,13 @@ class S3FileStore:
         if head is None:
             return None
         size = int(head["ContentLength"])
-        return Blob(key=stored.key(box), size=size, etag=stored.etag(box, size), media_type=stored.media_type(box))
+        return Blob(
+            key=stored.key(box),
+            size=size,
+            etag=stored.etag(box, size),
+            media_type=stored.media_type(box),
+            inline=box is not None or has_thumbnails(stored.ext),
+        )
 
     async def read(self, blob: Blob, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         last = (blob.size if end is None else end) - 1

@@ -90,6 +90,7 @@ class Blob:
     size: int
     etag: str
     media_type: str
+    inline: bool
     local_path: Path | None = None
 
 
@@ -241,6 +242,7 @@ class LocalFileStore:
             size=size,
             etag=stored.etag(box, size),
             media_type=stored.media_type(box),
+            inline=box is not None or has_thumbnails(stored.ext),
             local_path=local,
         )
 

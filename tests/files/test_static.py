@@ -180,3 +180,75 @@ async def test_missing_or_malformed_thumbnail_paths_are_not_found(client: httpx.
 
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+SECURITY_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; sandbox"}
+
+
+def _has_security_headers(response: httpx.Response) -> bool:
+    return all(response.headers.get(name) == value for name, value in SECURITY_HEADERS.items())
+
+
+@pytest.mark.parametrize("box", [None, "120x120", "520x400"])
+async def test_head_answers_like_get_without_a_body(
+    store: LocalFileStore, client: httpx.AsyncClient, box: str | None
+) -> None:
+    blob = await store.put(_image("PNG", (900, 700)), "png")
+    url = f"/static/{box}{blob.path}" if box else f"/static{blob.path}"
+    got = await client.get(url)
+
+    head = await client.head(url)
+
+    assert head.status_code == 200 and head.content == b""
+    for name in ("content-type", "content-length", "etag", "cache-control", *SECURITY_HEADERS):
+        assert head.headers[name] == got.headers[name], name
+
+
+async def test_head_of_a_missing_file_is_not_found(client: httpx.AsyncClient) -> None:
+    response = await client.head("/static/ab/cd/ef/" + "abcdef" + "0" * 58 + ".png")
+
+    assert response.status_code == 404 and response.content == b""
+
+
+@pytest.mark.parametrize("box", [None, "120x120", "520x400"])
+@pytest.mark.parametrize("malformed", ["bytes=abc", "pages=1-2", "bytes=9-3", "bytes=", "bytes=-"])
+async def test_a_malformed_range_is_ignored_and_the_whole_file_sent(
+    store: LocalFileStore, client: httpx.AsyncClient, box: str | None, malformed: str
+) -> None:
+    blob = await store.put(_image("JPEG", (900, 700)), "jpeg")
+    url = f"/static/{box}{blob.path}" if box else f"/static{blob.path}"
+    whole = await client.get(url)
+
+    response = await client.get(url, headers={"Range": malformed})
+
+    assert response.status_code == 200
+    assert response.content == whole.content
+    assert _has_security_headers(response)
+
+
+@pytest.mark.parametrize("box", [None, "120x120", "520x400"])
+async def test_an_unsatisfiable_range_is_416_with_the_security_headers(
+    store: LocalFileStore, client: httpx.AsyncClient, box: str | None
+) -> None:
+    blob = await store.put(_image("JPEG", (900, 700)), "jpeg")
+    url = f"/static/{box}{blob.path}" if box else f"/static{blob.path}"
+    size = len((await client.get(url)).content)
+
+    response = await client.get(url, headers={"Range": f"bytes={size}-"})
+
+    assert response.status_code == 416
+    assert response.headers["content-range"] == f"bytes */{size}"
+    assert _has_security_headers(response)
+
+
+async def test_a_suffix_range_and_an_open_range_are_served(store: LocalFileStore, client: httpx.AsyncClient) -> None:
+    blob = await store.put(bytes(range(256)) * 4, "mp4")
+
+    suffix = await client.get(f"/static{blob.path}", headers={"Range": "bytes=-10"})
+    open_ended = await client.get(f"/static{blob.path}", headers={"Range": "bytes=1000-"})
+    head = await client.head(f"/static{blob.path}", headers={"Range": "bytes=0-9"})
+
+    assert (suffix.status_code, suffix.content) == (206, (bytes(range(256)) * 4)[-10:])
+    assert (open_ended.status_code, open_ended.headers["content-range"]) == (206, "bytes 1000-1023/1024")
+    assert (head.status_code, head.headers["content-length"], head.content) == (206, "10", b"")
+    assert _has_security_headers(suffix) and _has_security_headers(head)
