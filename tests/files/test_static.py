@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
+import logging
 
 import httpx
 import pytest
 from PIL import Image
 
-from parley.files.store import LocalFileStore
+from parley.config import Settings
+from parley.files.store import LocalFileStore, StoredPath, build_file_store
 from parley.services.context import Services
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -252,3 +256,61 @@ async def test_a_suffix_range_and_an_open_range_are_served(store: LocalFileStore
     assert (open_ended.status_code, open_ended.headers["content-range"]) == (206, "bytes 1000-1023/1024")
     assert (head.status_code, head.headers["content-length"], head.content) == (206, "10", b"")
     assert _has_security_headers(suffix) and _has_security_headers(head)
+
+
+def _truncated_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.effect_noise((900, 700), 60).convert("RGB").save(buffer, "PNG")
+    return buffer.getvalue()[: len(buffer.getvalue()) // 2]
+
+
+def _render_failures(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "parley.files.store" and "no thumbnails" in r.getMessage()]
+
+
+async def test_an_image_that_cannot_be_rendered_is_decoded_once_then_served_as_a_plain_file(
+    store: LocalFileStore, client: httpx.AsyncClient, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As an earlier Parley left it: the original stored, no thumbnails, nothing recording that they failed."""
+    content = _truncated_png()
+    stored = StoredPath.for_content(hashlib.sha256(content).hexdigest(), "png")
+    original = store.root / stored.key()
+    original.parent.mkdir(parents=True)
+    original.write_bytes(content)
+    caplog.set_level(logging.WARNING)
+
+    answers = await asyncio.gather(
+        *(client.get(f"/static/{box}{stored.path}") for box in ("120x120", "520x400") for _ in range(6))
+    )
+    again = [await client.get(f"/static/{box}{stored.path}") for box in ("120x120", "520x400")]
+    restarted = await build_file_store(settings).open(stored.path, "520x400")  # a restart, or another worker
+    served = await client.get(f"/static{stored.path}")
+
+    assert {answer.status_code for answer in [*answers, *again]} == {404}
+    assert restarted is None
+    failures = _render_failures(caplog)
+    assert len(failures) == 1 and failures[0].exc_info is None  # decoded once, one line, no traceback
+    assert served.status_code == 200 and served.content == content
+    assert served.headers["content-disposition"] == "attachment"
+    assert served.headers["x-content-type-options"] == "nosniff"
+
+
+async def test_an_upload_that_cannot_be_rendered_is_a_plain_file_and_never_decoded_again(
+    services: Services, client: httpx.AsyncClient, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    from starlette.datastructures import UploadFile
+
+    from parley.services.files import store_upload
+
+    caplog.set_level(logging.WARNING)
+    content = _truncated_png()
+
+    record = await store_upload(services, "workspace-1", UploadFile(io.BytesIO(content), filename="photo.png"))
+    thumbnails = [await client.get(f"/static/{box}{record.path}") for box in ("120x120", "520x400") * 3]
+    restarted = await build_file_store(settings).open(record.path, "120x120")
+
+    assert (record.type, record.width, record.height, record.ext) == ("file", None, None, "png")
+    assert services.trusted_views.file(record).url.small.endswith(f"/static{record.path}")  # no thumbnail URL
+    assert {answer.status_code for answer in thumbnails} == {404} and restarted is None
+    assert len(_render_failures(caplog)) == 1
+    assert (await client.get(f"/static{record.path}")).headers["content-disposition"] == "attachment"
