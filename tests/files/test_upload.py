@@ -193,3 +193,20 @@ async def test_a_text_file_keeps_its_name_and_is_served_as_text(
     assert served.content == content
     assert served.headers["content-type"].split(";")[0] == kind[1]
     assert served.headers["content-disposition"] == "attachment"
+
+
+async def test_an_image_whose_decode_would_pass_the_budget_is_refused_and_nothing_kept(
+    services: Services, store: LocalFileStore, uploaded: Uploader
+) -> None:
+    """5793 x 5793 RGBA is just over the default 128 MiB budget, though its PNG is about 130 KB."""
+    from tests.files.test_decode_memory import _png
+
+    with tempfile.TemporaryDirectory() as scratch:
+        content = _png(Path(scratch) / "large.png", 5793, 5793, 8, 6, 4).read_bytes()
+    assert len(content) < CAP
+
+    with pytest.raises(ParleyError) as caught:
+        await store_upload(services, "workspace-1", await uploaded(content, "large.png"))
+
+    assert (caught.value.status, caught.value.code) == (422, "unsupported_media_type")
+    assert _originals(store) == [] and list(store.staging_dir.iterdir()) == []
