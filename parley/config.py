@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     max_text_length: int = Field(default=10_000, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     max_file_bytes: int = Field(default=25 * 1024 * 1024, ge=1)
+    # Images: decoding one (for thumbnails) may hold at most this many bytes of pixels, computed from its header;
+    # larger ones are refused (422). At most this many decodes run at once per process (docs/operations.md).
+    image_decode_max_bytes: int = Field(default=128 * 1024 * 1024, ge=1024 * 1024)
+    image_decode_concurrency: int = Field(default=2, ge=1)
     fetch_connect_timeout: float = 5.0
     fetch_read_timeout: float = 20.0
     fetch_total_timeout: float = Field(default=120.0, gt=0)

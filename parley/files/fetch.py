@@ -23,9 +23,11 @@ _SEPARATORS = re.compile(r"[/\\]")
 
 @dataclass(frozen=True, slots=True)
 class Download:
-    """What was fetched into the spool: the display name to store it under (without extension), and from where."""
+    """What was fetched into the spool: the display name to store it under (without extension), the extension that
+    name came with (sniffing keeps it only where the bytes agree), and from where."""
 
     name: str
+    sent_ext: str
     source_url: str
 
 
@@ -71,7 +73,8 @@ async def _follow(url: str, settings: Settings, into: Spool) -> Download:
                             422, "fetch_failed", f"The URL answered with HTTP status {response.status_code}."
                         )
                     await _stream_capped(response, into)
-                    return Download(name=_download_name(response, target_url), source_url=url)
+                    name, sent_ext = split_name(_download_name(response, target_url))
+                    return Download(name=name, sent_ext=sent_ext, source_url=url)
             except httpx.TimeoutException as exc:
                 raise _too_slow() from exc
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
@@ -96,22 +99,29 @@ async def _stream_capped(response: httpx.Response, into: Spool) -> None:
 
 
 def _download_name(response: httpx.Response, url: httpx.URL) -> str:
-    """The server's Content-Disposition filename if it gave one, else the URL's last path segment."""
+    """The server's Content-Disposition filename if it gave one, else the URL's last path segment (unsanitised)."""
     disposition = response.headers.get("Content-Disposition")
     if disposition:
         header = Message()
         header["Content-Disposition"] = disposition
         filename = header.get_filename()
         if filename:
-            return sanitize_name(filename)
-    return sanitize_name(url.path.rsplit("/", 1)[-1])
+            return filename
+    return url.path.rsplit("/", 1)[-1]
 
 
 def sanitize_name(raw: str) -> str:
     """A display name that is safe anywhere: one path segment, no control characters, bounded, never empty."""
+    return split_name(raw)[0]
+
+
+def split_name(raw: str) -> tuple[str, str]:
+    """``sanitize_name(raw)`` and the extension ``raw`` ended with, lower case without its dot (``""`` for none)."""
     segment = _SEPARATORS.split(raw)[-1]
     cleaned = "".join(ch for ch in segment if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
-    stem, dot, _ext = cleaned.rpartition(".")
+    stem, dot, ext = cleaned.rpartition(".")
     if dot and stem.strip(" ."):
         cleaned = stem
-    return cleaned.strip(" .")[:MAX_NAME_LENGTH].strip(" .") or "file"
+    else:
+        ext = ""
+    return cleaned.strip(" .")[:MAX_NAME_LENGTH].strip(" .") or "file", ext.strip().lower()

@@ -1,4 +1,4 @@
-"""Deleting stored bytes: an original and its thumbnails, from whichever backend keeps them.
+"""Deleting stored bytes: an original and its thumbnails (or failed-render marker), from whichever backend keeps them.
 
 Only erasure and purge delete, and only paths no File row names any more (they check that in their transaction).
 The backends themselves have no delete on purpose: nothing on the request path ever removes bytes.
@@ -18,9 +18,10 @@ log = logging.getLogger(__name__)
 
 
 def _keys(path: str) -> list[str]:
+    """The original first, then its thumbnails and the local store's marker of a failed render (if any)."""
     stored = StoredPath.parse(path)
     boxes: list[Box | None] = [None, *BOXES]
-    return [stored.key(box) for box in boxes]
+    return [*(stored.key(box) for box in boxes), stored.marker_key()]
 
 
 async def delete_stored(store: FileStore, paths: Iterable[str]) -> int:

@@ -20,7 +20,7 @@ from parley.storage.repositories import people as repo
 
 
 async def create_agent(svc: Services, workspace: WorkspaceRecord, request: schemas.CreateAgentRequest) -> schemas.Agent:
-    avatar = await fetch_and_store(svc, workspace.id, request.avatar) if request.avatar else None
+    avatar = await fetch_and_store(svc, workspace.id, request.avatar, only_images=True) if request.avatar else None
     now_us = now_microseconds()
     now = now_us // 1_000_000
     agent = AgentRecord(
@@ -81,7 +81,7 @@ async def update_agent(
     if request.avatar:
         async with svc.db.read() as conn:
             await find_agent(conn, workspace.id, agent_id)  # an unknown or foreign agent fetches nothing
-        avatar = await fetch_and_store(svc, workspace.id, request.avatar)
+        avatar = await fetch_and_store(svc, workspace.id, request.avatar, only_images=True)
     try:
         async with svc.db.write() as tx:
             current = await find_agent(tx.conn, workspace.id, agent_id)

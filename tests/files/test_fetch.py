@@ -22,6 +22,7 @@ from parley.errors import ParleyError
 from parley.files.fetch import Download, fetch_url
 from parley.files.sniff import sniff
 from parley.files.spool import Spool
+from tests.support.files import DECODE_BYTES
 
 
 def image_bytes(fmt: str, size: tuple[int, int] = (7, 5)) -> bytes:
@@ -164,7 +165,7 @@ async def test_fetching_a_png_returns_its_bytes_and_name(upstream: Upstream, tmp
 async def test_the_bytes_decide_the_type_not_the_name_or_header(upstream: Upstream, tmp_path: Path) -> None:
     download, content = await fetched(upstream.url("/photo.txt"), settings(tmp_path, ["127.0.0.1"]))
 
-    assert (download.name, sniff(content).mime_type) == ("photo", "image/png")
+    assert (download.name, sniff(content, DECODE_BYTES).mime_type) == ("photo", "image/png")
 
 
 async def test_content_disposition_names_the_file_safely(upstream: Upstream, tmp_path: Path) -> None:

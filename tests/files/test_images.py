@@ -14,6 +14,7 @@ from PIL import ExifTags, Image, ImageCms, PngImagePlugin
 
 from parley.errors import ParleyError
 from parley.files.images import BOXES, fit, render_thumbnails
+from tests.support.files import DECODE_BYTES
 
 RED, GREEN, BLUE = (220, 20, 20), (20, 200, 20), (20, 20, 220)
 
@@ -52,7 +53,7 @@ def test_a_thumbnail_fits_its_box_keeps_the_aspect_and_the_format_and_is_never_e
 ) -> None:
     path, ext = saved(tmp_path, Image.new("RGB", size, RED), fmt)
 
-    thumbnails = render_thumbnails(path, ext)
+    thumbnails = render_thumbnails(path, ext, DECODE_BYTES)
 
     assert set(thumbnails) == set(BOXES)
     for box, expected in (("120x120", small), ("520x400", medium)):
@@ -83,7 +84,7 @@ def test_an_exif_rotated_jpeg_comes_out_upright(tmp_path: Path) -> None:
     stored.paste(RED, (0, 0, 100, 100))  # red on the stored left: the top once turned upright
     path, ext = saved(tmp_path, stored, "JPEG", exif=_sideways_photo_exif(), quality=95)
 
-    thumbnails = {box: opened(data) for box, data in render_thumbnails(path, ext).items()}
+    thumbnails = {box: opened(data) for box, data in render_thumbnails(path, ext, DECODE_BYTES).items()}
 
     assert thumbnails["120x120"].size == (60, 120)
     assert thumbnails["520x400"].size == (100, 200)  # upright and inside 520x400, never enlarged
@@ -108,7 +109,7 @@ def test_gps_and_every_other_metadata_block_is_gone(tmp_path: Path) -> None:
     original = Image.open(path)
     assert original.getexif().get_ifd(ExifTags.IFD.GPSInfo), "the source must carry GPS for this test to mean much"
 
-    for data in render_thumbnails(path, ext).values():
+    for data in render_thumbnails(path, ext, DECODE_BYTES).values():
         thumbnail = opened(data)
         assert dict(thumbnail.getexif()) == {}
         assert not {"exif", "icc_profile", "comment", "xmp"} & set(thumbnail.info)
@@ -125,7 +126,7 @@ def test_png_text_chunks_and_exif_are_gone(tmp_path: Path) -> None:
     path, ext = saved(tmp_path, image, "PNG", pnginfo=text, exif=exif)
     assert b"eXIf" in path.read_bytes() and b"SpyCam" in path.read_bytes()
 
-    for data in render_thumbnails(path, ext).values():
+    for data in render_thumbnails(path, ext, DECODE_BYTES).values():
         thumbnail = opened(data)
         assert thumbnail.mode == "RGBA" and thumbnail.getpixel((5, 5))[3] == 128  # transparency is kept
         assert b"Secret Person" not in data and b"eXIf" not in data and b"SpyCam" not in data
@@ -137,7 +138,7 @@ def test_an_animated_gif_gives_a_still_png_of_its_first_frame(tmp_path: Path) ->
     frames[0].save(path, "GIF", save_all=True, append_images=frames[1:], duration=100, loop=0)
     assert getattr(Image.open(path), "n_frames", 1) == 3
 
-    thumbnails = {box: opened(data) for box, data in render_thumbnails(path, "gif").items()}
+    thumbnails = {box: opened(data) for box, data in render_thumbnails(path, "gif", DECODE_BYTES).items()}
 
     assert thumbnails["120x120"].size == (120, 60)
     assert thumbnails["520x400"].size == (520, 260)
@@ -153,7 +154,7 @@ def test_a_transparent_gif_keeps_its_transparency(tmp_path: Path) -> None:
     image.paste(1, (0, 0, 150, 300))
     path, ext = saved(tmp_path, image, "GIF", transparency=1)
 
-    thumbnail = opened(render_thumbnails(path, ext)["120x120"])
+    thumbnail = opened(render_thumbnails(path, ext, DECODE_BYTES)["120x120"])
 
     assert thumbnail.mode == "RGBA"
     assert thumbnail.getpixel((10, 60))[3] == 0 and thumbnail.getpixel((110, 60))[3] == 255
@@ -162,7 +163,7 @@ def test_a_transparent_gif_keeps_its_transparency(tmp_path: Path) -> None:
 def test_sixteen_bit_greyscale_is_scaled_not_clipped(tmp_path: Path) -> None:
     path, ext = saved(tmp_path, Image.new("I;16", (400, 400), 32768), "PNG")
 
-    thumbnail = opened(render_thumbnails(path, ext)["120x120"])
+    thumbnail = opened(render_thumbnails(path, ext, DECODE_BYTES)["120x120"])
 
     assert thumbnail.mode == "L" and thumbnail.getpixel((5, 5)) == 128
 
@@ -183,7 +184,7 @@ def test_a_decompression_bomb_is_refused_without_being_decoded(tmp_path: Path) -
     started = time.monotonic()
 
     with pytest.raises(ParleyError) as caught:
-        render_thumbnails(path, "png")
+        render_thumbnails(path, "png", DECODE_BYTES)
 
     assert (caught.value.status, caught.value.code) == (422, "unsupported_media_type")
     assert time.monotonic() - started < 1
@@ -196,4 +197,4 @@ def test_a_truncated_image_is_an_error_not_a_thumbnail(tmp_path: Path) -> None:
     path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 2])
 
     with pytest.raises(OSError):
-        render_thumbnails(path, "png")
+        render_thumbnails(path, "png", DECODE_BYTES)

@@ -6,7 +6,10 @@ whole app (send-file-message, then `/static/` streaming from the bucket).
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import io
+import logging
 import socket
 import subprocess
 import sys
@@ -23,7 +26,7 @@ from PIL import Image
 
 from parley.config import Settings
 from parley.files.s3 import S3FileStore
-from parley.files.store import build_file_store
+from parley.files.store import StoredPath, build_file_store
 from parley.services.context import Services
 from tests.conftest import Api
 from tests.support.processes import stop_process
@@ -179,6 +182,28 @@ async def test_missing_objects_and_non_images_have_nothing_to_open(store: S3File
     assert not await store.exists(absent)
 
 
+async def test_an_image_that_cannot_be_rendered_is_decoded_once_and_becomes_a_download(
+    store: S3FileStore, s3: S3Client, bucket: str, s3_endpoint: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """As an earlier Parley left it in the bucket: the original, shown inline, and no thumbnails."""
+    content = image_bytes("PNG", (600, 400))[:150]
+    key = StoredPath.for_content(hashlib.sha256(content).hexdigest(), "png").key()
+    s3.put_object(Bucket=bucket, Key=key, Body=content, ContentType="image/png")
+    caplog.set_level(logging.WARNING)
+
+    opened = await asyncio.gather(*(store.open(f"/{key}", "520x400") for _ in range(6)))
+    restarted = build_file_store(_s3_settings({"data_dir": tmp_path}, s3_endpoint, bucket))
+    again = await restarted.open(f"/{key}", "120x120")
+    original = await restarted.open(f"/{key}")
+
+    assert opened == [None] * 6 and again is None
+    failures = [r for r in caplog.records if "no thumbnails" in r.getMessage()]
+    assert len(failures) == 1 and failures[0].exc_info is None
+    assert s3.head_object(Bucket=bucket, Key=key)["ContentDisposition"] == "attachment"
+    assert original is not None and not original.inline
+    assert await _read(store, f"/{key}") == content
+
+
 @pytest.fixture
 def settings(settings: Settings, s3_endpoint: str, bucket: str) -> Settings:
     """The whole app, on the S3 backend."""
@@ -214,6 +239,13 @@ async def test_the_app_stores_a_sent_file_in_the_bucket_and_streams_it_back(
     assert tail.status_code == 206 and tail.content == content[-10:]
     beyond = await client.get(f"/static{path}", headers={"Range": f"bytes={len(content)}-"})
     assert beyond.status_code == 416 and beyond.headers["content-range"] == f"bytes */{len(content)}"
+    assert (
+        beyond.headers["x-content-type-options"] == "nosniff" and "sandbox" in beyond.headers["content-security-policy"]
+    )
+    malformed = await client.get(f"/static{path}", headers={"Range": "bytes=abc"})
+    assert malformed.status_code == 200 and malformed.content == content
+    head = await client.head(f"/static{path}")
+    assert (head.status_code, head.content, head.headers["content-length"]) == (200, b"", str(len(content)))
     unchanged = await client.get(f"/static{path}", headers={"If-None-Match": whole.headers["etag"]})
     assert unchanged.status_code == 304
 

@@ -12,11 +12,12 @@ from PIL import Image
 
 from parley.errors import ParleyError
 from parley.files.spool import Spool
-from parley.files.store import LocalFileStore, StoredBlob
+from parley.files.store import StoredBlob
+from tests.support.files import local_store
 
 
 async def test_the_same_bytes_are_written_once_at_their_hash_path(tmp_path: Path) -> None:
-    store = LocalFileStore(tmp_path)
+    store = local_store(tmp_path)
     content = b"the same attachment, uploaded twice"
     digest = hashlib.sha256(content).hexdigest()
 
@@ -34,7 +35,7 @@ async def test_the_same_bytes_are_written_once_at_their_hash_path(tmp_path: Path
 
 
 async def test_different_bytes_get_different_paths(tmp_path: Path) -> None:
-    store = LocalFileStore(tmp_path)
+    store = local_store(tmp_path)
 
     one, other = await store.put(b"one", "bin"), await store.put(b"other", "bin")
 
@@ -56,14 +57,14 @@ async def test_different_bytes_get_different_paths(tmp_path: Path) -> None:
 )
 def test_paths_outside_the_store_are_not_found(tmp_path: Path, path: str) -> None:
     with pytest.raises(ParleyError) as caught:
-        LocalFileStore(tmp_path).local_path(path)
+        local_store(tmp_path).local_path(path)
 
     assert (caught.value.status, caught.value.code) == (404, "not_found")
 
 
 async def test_an_unsafe_extension_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="extension"):
-        await LocalFileStore(tmp_path).put(b"x", "../png")
+        await local_store(tmp_path).put(b"x", "../png")
 
 
 def _jpeg(size: tuple[int, int] = (800, 600)) -> bytes:
@@ -77,7 +78,7 @@ def _files_under(root: Path) -> list[Path]:
 
 
 async def test_a_finished_spool_is_moved_into_place_and_the_same_bytes_again_are_dropped(tmp_path: Path) -> None:
-    store = LocalFileStore(tmp_path)
+    store = local_store(tmp_path)
     content = b"%PDF-1.7 " + bytes(range(256)) * 5000  # over a megabyte: written in several flushes
 
     async def spool_and_put() -> tuple[StoredBlob, Path]:
@@ -115,7 +116,7 @@ async def test_the_spool_refuses_the_chunk_past_the_cap_and_leaves_nothing(tmp_p
 
 
 async def test_an_image_gets_its_thumbnails_when_it_is_stored(tmp_path: Path) -> None:
-    store = LocalFileStore(tmp_path)
+    store = local_store(tmp_path)
 
     blob = await store.put(_jpeg(), "jpeg")
 
@@ -130,7 +131,7 @@ async def test_an_image_gets_its_thumbnails_when_it_is_stored(tmp_path: Path) ->
 
 
 async def test_other_files_get_no_thumbnails(tmp_path: Path) -> None:
-    store = LocalFileStore(tmp_path)
+    store = local_store(tmp_path)
 
     blob = await store.put(b"%PDF-1.7 not an image", "pdf")
 
@@ -139,7 +140,7 @@ async def test_other_files_get_no_thumbnails(tmp_path: Path) -> None:
 
 
 async def test_a_missing_thumbnail_is_made_once_however_many_ask_at_once(tmp_path: Path) -> None:
-    store = LocalFileStore(tmp_path)
+    store = local_store(tmp_path)
     blob = await store.put(_jpeg((1000, 500)), "jpeg")
     thumbnail = store.local_path(blob.path, "520x400")
     made_eagerly = thumbnail.read_bytes()
@@ -155,12 +156,16 @@ async def test_a_missing_thumbnail_is_made_once_however_many_ask_at_once(tmp_pat
     assert [p.name for p in thumbnail.parent.iterdir()] == [thumbnail.name]  # no temporary file left behind
 
 
-async def test_an_undecodable_image_is_stored_without_thumbnails(tmp_path: Path) -> None:
-    store = LocalFileStore(tmp_path)
+async def test_an_undecodable_image_is_stored_without_thumbnails_and_marked_so(tmp_path: Path) -> None:
+    store = local_store(tmp_path)
     truncated = _jpeg()[:300]
 
     blob = await store.put(truncated, "jpeg")
 
     assert store.local_path(blob.path).read_bytes() == truncated
+    assert not blob.shown_as_image and not (await store.put(truncated, "jpeg")).shown_as_image
     assert await store.open(blob.path, "120x120") is None
-    assert _files_under(tmp_path) == [store.local_path(blob.path)]
+    marker = tmp_path / "unrenderable" / blob.path.removeprefix("/")
+    assert _files_under(tmp_path) == sorted([store.local_path(blob.path), marker])
+    original = await store.open(blob.path)
+    assert original is not None and not original.inline

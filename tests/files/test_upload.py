@@ -101,11 +101,7 @@ async def test_an_uploaded_image_is_stored_by_content_with_its_size_and_thumbnai
 @pytest.mark.parametrize(
     ("content", "filename", "mime_type"),
     [
-        (
-            b"<!doctype html><html><script>alert(document.cookie)</script></html>",
-            "page.html",
-            "application/octet-stream",
-        ),
+        (b"<!doctype html><html><script>alert(document.cookie)</script></html>", "page.html", "text/plain"),
         (b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "logo.svg", "image/svg+xml"),
     ],
 )
@@ -170,3 +166,47 @@ async def test_an_upload_of_exactly_the_cap_is_kept(services: Services, uploaded
     record = await store_upload(services, "workspace-1", await uploaded(b"%PDF-1.7" + b"\0" * (CAP - 8), "x.pdf"))
 
     assert (record.size, record.ext, record.name) == (CAP, "pdf", "x")
+
+
+@pytest.mark.parametrize(
+    ("filename", "content", "kind"),
+    [
+        ("notes.txt", "Call Ada back about the invoice. Grüße!\n".encode(), ("file", "text/plain", "txt")),
+        ("export.CSV", b"name,amount\nada,3\n", ("file", "text/csv", "csv")),
+        ("server.log", b"12:00 started\n", ("file", "text/plain", "log")),
+        ("notes", b"no extension sent at all\n", ("file", "text/plain", "txt")),
+    ],
+)
+async def test_a_text_file_keeps_its_name_and_is_served_as_text(
+    services: Services,
+    client: httpx.AsyncClient,
+    uploaded: Uploader,
+    filename: str,
+    content: bytes,
+    kind: tuple[str, str, str],
+) -> None:
+    record = await store_upload(services, "workspace-1", await uploaded(content, filename))
+
+    assert (record.type, record.mime_type, record.ext) == kind
+    assert (record.name, record.path.endswith(f".{kind[2]}")) == (filename.rsplit(".", 1)[0], True)
+    served = await client.get(f"/static{record.path}")
+    assert served.content == content
+    assert served.headers["content-type"].split(";")[0] == kind[1]
+    assert served.headers["content-disposition"] == "attachment"
+
+
+async def test_an_image_whose_decode_would_pass_the_budget_is_refused_and_nothing_kept(
+    services: Services, store: LocalFileStore, uploaded: Uploader
+) -> None:
+    """5793 x 5793 RGBA is just over the default 128 MiB budget, though its PNG is about 130 KB."""
+    from tests.files.test_decode_memory import _png
+
+    with tempfile.TemporaryDirectory() as scratch:
+        content = _png(Path(scratch) / "large.png", 5793, 5793, 8, 6, 4).read_bytes()
+    assert len(content) < CAP
+
+    with pytest.raises(ParleyError) as caught:
+        await store_upload(services, "workspace-1", await uploaded(content, "large.png"))
+
+    assert (caught.value.status, caught.value.code) == (422, "unsupported_media_type")
+    assert _originals(store) == [] and list(store.staging_dir.iterdir()) == []

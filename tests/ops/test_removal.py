@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 from parley.files.removal import delete_stored
 from parley.files.s3 import S3FileStore
-from parley.files.store import LocalFileStore
 from tests.files import test_s3 as s3_support
+from tests.support.files import local_store
 from tests.support.upstream import image_bytes
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ store = s3_support.store
 
 
 async def test_a_local_deletion_takes_the_thumbnails_and_the_emptied_folders(tmp_path: Path) -> None:
-    local = LocalFileStore(tmp_path / "files")
+    local = local_store(tmp_path / "files")
     kept = await local.put(image_bytes("PNG", (300, 200), (1, 2, 3)), "png")
     gone = await local.put(image_bytes("PNG", (300, 200), (3, 2, 1)), "png")
     assert len([p for p in local.root.rglob("*") if p.is_file()]) == 6

@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import Api
 from tests.support.upstream import FileServer, image_bytes
@@ -168,3 +169,26 @@ async def test_the_list_pages_with_after_and_limit_through_every_agent_once(api:
     assert [a["id"] for a in walked] == [a["id"] for a in listed]
     assert await api.ok("GET", "/agents", params={"after": listed[-1]["id"]}) == []
     assert await api.ok("GET", "/agents", params={"limit": 1}) == listed[:1]
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("notes.bin", b"\x00\x01\x02 not an image at all"),
+        ("paper.pdf", b"%PDF-1.7\n1 0 obj\n"),
+        ("face.svg", b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>'),
+        ("face.png", image_bytes("PNG", (300, 300))[:200]),  # a truncated image: a broken picture in the widget
+    ],
+)
+async def test_an_avatar_that_is_not_an_image_is_refused_and_nothing_changes(
+    api: Api, file_server: FileServer, name: str, content: bytes
+) -> None:
+    url = file_server.add(f"/{uuid.uuid4().hex}/{name}", content, "image/png")
+    kept = await api.agent("crm-1", avatar=file_server.add(f"/{uuid.uuid4().hex}/ok.png", image_bytes()))
+
+    created = await api.call("POST", "/agents", json={"serviceUserId": "crm-2", "name": "B", "avatar": url})
+    updated = await api.call("PUT", f"/agents/{kept['id']}", json={"avatar": url, "name": "Renamed"})
+
+    _assert_error(created, 415, "unsupported_media_type")
+    _assert_error(updated, 415, "unsupported_media_type")
+    assert await api.ok("GET", "/agents") == [kept]
