@@ -12,7 +12,7 @@ from fastapi import APIRouter, Form, UploadFile, WebSocket
 from parley import schemas
 from parley.api.deps import AgentAuth, IdCursor, Limit, MicrosecondsCursor, error_responses
 from parley.api.sockets import SocketQuery, admit_or_refuse
-from parley.realtime.sockets import AgentFilter, Audience, stream_events
+from parley.realtime.sockets import AgentFilter, StreamFeed, stream_events
 from parley.schemas import Envelope
 from parley.services import conversations, messages, people, presence, workspaces
 from parley.services.auth import Principal
@@ -129,7 +129,8 @@ SOCKET_PATH = "/api/agent/v1/ws"
 
 
 async def agent_socket(websocket: WebSocket, services: Services, query: SocketQuery) -> None:
-    """Every event of the workspace (visitors' tokens null); holding it open keeps the agent online."""
+    """Every event of the workspace (visitors' tokens null), each stored one with its stream `position`; `after` is
+    such a position (or, from older clients, a `microseconds`). Holding it open keeps the agent online."""
 
     async def admit() -> Principal:
         return await workspaces.authenticate_agent(services, query.token)
@@ -138,10 +139,10 @@ async def agent_socket(websocket: WebSocket, services: Services, query: SocketQu
     if principal is None or principal.agent_id is None:
         return
     workspace, agent_id = principal.workspace, principal.agent_id
-    audience = Audience(workspace.id, None, AgentFilter(agent_id))
+    feed = StreamFeed(services.db, workspace.id, AgentFilter(agent_id), query.after)
     opened = partial(presence.console_opened, services, workspace, agent_id)
     try:
-        await stream_events(websocket, services.hub, services.db, audience, query.after, subscribed=opened)
+        await stream_events(websocket, services.hub, feed, subscribed=opened)
     finally:
         with contextlib.suppress(Exception):
             await presence.console_closed(services, workspace, agent_id)
