@@ -80,13 +80,14 @@ async def stream_head(conn: AsyncConnection, workspace_id: str) -> int:
 
 
 async def stream_position_before_time(conn: AsyncConnection, workspace_id: str, microseconds: int) -> int:
-    """The stream position just before the first event later than `microseconds`, so that resuming after it
-    misses no such event (it may repeat some earlier ones: `microseconds` are in commit order only within a
-    conversation). With no event later than that, the stream's head, read first: an event committed in between
-    comes after it."""
+    """The stream position just before the first event at `microseconds` or later, so that resuming after it
+    misses nothing a client with that cursor may not have seen: other conversations' events at the same value
+    (a batch gives several conversations the same one), later ones committed earlier (`microseconds` are in
+    commit order only within a conversation). Such a client may see an event again, never miss one. With no
+    event that late, the stream's head, read first: an event committed in between comes after it."""
     head = await stream_head(conn, workspace_id)
     stmt = select(func.min(Event.stream_position)).where(
-        Event.workspace_id == workspace_id, Event.microseconds > microseconds
+        Event.workspace_id == workspace_id, Event.microseconds >= microseconds
     )
     first = (await conn.execute(stmt)).scalar()
     return int(first) - 1 if first is not None else head
