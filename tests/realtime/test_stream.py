@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable
+from contextlib import AsyncExitStack
 from typing import Any
+
+import httpx
 
 from tests.realtime.conftest import Live
 from tests.support.live import Socket, open_socket
@@ -100,3 +103,60 @@ async def test_a_replay_of_more_than_a_page_has_every_event_once(live: Live) -> 
     assert len([f for f in whole if f["event"] == "message.created"]) == 16 * 34
     assert_one_gapless_stream(whole)
     await assert_resumes_exactly_at_every_cut(live.ws_base, token, whole, [-1, 0, *range(495, 505), len(whole) - 2])
+
+
+async def test_two_workers_writing_at_once_make_one_stream_resumable_at_every_cut(
+    served_with_two_workers: tuple[str, str, str],
+) -> None:
+    """`parley serve --workers 2` on PostgreSQL: visitors and agents write to several conversations at once through
+    either worker; sockets on either worker get the one stream, and a client resuming after any position it saw
+    gets every later event exactly once, in order."""
+    base, api_token, site_key = served_with_two_workers
+    ws_base = base.replace("http://", "ws://")
+    async with httpx.AsyncClient(base_url=base, timeout=20) as http:
+
+        async def call(method: str, path: str, token: str, **kwargs: Any) -> Any:
+            response = await http.request(method, path, headers={"Authorization": f"Bearer {token}"}, **kwargs)
+            assert response.status_code == 200, response.text
+            return response.json()["data"]
+
+        agents = []
+        for n in range(3):
+            body = {"serviceUserId": f"agent-{n}", "name": f"Agent {n}"}
+            agent = await call("POST", "/api/external/v1/agents", api_token, json=body)
+            agents.append((await call("POST", f"/api/external/v1/agents/{agent['id']}/tokens", api_token))["token"])
+
+        async def chat(n: int) -> None:
+            """A visitor and an agent in a conversation of their own: messages both ways, taking, locking."""
+            session = (await http.post("/api/widget/v1/session", json={"siteKey": site_key})).json()["data"]
+            visitor, cid = session["endUser"]["websocketToken"], session["conversation"]["id"]
+            agent = agents[n % len(agents)]
+            console = f"/api/agent/v1/conversations/{cid}"
+            for step in range(6):
+                await call("POST", "/api/widget/v1/messages", visitor, json={"uuid": f"v{step}", "text": f"v{step}"})
+                if step == 1:
+                    await call("POST", f"{console}/assign", agent)
+                await call("POST", f"{console}/messages", agent, json={"uuid": f"a{step}", "text": f"a{step}"})
+                if step == 3:
+                    await call("POST", f"/api/external/v1/conversation/{cid}/lock", api_token)
+                    await call("POST", f"/api/external/v1/conversation/{cid}/unlock", api_token)
+
+        async with AsyncExitStack() as stack:  # sockets on both workers (the kernel spreads connections)
+            sockets = [await stack.enter_async_context(agent_socket(ws_base, agents[0], after=0)) for _ in range(6)]
+            await asyncio.gather(*(chat(n) for n in range(8)))
+            marker = await call("POST", "/api/external/v1/end-users", api_token, json={})
+            last = await call("POST", "/api/external/v1/conversations", api_token, json={"endUserId": marker["id"]})
+            seen = [await stored_frames_through(s, lambda f: f["conversationId"] == last["id"]) for s in sockets]
+
+    whole = seen[0]
+    assert_one_gapless_stream(whole)
+    assert whole[0]["position"] == 1
+    assert len([f for f in whole if f["event"] == "message.created"]) == 8 * 12
+    for other in seen[1:]:
+        assert [(f["position"], f["id"]) for f in other] == [(f["position"], f["id"]) for f in whole]
+    by_conversation: dict[str, list[int]] = {}
+    for frame in whole:
+        if frame["conversationId"]:
+            by_conversation.setdefault(frame["conversationId"], []).append(frame["microseconds"])
+    assert all(times == sorted(set(times)) for times in by_conversation.values()), "each conversation in its order"
+    await assert_resumes_exactly_at_every_cut(ws_base, agents[0], whole, range(-1, len(whole) - 1))
