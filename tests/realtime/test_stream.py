@@ -160,3 +160,10 @@ async def test_two_workers_writing_at_once_make_one_stream_resumable_at_every_cu
             by_conversation.setdefault(frame["conversationId"], []).append(frame["microseconds"])
     assert all(times == sorted(set(times)) for times in by_conversation.values()), "each conversation in its order"
     await assert_resumes_exactly_at_every_cut(ws_base, agents[0], whole, range(-1, len(whole) - 1))
+
+
+async def test_the_openapi_document_says_what_the_agent_socket_takes_and_gives(live: Live) -> None:
+    document = (await live.http.get("/openapi.json")).json()
+    [console] = [tag for tag in document["tags"] if tag["name"] == "agent console"]
+    assert "/api/agent/v1/ws?token=<agent token>&after=<position>" in console["description"]
+    assert "`position`" in console["description"] and "microseconds" in console["description"]

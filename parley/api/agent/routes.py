@@ -19,7 +19,19 @@ from parley.services.auth import Principal
 from parley.services.context import Services
 from parley.services.typing import relay_typing
 
-router = APIRouter(prefix="/api/agent/v1", tags=["agent console"], responses=error_responses())
+TAG = {
+    "name": "agent console",
+    "description": (
+        "The agent console's API. Its websocket, `GET /api/agent/v1/ws?token=<agent token>&after=<position>`, "
+        "carries every event of the workspace (the spec's frames, visitors' `websocketToken` null). Each stored "
+        "event's frame has a `position`: 1, 2, 3... per workspace, in commit order on every worker (typing frames, "
+        "never stored, have none). Reconnecting with `after=<the last position received>` replays every later "
+        "event once, in order, then goes live; without `after`, the socket carries what is committed from when "
+        "it opens. An `after` above 10^12 is read as the `microseconds` cursor of clients from before positions: "
+        "the replay starts at the first event of that time, so it may repeat events but never skips one."
+    ),
+}
+router = APIRouter(prefix="/api/agent/v1", tags=[TAG["name"]], responses=error_responses())
 
 ConversationEnvelope = Envelope[schemas.Conversation]
 MessageEnvelope = Envelope[schemas.Message]
