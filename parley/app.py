@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Parley",
         version=__version__,
         summary="Self-hosted live chat, wire-compatible with the Blinger Widget API (external v1).",
+        openapi_tags=[agent.TAG],
         lifespan=lifespan,
     )
     app.state.services = services

@@ -30,7 +30,8 @@ SocketHandler = Callable[[WebSocket, "Services", "SocketQuery"], Awaitable[None]
 
 @dataclass(frozen=True, slots=True)
 class SocketQuery:
-    """`token` (the credential) and `after` (resume after this `microseconds`, or None for live events only)."""
+    """`token` (the credential) and `after` (resume after this cursor, or None for live events only): a
+    `microseconds` on a visitor's socket, a stream position on an agent's."""
 
     token: str
     after: int | None
@@ -66,7 +67,7 @@ class SocketRoutes:
         query = SocketQuery.parse(websocket)
         if query is None:
             await websocket.accept()
-            await websocket.close(BAD_REQUEST, "after must be a microseconds value (a whole number).")
+            await websocket.close(BAD_REQUEST, "after must be a cursor (a whole number).")
             return
         await handler(websocket, self.services, query)
 

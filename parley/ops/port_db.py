@@ -1,8 +1,9 @@
 """`parley port-db --to postgresql+asyncpg://...`: move a whole SQLite install to PostgreSQL, keeping everything.
 
 Every table is copied row for row in foreign-key order, in batches, with its values as they are: ids,
-`microseconds` and `last_microseconds` (so websocket resume cursors keep working), token hashes (so API, agent and
-visitor tokens keep working), file records (the bytes stay where they are), the outbox and the webhook deliveries.
+`microseconds` and `last_microseconds`, events' `stream_position` and the workspaces' stream counters (so websocket
+resume cursors keep working), token hashes (so API, agent and visitor tokens keep working), file records (the bytes
+stay where they are), the outbox and the webhook deliveries.
 PostgreSQL's sequences (`events.position`, `webhook_deliveries.seq`) are then moved past the copied values.
 
 The source is read in one SQLite read transaction: one consistent state, even if a server is still writing (stop

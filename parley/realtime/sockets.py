@@ -1,8 +1,15 @@
 """One websocket's life: replay what the client missed since its cursor, then live events, no gap, no repeat.
 
 The subscription is opened before the history is read, so an event committed meanwhile is both in the history
-and in the queue: the queue's copy is dropped by id. A client that cannot keep up is closed with
-SLOW_CONSUMER and comes back with `after=<the last microseconds it saw>`.
+and in the queue; the feed drops the queue's copy. Two feeds, two cursors:
+
+- a visitor's (`ConversationFeed`) resumes by `microseconds`, which orders each conversation's events (a visitor's
+  conversations are few); a queued event the replay sent is dropped by id;
+- an agent's (`StreamFeed`) carries the whole workspace, where `microseconds` repeat across conversations: it
+  resumes by stream position (`events.stream_position`), gapless and in commit order per workspace, which each
+  stored frame carries as its `position`.
+
+A client that cannot keep up is closed with SLOW_CONSUMER and comes back with `after=<the last cursor it saw>`.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import contextlib
 import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -27,14 +34,17 @@ UNAUTHORIZED = 4401
 FORBIDDEN = 4403
 SLOW_CONSUMER = 4008
 REPLAY_PAGE = 500
+# Stream positions count events, microseconds count time since 1970: an agent's `after` above this is the
+# `microseconds` cursor clients sent before stream positions existed (any date after 1970-01-12 is above it).
+LEGACY_MICROSECONDS_CURSOR = 10**12
 
 
 @dataclass
 class Audience:
-    """Whose events a socket carries: some conversations of a workspace, or all of it (`conversation_ids` None)."""
+    """A visitor's socket: their conversations of a workspace (`accepts` adds new ones)."""
 
     workspace_id: str
-    conversation_ids: set[str] | None
+    conversation_ids: set[str]
     accepts: Callable[[NewEvent], bool]
 
 
@@ -77,28 +87,153 @@ def _data(event: NewEvent) -> dict[str, Any]:
     return data
 
 
+class Feed(Protocol):
+    """What a socket carries: `prepare` runs before the subscription opens, `catch_up` replays from the database
+    once it is open, then `send` passes on the live events."""
+
+    @property
+    def workspace_id(self) -> str: ...
+
+    @property
+    def accepts(self) -> Callable[[NewEvent], bool]: ...
+
+    @property
+    def kind(self) -> str: ...  # for the connections gauge
+
+    async def prepare(self) -> None: ...
+
+    async def catch_up(self, websocket: WebSocket) -> None: ...
+
+    async def send(self, websocket: WebSocket, batch: list[NewEvent]) -> None: ...
+
+
+@dataclass
+class ConversationFeed:
+    """A visitor's conversations, resumed after a `microseconds` (None: live events only)."""
+
+    db: Database
+    audience: Audience
+    after: int | None
+    kind: str = "visitor"
+    _replayed: set[str] = field(default_factory=set)  # events of the replay that the subscription also caught
+
+    @property
+    def workspace_id(self) -> str:
+        return self.audience.workspace_id
+
+    @property
+    def accepts(self) -> Callable[[NewEvent], bool]:
+        return self.audience.accepts
+
+    async def prepare(self) -> None:
+        return None
+
+    async def catch_up(self, websocket: WebSocket) -> None:
+        if self.after is None:
+            return
+        cursor = self.after
+        while True:
+            async with self.db.read() as conn:
+                conversations = sorted(self.audience.conversation_ids)
+                page = await event_repo.events_after(conn, self.workspace_id, conversations, cursor, REPLAY_PAGE)
+            for event in page:
+                if self.accepts(event):
+                    await websocket.send_text(event.payload)
+                    self._replayed.add(event.id)
+                cursor = event.microseconds
+            if len(page) < REPLAY_PAGE:
+                return
+
+    async def send(self, websocket: WebSocket, batch: list[NewEvent]) -> None:
+        for event in batch:
+            if event.id not in self._replayed:
+                await websocket.send_text(event.payload)
+
+
+@dataclass
+class StreamFeed:
+    """A workspace's whole stream, after a stream position (None: from now on), each stored event exactly once and
+    in stream order.
+
+    The stream is gapless and in commit order, so the position after the last one sent is the next to send. Live
+    events come out of that order (commits finishing in another order than they began, other processes' events
+    through Redis): one at or before the last sent was sent already; one beyond the next means those between are
+    committed already (the counter's row lock orders the commits), and they are read from the database first.
+    Events deleted since (a purge) leave holes the database read simply skips.
+    """
+
+    db: Database
+    workspace_id: str
+    accepts: Callable[[NewEvent], bool]
+    after: int | None
+    kind: str = "agent"
+    _sent: int = 0  # the last stream position sent (or skipped as not this socket's)
+
+    async def prepare(self) -> None:
+        """Where to start, read before the subscription opens: without `after`, the stream's head then, so that
+        what commits before the subscription takes over is replayed (and nothing twice, by position)."""
+        async with self.db.read() as conn:
+            head = await event_repo.stream_head(conn, self.workspace_id)
+            after = self.after
+            if after is not None and after > LEGACY_MICROSECONDS_CURSOR:
+                after = await event_repo.stream_position_before_time(conn, self.workspace_id, after)
+        # A cursor beyond the head is from another life of the database (a restored backup): from the head on.
+        self._sent = head if after is None else min(after, head)
+
+    async def catch_up(self, websocket: WebSocket) -> None:
+        await self._send_stored(websocket, before=None)
+
+    async def send(self, websocket: WebSocket, batch: list[NewEvent]) -> None:
+        # Ephemeral events (no position) first: a sort that mostly finds the batch in order already.
+        for event in sorted(batch, key=lambda e: e.stream_position or 0):
+            position = event.stream_position
+            if position is None:
+                await websocket.send_text(event.payload)
+                continue
+            if position <= self._sent:
+                continue
+            if position > self._sent + 1:
+                await self._send_stored(websocket, before=position)
+            await websocket.send_text(positioned_frame(event))
+            self._sent = position
+
+    async def _send_stored(self, websocket: WebSocket, before: int | None) -> None:
+        """The stored events after the last sent (and before `before`), a page at a time."""
+        while True:
+            async with self.db.read() as conn:
+                page = await event_repo.stream_events_between(conn, self.workspace_id, self._sent, before, REPLAY_PAGE)
+            for event in page:
+                if self.accepts(event):
+                    await websocket.send_text(positioned_frame(event))
+                self._sent = event.stream_position or self._sent
+            if len(page) < REPLAY_PAGE:
+                return
+
+
+def positioned_frame(event: NewEvent) -> str:
+    """The stored frame with its stream position as the first key, `{"position":12,"event":...}`: spliced into the
+    JSON text, so the stored payload (also the webhook body and the visitor's frame) is neither parsed nor changed."""
+    return f'{{"position":{event.stream_position},{event.payload[1:]}'
+
+
 async def stream_events(
-    websocket: WebSocket,
-    hub: Hub,
-    db: Database,
-    audience: Audience,
-    after: int | None,
-    subscribed: Callable[[], Awaitable[None]] | None = None,
+    websocket: WebSocket, hub: Hub, feed: Feed, subscribed: Callable[[], Awaitable[None]] | None = None
 ) -> None:
     """Subscribe, complete the handshake, and serve the socket until the client leaves or falls behind.
 
     The client sees the socket open only once it is subscribed: from then on nothing is missed. `subscribed` runs
     once the socket listens, so what it causes (an agent coming online) reaches it too.
     """
-    subscription = hub.subscribe(audience.workspace_id, audience.accepts)
+    await feed.prepare()
+    subscription = hub.subscribe(feed.workspace_id, feed.accepts)
     sender: LiveSender | None = None
-    uncount = metrics.websocket_opened("visitor" if isinstance(audience.accepts, VisitorFilter) else "agent")
+    uncount = metrics.websocket_opened(feed.kind)
     try:
         await websocket.accept()
         if subscribed is not None:
             await subscribed()
-        replayed = await _replay(websocket, db, audience, after) if after is not None else set()
-        sender = LiveSender(websocket, subscription, replayed)
+        await feed.catch_up(websocket)
+        sender = LiveSender(websocket, subscription, feed)
         await _drain_inbound(websocket)
     except WebSocketDisconnect:
         pass
@@ -109,29 +244,13 @@ async def stream_events(
             await sender.stop()
 
 
-async def _replay(websocket: WebSocket, db: Database, audience: Audience, after: int) -> set[str]:
-    sent: set[str] = set()
-    cursor = after
-    while True:
-        async with db.read() as conn:
-            conversations = sorted(audience.conversation_ids) if audience.conversation_ids is not None else None
-            page = await event_repo.events_after(conn, audience.workspace_id, conversations, cursor, REPLAY_PAGE)
-        for event in page:
-            if audience.accepts(event):
-                await websocket.send_text(event.payload)
-                sent.add(event.id)
-            cursor = event.microseconds
-        if len(page) < REPLAY_PAGE:
-            return sent
-
-
 class LiveSender:
-    """Sends what the subscription gathers, in order; a task exists only while there is something to send."""
+    """Sends what the subscription gathers, through the feed; a task exists only while there is something to send."""
 
-    def __init__(self, websocket: WebSocket, subscription: Subscription, replayed: set[str]) -> None:
+    def __init__(self, websocket: WebSocket, subscription: Subscription, feed: Feed) -> None:
         self._websocket = websocket
         self._subscription = subscription
-        self._replayed = replayed  # events of the replay that the subscription also caught
+        self._feed = feed
         self._task: asyncio.Task[None] | None = None
         subscription.on_ready = self._wake
         if subscription.backlog or subscription.overflowed:
@@ -144,11 +263,9 @@ class LiveSender:
     async def _send(self) -> None:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client left: the receiver sees it too
             while batch := self._subscription.take():
-                for event in batch:
-                    if event.id not in self._replayed:
-                        await self._websocket.send_text(event.payload)
+                await self._feed.send(self._websocket, batch)
             if self._subscription.overflowed:
-                await self._websocket.close(SLOW_CONSUMER, "Too far behind: reconnect with after=<last microseconds>.")
+                await self._websocket.close(SLOW_CONSUMER, "Too far behind: reconnect with after=<the last cursor>.")
 
     async def stop(self) -> None:
         self._subscription.on_ready = None

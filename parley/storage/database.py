@@ -26,6 +26,7 @@ from parley.storage import sqlite
 from parley.storage.models import Event
 from parley.storage.plans import InsertRows, Plan, run
 from parley.storage.records import NewEvent
+from parley.storage.repositories import events as event_repo
 from parley.webhooks import outbox as webhook_outbox
 
 EventPublisher = Callable[[Sequence[NewEvent]], None]
@@ -129,14 +130,14 @@ class Database:
                 return await tx.run(plan_of(tx.emit))
         events: list[NewEvent] = []
 
-        def with_its_events() -> Plan[tuple[T, int]]:
+        def with_its_events() -> Plan[tuple[T, list[NewEvent], int]]:
             result = yield from plan_of(events.append)
-            deliveries = (yield from record_events(events)) if events else 0
-            return result, deliveries
+            recorded, deliveries = (yield from record_events(events)) if events else ([], 0)
+            return result, recorded, deliveries
 
         async with self._write_lock:
-            result, deliveries = await self._blocking.transact(with_its_events())
-        self._after_commit(events, deliveries)
+            result, recorded, deliveries = await self._blocking.transact(with_its_events())
+        self._after_commit(recorded, deliveries)
         return result
 
     @asynccontextmanager
@@ -147,7 +148,7 @@ class Database:
             async with conn.begin():
                 yield tx
                 if tx.events:
-                    deliveries = await tx.run(record_events(tx.events))
+                    tx.events, deliveries = await tx.run(record_events(tx.events))
         self._after_commit(tx.events, deliveries)
 
     def _after_commit(self, events: Sequence[NewEvent], deliveries: int) -> None:
@@ -168,10 +169,12 @@ class Database:
             await self.write_engine.dispose()
 
 
-def record_events(events: Sequence[NewEvent]) -> Plan[int]:
-    """The outbox rows of a transaction's events, and their webhook deliveries; returns how many deliveries."""
-    yield InsertRows(_INSERT_EVENT, [_event_row(e) for e in events])
-    return (yield from webhook_outbox.add_deliveries(events, time.time_ns() // 1000))
+def record_events(events: Sequence[NewEvent]) -> Plan[tuple[list[NewEvent], int]]:
+    """The outbox rows of a transaction's events, placed in their workspaces' streams, and their webhook
+    deliveries; returns the events as placed (what is published after the commit) and how many deliveries."""
+    placed = yield from event_repo.place_in_streams(events)
+    yield InsertRows(_INSERT_EVENT, [_event_row(e) for e in placed])
+    return placed, (yield from webhook_outbox.add_deliveries(placed, time.time_ns() // 1000))
 
 
 def _event_row(new_event: NewEvent) -> dict[str, Any]:
@@ -182,5 +185,6 @@ def _event_row(new_event: NewEvent) -> dict[str, Any]:
         "name": new_event.name,
         "payload": new_event.payload,
         "microseconds": new_event.microseconds,
+        "stream_position": new_event.stream_position,
         "created_at": new_event.created_at,
     }

@@ -163,17 +163,36 @@ class Message(Timestamped, Base):
     microseconds: Mapped[int] = mapped_column(BigInteger)
 
 
+class WorkspaceStream(Base):
+    """The last stream position handed out in a workspace (see `Event.stream_position`).
+
+    Bumped by one upsert in each transaction that writes events, so the row stays locked until that transaction
+    commits: two transactions of one workspace commit in the order of the positions they hold, and a rollback
+    hands its positions back. The stream is gapless and in commit order on one process or many.
+    """
+
+    __tablename__ = "workspace_streams"
+    workspace_id: Mapped[str] = mapped_column(
+        String(UUID_LEN), ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(BigInteger)
+
+
 class Event(Base):
     """The outbox: every change's event, written in the change's own transaction, published after commit.
 
     A conversation's events take their `microseconds` from the same counter as its messages, so within a
-    conversation they are strictly ordered and a client resumes from the last `microseconds` it saw.
+    conversation they are strictly ordered and a visitor resumes from the last `microseconds` it saw. Across a
+    workspace, `microseconds` repeat (each conversation counts on its own): the agent socket resumes by
+    `stream_position`, 1, 2, 3... per workspace in commit order (`WorkspaceStream`). `position` is the table's own
+    key, from a sequence: unique, but not in commit order across transactions.
     """
 
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_conversation_microseconds", "conversation_id", "microseconds"),
         Index("ix_events_workspace_microseconds", "workspace_id", "microseconds"),
+        Index("ix_events_workspace_stream_position", "workspace_id", "stream_position", unique=True),
     )
     position: Mapped[int] = mapped_column(
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
@@ -184,6 +203,7 @@ class Event(Base):
     name: Mapped[str] = mapped_column(String(64))
     payload: Mapped[str] = mapped_column(Text)
     microseconds: Mapped[int] = mapped_column(BigInteger)
+    stream_position: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 

@@ -142,7 +142,12 @@ class MessageRecord(Record):
 
 @dataclass(frozen=True, slots=True)
 class NewEvent:
-    """An event to write to the outbox with the change it reports; `payload` is the JSON body sent to clients."""
+    """An event to write to the outbox with the change it reports; `payload` is the JSON body sent to clients.
+
+    `stream_position` is given when the event is written (the last thing its transaction does), so events as
+    published after the commit carry it; ephemeral events (typing) never have one. It travels between processes
+    with the rest (the broker sends the fields as they are).
+    """
 
     id: str
     workspace_id: str
@@ -151,3 +156,4 @@ class NewEvent:
     payload: str
     microseconds: int
     created_at: int
+    stream_position: int | None = None

@@ -112,6 +112,13 @@ async def test_a_populated_install_moves_to_postgresql_with_its_history_tokens_a
         assert sent["microseconds"] > max(m["microseconds"] for m in history)
         newest = await api.ok("GET", "/webhook/deliveries?limit=1")
         assert newest[0]["eventId"] == live[-1]["id"], "a new delivery, after the copied ones"
+        stream = f"{base.replace('http', 'ws')}/api/agent/v1/ws?token={agent_token}&after=0"
+        async with open_socket(stream) as socket:
+            replayed = await _drain(socket)
+            assert [f["position"] for f in replayed] == list(range(1, len(replayed) + 1))
+            await api.ok("POST", f"/conversation/{cid}/send-text-message", json={"uuid": "t4", "text": "Next"})
+            following = await socket.events_until(lambda f: f["event"] == "message.created")
+        assert following[-1]["position"] == len(replayed) + 1, "the workspace's stream goes on where it was"
 
     again = await run_parley(parley_env(data_dir, sqlite_url), "port-db", "--to", empty_postgres_url)
     assert again.returncode == 1 and "not empty" in again.stderr

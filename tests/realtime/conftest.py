@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import json
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,7 +16,9 @@ from parley.config import Settings
 from parley.services.context import Services
 from parley.services.workspaces import create_workspace
 from tests.conftest import Api
-from tests.support.live import live_server
+from tests.support.live import free_port, live_server
+from tests.support.processes import parley_env, run_parley, serving
+from tests.support.redis import require_redis
 
 
 @dataclass
@@ -76,3 +80,24 @@ async def live(realtime_settings: Settings) -> AsyncIterator[Live]:
         services: Services = app.state.services
         workspace, token = await create_workspace(services, "Acme")
         yield Live(base, services, Api(http, token, workspace.id), http, site_key=workspace.site_key)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return require_redis()
+
+
+@pytest.fixture
+def served_with_two_workers(redis_url: str, postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
+    """`parley serve --workers 2` on PostgreSQL + Redis; yields (base URL, API token, site key)."""
+    env = parley_env(
+        PARLEY_DATABASE_URL=postgres_url,
+        PARLEY_REDIS_URL=redis_url,
+        PARLEY_DATA_DIR=str(tmp_path),
+        PARLEY_SECRET_KEY="a-secret-shared-by-every-worker-0123456789",
+    )
+    workspace = json.loads(run_parley(env, "workspaces", "create", "Acme", "--json").stdout)
+    listed = json.loads(run_parley(env, "workspaces", "list", "--json").stdout)
+    site_key = next(w["siteKey"] for w in listed if w["id"] == workspace["id"])
+    with serving(env, free_port(), "--workers", "2") as base:
+        yield base, workspace["token"], site_key

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,14 +15,7 @@ from parley.services.context import Services
 from parley.services.workspaces import create_workspace
 from tests.conftest import Api
 from tests.realtime.conftest import Live
-from tests.support.live import free_port, live_server, open_socket
-from tests.support.processes import parley_env, run_parley, serving
-from tests.support.redis import require_redis
-
-
-@pytest.fixture
-def redis_url() -> str:
-    return require_redis()
+from tests.support.live import live_server, open_socket
 
 
 @pytest.fixture
@@ -91,22 +82,6 @@ async def test_presence_counts_consoles_on_every_worker(two_workers: tuple[Live,
         if (await a.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "offline":
             break
     assert (await a.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "offline"
-
-
-@pytest.fixture
-def served_with_two_workers(redis_url: str, postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, str, str]]:
-    """`parley serve --workers 2` on PostgreSQL + Redis; yields (base URL, API token, site key)."""
-    env = parley_env(
-        PARLEY_DATABASE_URL=postgres_url,
-        PARLEY_REDIS_URL=redis_url,
-        PARLEY_DATA_DIR=str(tmp_path),
-        PARLEY_SECRET_KEY="a-secret-shared-by-every-worker-0123456789",
-    )
-    workspace = json.loads(run_parley(env, "workspaces", "create", "Acme", "--json").stdout)
-    listed = json.loads(run_parley(env, "workspaces", "list", "--json").stdout)
-    site_key = next(w["siteKey"] for w in listed if w["id"] == workspace["id"])
-    with serving(env, free_port(), "--workers", "2") as base:
-        yield base, workspace["token"], site_key
 
 
 async def test_parley_serve_with_two_workers_delivers_to_every_socket(

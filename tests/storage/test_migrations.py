@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection
+from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from parley.storage.database import Database
+from parley.storage.migrate import alembic_config, upgrade_async
 from parley.storage.models import Base
+from parley.storage.records import NewEvent
+from tests.support.databases import create_postgres_database, drop_postgres_database
 
 
 async def test_migrated_schema_matches_the_models(database_url: str) -> None:
@@ -30,3 +38,52 @@ def test_a_migrated_sqlite_file_is_already_in_wal_mode(sqlite_template_path: Pat
     failed with "database is locked" (seen in CI once the outbox pruner read at startup)."""
     with contextlib.closing(sqlite3.connect(sqlite_template_path)) as connection:
         assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def unmigrated_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / 'parley.db'}"
+        return
+    url = create_postgres_database(migrated=False)
+    yield url
+    drop_postgres_database(url)
+
+
+async def test_events_of_an_earlier_version_get_stream_positions_and_new_ones_follow(unmigrated_url: str) -> None:
+    """0007 numbers each workspace's events in the order they were written and starts its counter after them."""
+    await asyncio.to_thread(command.upgrade, alembic_config(unmigrated_url), "0006")
+    engine = create_async_engine(unmigrated_url)
+    async with engine.begin() as conn:
+        for workspace in ("w1", "w2"):
+            await conn.execute(
+                text(
+                    "INSERT INTO workspaces (id, name, site_key, is_demo, settings, created_at, updated_at)"
+                    " VALUES (:id, :id, :id, false, '{}', 0, 0)"
+                ),
+                {"id": workspace},
+            )
+        for n, workspace in enumerate(["w1", "w2", "w1", "w1", "w2"]):
+            await conn.execute(
+                text(
+                    "INSERT INTO events (id, workspace_id, conversation_id, name, payload, microseconds, created_at)"
+                    " VALUES (:id, :workspace, NULL, 'agent.status_changed', '{}', 5, 0)"
+                ),
+                {"id": f"e{n}", "workspace": workspace},
+            )
+    await engine.dispose()
+
+    await upgrade_async(unmigrated_url)
+
+    db = Database(unmigrated_url)
+    published: list[NewEvent] = []
+    db.add_publisher(published.extend)
+    async with db.write() as tx:
+        tx.emit(NewEvent("e5", "w1", None, "agent.status_changed", "{}", 6, 0))
+    async with db.read() as conn:
+        stored = (await conn.execute(text("SELECT id, stream_position FROM events ORDER BY position"))).all()
+        heads = dict((await conn.execute(text("SELECT workspace_id, position FROM workspace_streams"))).all())
+    await db.dispose()
+    assert [tuple(row) for row in stored] == [("e0", 1), ("e1", 1), ("e2", 2), ("e3", 3), ("e4", 2), ("e5", 4)]
+    assert heads == {"w1": 4, "w2": 2}
+    assert [event.stream_position for event in published] == [4]

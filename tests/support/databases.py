@@ -54,8 +54,8 @@ async def _postgres_admin() -> asyncpg.Connection:
     return await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
 
 
-def create_postgres_database() -> str:
-    """A fresh, migrated database; returns its SQLAlchemy URL."""
+def create_postgres_database(migrated: bool = True) -> str:
+    """A fresh database, migrated unless told not to; returns its SQLAlchemy URL."""
     name = f"parley_test_{uuid.uuid4().hex[:12]}"
 
     async def create() -> None:
@@ -73,7 +73,8 @@ def create_postgres_database() -> str:
         pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL} ({exc}); CI runs these tests")
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
     url = f"{base}/{name}"
-    _in_thread(upgrade, url)
+    if migrated:
+        _in_thread(upgrade, url)
     return url
 
 

@@ -12,14 +12,26 @@ from fastapi import APIRouter, Form, UploadFile, WebSocket
 from parley import schemas
 from parley.api.deps import AgentAuth, IdCursor, Limit, MicrosecondsCursor, error_responses
 from parley.api.sockets import SocketQuery, admit_or_refuse
-from parley.realtime.sockets import AgentFilter, Audience, stream_events
+from parley.realtime.sockets import AgentFilter, StreamFeed, stream_events
 from parley.schemas import Envelope
 from parley.services import conversations, messages, people, presence, workspaces
 from parley.services.auth import Principal
 from parley.services.context import Services
 from parley.services.typing import relay_typing
 
-router = APIRouter(prefix="/api/agent/v1", tags=["agent console"], responses=error_responses())
+TAG = {
+    "name": "agent console",
+    "description": (
+        "The agent console's API. Its websocket, `GET /api/agent/v1/ws?token=<agent token>&after=<position>`, "
+        "carries every event of the workspace (the spec's frames, visitors' `websocketToken` null). Each stored "
+        "event's frame has a `position`: 1, 2, 3... per workspace, in commit order on every worker (typing frames, "
+        "never stored, have none). Reconnecting with `after=<the last position received>` replays every later "
+        "event once, in order, then goes live; without `after`, the socket carries what is committed from when "
+        "it opens. An `after` above 10^12 is read as the `microseconds` cursor of clients from before positions: "
+        "the replay starts at the first event of that time, so it may repeat events but never skips one."
+    ),
+}
+router = APIRouter(prefix="/api/agent/v1", tags=[TAG["name"]], responses=error_responses())
 
 ConversationEnvelope = Envelope[schemas.Conversation]
 MessageEnvelope = Envelope[schemas.Message]
@@ -142,7 +154,8 @@ SOCKET_PATH = "/api/agent/v1/ws"
 
 
 async def agent_socket(websocket: WebSocket, services: Services, query: SocketQuery) -> None:
-    """Every event of the workspace (visitors' tokens null); holding it open keeps the agent online."""
+    """Every event of the workspace (visitors' tokens null), each stored one with its stream `position`; `after` is
+    such a position (or, from older clients, a `microseconds`). Holding it open keeps the agent online."""
 
     async def admit() -> Principal:
         return await workspaces.authenticate_agent(services, query.token)
@@ -151,10 +164,10 @@ async def agent_socket(websocket: WebSocket, services: Services, query: SocketQu
     if principal is None or principal.agent_id is None:
         return
     workspace, agent_id = principal.workspace, principal.agent_id
-    audience = Audience(workspace.id, None, AgentFilter(agent_id))
+    feed = StreamFeed(services.db, workspace.id, AgentFilter(agent_id), query.after)
     opened = partial(presence.console_opened, services, workspace, agent_id)
     try:
-        await stream_events(websocket, services.hub, services.db, audience, query.after, subscribed=opened)
+        await stream_events(websocket, services.hub, feed, subscribed=opened)
     finally:
         with contextlib.suppress(Exception):
             await presence.console_closed(services, workspace, agent_id)

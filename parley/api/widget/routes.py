@@ -15,7 +15,7 @@ from parley.api.deps import (
     error_responses,
 )
 from parley.api.sockets import SocketQuery, admit_or_refuse
-from parley.realtime.sockets import stream_events
+from parley.realtime.sockets import ConversationFeed, stream_events
 from parley.schemas import Envelope
 from parley.services import messages, reviews, visitors
 from parley.services.context import Services
@@ -127,4 +127,4 @@ async def visitor_socket(websocket: WebSocket, services: Services, query: Socket
     visitor = await admit_or_refuse(websocket, admit)
     if visitor is not None:
         audience = await visitors.audience(services, visitor)
-        await stream_events(websocket, services.hub, services.db, audience, query.after)
+        await stream_events(websocket, services.hub, ConversationFeed(services.db, audience, query.after))

@@ -1,33 +1,110 @@
-"""The outbox as a history: what a reconnecting socket missed."""
+"""The outbox as a history (what a reconnecting socket missed), and the workspaces' stream positions."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, Select, TextClause, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.storage.models import Event
+from parley.storage.models import Event, WorkspaceStream
+from parley.storage.plans import Plan, Statement
 from parley.storage.records import NewEvent
 
 
+def place_in_streams(events: Sequence[NewEvent]) -> Plan[list[NewEvent]]:
+    """The events with the next positions of their workspaces' streams, in the order they were emitted.
+
+    One statement for the whole transaction, whatever the number of events: each workspace's counter is moved on
+    by its count of events. Made the last statement before the events are inserted, it holds the counter's row
+    lock for as short a time as it can; the workspaces are taken in one global order (by id), so two
+    transactions' bumps cannot deadlock.
+    """
+    counts = Counter(event.workspace_id for event in events)
+    workspaces = sorted(counts)
+    params: dict[str, Any] = {}
+    for index, workspace_id in enumerate(workspaces):
+        params[f"w{index}"], params[f"n{index}"] = workspace_id, counts[workspace_id]
+    bumped = yield Statement(_bump_streams(len(workspaces)), params)
+    following = {
+        row["workspace_id"]: int(row["position"]) - counts[row["workspace_id"]] + 1 for row in bumped.mappings()
+    }
+    placed = []
+    for event in events:
+        position = following[event.workspace_id]
+        following[event.workspace_id] = position + 1
+        placed.append(replace(event, stream_position=position))
+    return placed
+
+
+@lru_cache(maxsize=16)  # a transaction's events are nearly always of one workspace
+def _bump_streams(workspaces: int) -> TextClause:
+    """An upsert that works alike on SQLite (3.35 and later: RETURNING) and PostgreSQL."""
+    rows = ", ".join(f"(:w{index}, :n{index})" for index in range(workspaces))
+    return text(
+        f"INSERT INTO {WorkspaceStream.__tablename__} (workspace_id, position) VALUES {rows} "
+        "ON CONFLICT (workspace_id) DO UPDATE SET position = workspace_streams.position + excluded.position "
+        "RETURNING workspace_id, position"
+    )
+
+
 async def events_after(
-    conn: AsyncConnection, workspace_id: str, conversation_ids: Sequence[str] | None, after: int, limit: int
+    conn: AsyncConnection, workspace_id: str, conversation_ids: Sequence[str], after: int, limit: int
 ) -> list[NewEvent]:
-    """Ascending by `microseconds`; limited to some conversations, or the whole workspace when None."""
-    stmt = select(Event).where(Event.workspace_id == workspace_id, Event.microseconds > after)
-    if conversation_ids is not None:
-        stmt = stmt.where(Event.conversation_id.in_(conversation_ids))
-    stmt = stmt.order_by(Event.microseconds, Event.position).limit(limit)
-    return [
-        NewEvent(
-            id=row.id,
-            workspace_id=row.workspace_id,
-            conversation_id=row.conversation_id,
-            name=row.name,
-            payload=row.payload,
-            microseconds=row.microseconds,
-            created_at=row.created_at,
-        )
-        for row in await conn.execute(stmt)
-    ]
+    """Some conversations' events after a `microseconds`, ascending (a visitor's socket: their own conversations,
+    each of which counts its `microseconds` on its own, so that value is a cursor here)."""
+    stmt = select(Event).where(
+        Event.workspace_id == workspace_id, Event.conversation_id.in_(conversation_ids), Event.microseconds > after
+    )
+    return await _events(conn, stmt.order_by(Event.microseconds, Event.position).limit(limit))
+
+
+async def stream_events_between(
+    conn: AsyncConnection, workspace_id: str, after: int, before: int | None, limit: int
+) -> list[NewEvent]:
+    """The workspace's events with `after < stream_position < before` (no upper bound when None), ascending."""
+    stmt = select(Event).where(Event.workspace_id == workspace_id, Event.stream_position > after)
+    if before is not None:
+        stmt = stmt.where(Event.stream_position < before)
+    return await _events(conn, stmt.order_by(Event.stream_position).limit(limit))
+
+
+async def stream_head(conn: AsyncConnection, workspace_id: str) -> int:
+    """The last position handed out in the workspace's stream, as committed (0 before its first event)."""
+    stmt = select(WorkspaceStream.position).where(WorkspaceStream.workspace_id == workspace_id)
+    return int((await conn.execute(stmt)).scalar() or 0)
+
+
+async def stream_position_before_time(conn: AsyncConnection, workspace_id: str, microseconds: int) -> int:
+    """The stream position just before the first event at `microseconds` or later, so that resuming after it
+    misses nothing a client with that cursor may not have seen: other conversations' events at the same value
+    (a batch gives several conversations the same one), later ones committed earlier (`microseconds` are in
+    commit order only within a conversation). Such a client may see an event again, never miss one. With no
+    event that late, the stream's head, read first: an event committed in between comes after it."""
+    head = await stream_head(conn, workspace_id)
+    stmt = select(func.min(Event.stream_position)).where(
+        Event.workspace_id == workspace_id, Event.microseconds >= microseconds
+    )
+    first = (await conn.execute(stmt)).scalar()
+    return int(first) - 1 if first is not None else head
+
+
+async def _events(conn: AsyncConnection, stmt: Select[Any]) -> list[NewEvent]:
+    return [_new_event(row) for row in await conn.execute(stmt)]
+
+
+def _new_event(row: Row[Any]) -> NewEvent:
+    return NewEvent(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        conversation_id=row.conversation_id,
+        name=row.name,
+        payload=row.payload,
+        microseconds=row.microseconds,
+        created_at=row.created_at,
+        stream_position=row.stream_position,
+    )

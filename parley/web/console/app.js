@@ -19,7 +19,7 @@ const state = {
   openId: null,
   messages: [],
   nodes: new Map(),
-  cursor: 0,
+  cursor: 0, // the stream position of the last stored event received: the socket resumes after it
   ws: null,
   retries: 0,
   timer: 0,
@@ -419,7 +419,7 @@ async function toggleStatus() {
   }
 }
 
-// --- live events: resume with after=<the last microseconds seen>, backing off exponentially --------------------
+// --- live events: resume with after=<the last stream position seen>, backing off exponentially ----------------
 function connect() {
   if (state.ws) return;
   setConn(state.retries ? "Reconnecting…" : "Connecting…");
@@ -462,7 +462,7 @@ function setConn(text, kind = "") {
 
 function onEvent(event) {
   const data = event.data || {};
-  if (event.event !== "typing" && event.microseconds > state.cursor) state.cursor = event.microseconds;
+  if (typeof event.position === "number" && event.position > state.cursor) state.cursor = event.position;
   const id = event.conversationId;
   switch (event.event) {
     case "conversation.created":
