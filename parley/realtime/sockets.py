@@ -2,7 +2,8 @@
 
 The subscription is opened before the history is read, so an event committed meanwhile is both in the history
 and in the queue: the queue's copy is dropped by id. A client that cannot keep up is closed with
-SLOW_CONSUMER and comes back with `after=<the last microseconds it saw>`.
+SLOW_CONSUMER and comes back with `after=<the last microseconds it saw>`. A socket whose token is revoked (or whose
+agent is deactivated) is closed with UNAUTHORIZED.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class Audience:
     workspace_id: str
     conversation_ids: set[str] | None
     accepts: Callable[[NewEvent], bool]
+    credentials: frozenset[str] = frozenset()  # an agent's token and agent ids: revoking either closes the socket
 
 
 @dataclass
@@ -90,7 +92,7 @@ async def stream_events(
     The client sees the socket open only once it is subscribed: from then on nothing is missed. `subscribed` runs
     once the socket listens, so what it causes (an agent coming online) reaches it too.
     """
-    subscription = hub.subscribe(audience.workspace_id, audience.accepts)
+    subscription = hub.subscribe(audience.workspace_id, audience.accepts, audience.credentials)
     sender: LiveSender | None = None
     uncount = metrics.websocket_opened("visitor" if isinstance(audience.accepts, VisitorFilter) else "agent")
     try:
@@ -134,7 +136,7 @@ class LiveSender:
         self._replayed = replayed  # events of the replay that the subscription also caught
         self._task: asyncio.Task[None] | None = None
         subscription.on_ready = self._wake
-        if subscription.backlog or subscription.overflowed:
+        if subscription.backlog or subscription.closing:
             self._wake()
 
     def _wake(self) -> None:
@@ -147,7 +149,9 @@ class LiveSender:
                 for event in batch:
                     if event.id not in self._replayed:
                         await self._websocket.send_text(event.payload)
-            if self._subscription.overflowed:
+            if self._subscription.revoked:
+                await self._websocket.close(UNAUTHORIZED, "The token was revoked or its agent deactivated.")
+            elif self._subscription.overflowed:
                 await self._websocket.close(SLOW_CONSUMER, "Too far behind: reconnect with after=<last microseconds>.")
 
     async def stop(self) -> None:

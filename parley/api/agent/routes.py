@@ -138,7 +138,7 @@ async def agent_socket(websocket: WebSocket, services: Services, query: SocketQu
     if principal is None or principal.agent_id is None:
         return
     workspace, agent_id = principal.workspace, principal.agent_id
-    audience = Audience(workspace.id, None, AgentFilter(agent_id))
+    audience = Audience(workspace.id, None, AgentFilter(agent_id), frozenset({principal.token_id, agent_id}))
     opened = partial(presence.console_opened, services, workspace, agent_id)
     try:
         await stream_events(websocket, services.hub, services.db, audience, query.after, subscribed=opened)
