@@ -32,7 +32,10 @@ app = typer.Typer(
     help="Parley: self-hosted live chat, wire-compatible with the Blinger Widget API.", no_args_is_help=True
 )
 workspaces_app = typer.Typer(help="Create and list workspaces.", no_args_is_help=True)
-tokens_app = typer.Typer(help="Issue, list and revoke a workspace's API tokens.", no_args_is_help=True)
+tokens_app = typer.Typer(
+    help="Issue, list and revoke a workspace's API tokens (and list and revoke its agents' tokens).",
+    no_args_is_help=True,
+)
 agents_app = typer.Typer(help="Manage agents.", no_args_is_help=True)
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(tokens_app, name="tokens")
@@ -48,6 +51,7 @@ def _with_services(action: Callable[[Services], Awaitable[T]]) -> T:
         try:
             return await action(services)
         finally:
+            await services.broker.close()  # what it told the servers (`Services.invalidate`) has been sent
             await services.db.dispose()
 
     try:
@@ -74,6 +78,13 @@ def serve(
     if workers > 1 and settings.is_sqlite:
         typer.echo(
             "error: SQLite has a single writer; use PostgreSQL (PARLEY_DATABASE_URL) for several workers.", err=True
+        )
+        raise typer.Exit(2)
+    if workers > 1 and not settings.redis_url:
+        typer.echo(
+            "error: several workers share events, revocations and caches' invalidations through Redis; "
+            "set PARLEY_REDIS_URL.",
+            err=True,
         )
         raise typer.Exit(2)
     if settings.env == "production" and (refusal := checks.production_refusal(settings)):
@@ -170,19 +181,28 @@ def tokens_create(
 
 @tokens_app.command("list")
 def tokens_list(workspace: WorkspaceOption, as_json: JsonOption = False) -> None:
-    """List a workspace's tokens (their prefixes, never the tokens)."""
+    """List a workspace's tokens, its agents' console tokens too (their prefixes, never the tokens). `agent` is the
+    agent a console token signs in, null for an API token."""
     found = _with_services(lambda s: workspaces.list_tokens(s, workspace))
-    rows = [
-        {"id": t.id, "name": t.name, "prefix": t.prefix, "createdAt": t.created_at, "revoked": t.revoked_at is not None}
+    rows: list[dict[str, object]] = [
+        {
+            "id": t.id,
+            "name": t.name,
+            "agent": t.agent_id,
+            "prefix": t.prefix,
+            "createdAt": t.created_at,
+            "lastUsedAt": t.last_used_at,
+            "revoked": t.revoked_at is not None,
+        }
         for t in found
-        if t.agent_id is None
     ]
     _print_rows(rows, as_json)
 
 
 @tokens_app.command("revoke")
 def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The token's id (from `tokens list`).")]) -> None:
-    """Revoke a token: it stops working at once (within the token cache time in running servers)."""
+    """Revoke a token (an API token or an agent's): running servers refuse it from their next request and close its
+    websockets, when they share PARLEY_REDIS_URL with this command; without Redis, within PARLEY_TOKEN_CACHE_SECONDS."""
     if not _with_services(lambda s: workspaces.revoke_token(s, token_id)):
         typer.echo("error: no live token with that id", err=True)
         raise typer.Exit(1)

@@ -223,6 +223,19 @@ class AgentToken(WireModel):
     token: str = Field(description="Shown once; Parley keeps only its hash.")
 
 
+class AgentTokenInfo(WireModel):
+    """One of an agent's live console tokens, never its secret."""
+
+    id: str
+    created_at: int
+    last_used_at: int | None = Field(description="Unix seconds, to within a minute; null until first used.")
+
+
+class Deleted(WireModel):
+    id: str
+    deleted: Literal[True] = True
+
+
 class SetStatusRequest(RequestModel):
     status: Literal["online", "offline"]
 

@@ -104,6 +104,14 @@ def test_several_workers_on_sqlite_are_refused(env: dict[str, str]) -> None:
     assert "PostgreSQL" in result.stderr
 
 
+def test_several_workers_without_redis_are_refused(env: dict[str, str]) -> None:
+    """Without Redis each worker would keep its own events, revocations and caches: refused rather than half-working."""
+    postgres = env | {"PARLEY_DATABASE_URL": "postgresql+asyncpg://parley@127.0.0.1:5432/unused"}
+    result = run_parley(postgres, "serve", "--workers", "2", check=False)
+    assert result.returncode == 2
+    assert "PARLEY_REDIS_URL" in result.stderr
+
+
 def test_an_agent_token_from_the_cli_signs_in_to_the_console(server: tuple[str, dict[str, str]]) -> None:
     base, env = server
     default = next(

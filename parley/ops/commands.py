@@ -83,8 +83,11 @@ def purge(
     async def run() -> purging.PurgeReport:
         services = Services.build(Settings())
         try:
-            return await purging.purge(services.db, services.files, older_than, typer.echo, dry_run, workspace)
+            return await purging.purge(
+                services.db, services.files, older_than, typer.echo, dry_run, workspace, invalidate=services.invalidate
+            )
         finally:
+            await services.broker.close()
             await services.db.dispose()
 
     typer.echo(asyncio.run(run()).summary())

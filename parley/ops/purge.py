@@ -6,16 +6,19 @@ conversation's identical upload keeps them). End users, agents and workspaces st
 message counts from its creation.
 
 It runs beside a serving Parley: candidates are found on a read connection, then each batch is checked again and
-deleted in one short write transaction (on SQLite the server's writes wait only for that batch).
+deleted in one short write transaction (on SQLite the server's writes wait only for that batch). After each batch
+the servers are told to forget those conversations (`invalidate`, over Redis when configured; without it a server
+finds out from the database when a send to one is refused).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from parley.files.removal import delete_stored
 from parley.files.store import FileStore
+from parley.realtime.broker import Invalidation
 from parley.services._time import MICROSECONDS_PER_DAY, now_microseconds
 from parley.storage.database import Database
 from parley.storage.repositories import retention as repo
@@ -56,6 +59,8 @@ async def purge(
     dry_run: bool = False,
     workspace_id: str | None = None,
     batch: int = BATCH,
+    *,
+    invalidate: Callable[[Invalidation], Awaitable[None]],
 ) -> PurgeReport:
     report = PurgeReport(cutoff_us=now_microseconds() - int(older_than_days * MICROSECONDS_PER_DAY), dry_run=dry_run)
     after = ""
@@ -77,6 +82,7 @@ async def purge(
             dropped = await repo.drop_unreferenced_files(tx.conn, deleted.file_ids or set())
             paths = {f.path for f in dropped}
             unused_paths = paths - await repo.paths_in_use(tx.conn, paths)
+        await invalidate(Invalidation(conversation_ids=tuple(stale)))
         report.conversations += deleted.conversations
         report.messages += deleted.messages
         report.reviews += deleted.reviews

@@ -10,6 +10,7 @@ and in the queue; the feed drops the queue's copy. Two feeds, two cursors:
   stored frame carries as its `position`.
 
 A client that cannot keep up is closed with SLOW_CONSUMER and comes back with `after=<the last cursor it saw>`.
+A socket whose token is revoked (or whose agent is deactivated) is closed with UNAUTHORIZED.
 """
 
 from __future__ import annotations
@@ -100,6 +101,9 @@ class Feed(Protocol):
     @property
     def kind(self) -> str: ...  # for the connections gauge
 
+    @property
+    def credentials(self) -> frozenset[str]: ...  # what admitted the socket: revoking any of them closes it
+
     async def prepare(self) -> None: ...
 
     async def catch_up(self, websocket: WebSocket) -> None: ...
@@ -115,6 +119,7 @@ class ConversationFeed:
     audience: Audience
     after: int | None
     kind: str = "visitor"
+    credentials: frozenset[str] = frozenset()  # a visitor's token is never revoked, only its end user erased
     _replayed: set[str] = field(default_factory=set)  # events of the replay that the subscription also caught
 
     @property
@@ -166,6 +171,7 @@ class StreamFeed:
     workspace_id: str
     accepts: Callable[[NewEvent], bool]
     after: int | None
+    credentials: frozenset[str]  # the agent's token id and agent id
     kind: str = "agent"
     _sent: int = 0  # the last stream position sent (or skipped as not this socket's)
 
@@ -225,7 +231,7 @@ async def stream_events(
     once the socket listens, so what it causes (an agent coming online) reaches it too.
     """
     await feed.prepare()
-    subscription = hub.subscribe(feed.workspace_id, feed.accepts)
+    subscription = hub.subscribe(feed.workspace_id, feed.accepts, feed.credentials)
     sender: LiveSender | None = None
     uncount = metrics.websocket_opened(feed.kind)
     try:
@@ -253,7 +259,7 @@ class LiveSender:
         self._feed = feed
         self._task: asyncio.Task[None] | None = None
         subscription.on_ready = self._wake
-        if subscription.backlog or subscription.overflowed:
+        if subscription.backlog or subscription.closing:
             self._wake()
 
     def _wake(self) -> None:
@@ -264,7 +270,9 @@ class LiveSender:
         with contextlib.suppress(WebSocketDisconnect, RuntimeError):  # the client left: the receiver sees it too
             while batch := self._subscription.take():
                 await self._feed.send(self._websocket, batch)
-            if self._subscription.overflowed:
+            if self._subscription.revoked:
+                await self._websocket.close(UNAUTHORIZED, "The token was revoked or its agent deactivated.")
+            elif self._subscription.overflowed:
                 await self._websocket.close(SLOW_CONSUMER, "Too far behind: reconnect with after=<the last cursor>.")
 
     async def stop(self) -> None:

@@ -22,13 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley import schemas
 from parley.errors import not_found, validation_error
+from parley.realtime.broker import Invalidation
 from parley.services._time import now_microseconds, now_seconds
 from parley.services.drafts import draft_message
 from parley.services.views import Related
 from parley.storage.database import Database, Transaction
 from parley.storage.message_writer import MessageDraft, write_messages
 from parley.storage.plans import run
-from parley.storage.records import BotRecord, ConversationRecord, NewEvent, WorkspaceRecord
+from parley.storage.records import BotRecord, ConversationRecord, ConversationRef, NewEvent, WorkspaceRecord
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import messages as message_repo
 from parley.storage.repositories import people as people_repo
@@ -106,7 +107,7 @@ async def greet(svc: Services, tx: Transaction, workspace: WorkspaceRecord, conv
 
 
 # The visitor wrote: the away message
-async def after_visitor_message(svc: Services, workspace: WorkspaceRecord, conversation: ConversationRecord) -> None:
+async def after_visitor_message(svc: Services, workspace: WorkspaceRecord, conversation: ConversationRef) -> None:
     """Post the away message if one is set and no agent is online, unless it was already posted for this situation.
 
     Called after the visitor's message is stored. The common cases cost no round trip: no away message set (a dict
@@ -130,7 +131,7 @@ async def after_visitor_message(svc: Services, workspace: WorkspaceRecord, conve
 
 
 def _bot_text(
-    svc: Services, conversation: ConversationRecord, bot: BotRecord, text: str, client_uuid: str | None
+    svc: Services, conversation: ConversationRef, bot: BotRecord, text: str, client_uuid: str | None
 ) -> MessageDraft:
     related = Related(bots={bot.id: bot})
     return draft_message(svc, conversation, related, client_uuid, "text", None, body=text, bot_id=bot.id)
@@ -173,15 +174,9 @@ async def put_widget_settings(
         updated = await tx.run(workspace_repo.get_workspace(workspace.id))
         bot = await workspace_repo.get_bot(tx.conn, workspace.id)
     assert updated is not None and bot is not None
-    _forget_cached_workspace(svc, workspace.id)
+    # Tokens and visitors cache their workspace, settings included: every process drops it.
+    await svc.invalidate(Invalidation(workspace_ids=(workspace.id,)))
     return _settings_view(updated, bot)
-
-
-def _forget_cached_workspace(svc: Services, workspace_id: str) -> None:
-    """Tokens and visitors cache their workspace (settings included): drop this workspace's, so this process sees
-    the change at once; other processes see it when their entries expire (PARLEY_TOKEN_CACHE_SECONDS)."""
-    svc.workspaces.forget(workspace_id)
-    svc.principals.forget_where(lambda principal: principal.workspace.id == workspace_id)
 
 
 def _settings_view(workspace: WorkspaceRecord, bot: BotRecord) -> schemas.WorkspaceWidgetSettings:

@@ -12,17 +12,18 @@ from parley.config import Settings
 from parley.files.spool import spool_sweeper
 from parley.files.store import FileStore, build_file_store
 from parley.observability import metrics
-from parley.realtime.broker import Broker, LocalBroker, build_broker
+from parley.realtime.broker import Broker, Invalidation, LocalBroker, build_broker
 from parley.realtime.hub import Hub
 from parley.realtime.presence import Presence
 from parley.services._time import now_microseconds
 from parley.services.auth import Principal, WebsocketTokens
 from parley.services.bot import AgentsOnline
 from parley.services.lookups import SharedLookups
+from parley.services.token_uses import TokenUses
 from parley.services.views import Views
 from parley.storage.database import Database
 from parley.storage.message_writer import MessageWriter
-from parley.storage.records import ConversationRecord, EndUserRecord, NewEvent, WorkspaceRecord
+from parley.storage.records import ConversationRef, EndUserRecord, NewEvent, WorkspaceRecord
 from parley.webhooks.pruning import outbox_pruner
 from parley.webhooks.sealing import SecretSeal, seal_stored_secrets
 from parley.webhooks.worker import WebhookWorker
@@ -40,16 +41,17 @@ class Services:
     secret_seal: SecretSeal  # webhook secrets, sealed under the server's secret key
     trusted_views: Views
     public_views: Views
+    # The caches. A change that makes an entry untrue drops it in every process (`invalidate`); their time limit
+    # only bounds what a lost invalidation (Redis away) could leave behind.
     principals: SharedLookups[str, Principal]
-    end_users: SharedLookups[str, EndUserRecord]
+    end_users: SharedLookups[str, EndUserRecord]  # changed only by erasure, which invalidates them
     workspaces: SharedLookups[str, WorkspaceRecord]
-    current_conversations: SharedLookups[str, ConversationRecord]  # by end user
+    current_conversations: SharedLookups[str, ConversationRef]  # by end user
+    token_uses: TokenUses
     hub: Hub = field(default_factory=Hub)
     broker: Broker = field(default_factory=LocalBroker)
     presence: Presence = field(default_factory=Presence)
-    conversation_owners: SharedLookups[str, ConversationRecord] = field(
-        default_factory=lambda: SharedLookups(CACHE_SIZE)
-    )
+    conversation_owners: SharedLookups[str, ConversationRef] = field(default_factory=lambda: SharedLookups(CACHE_SIZE))
     webhooks: WebhookWorker | None = None  # the delivery worker, while started
     housekeeping: list[Periodic] = field(default_factory=list)  # while started
     rate_limits: RateLimits = field(default_factory=RateLimits.unlimited)
@@ -73,6 +75,7 @@ class Services:
             end_users=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
             workspaces=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
             current_conversations=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
+            token_uses=TokenUses(db),
         )
         services.hub = Hub(settings.ws_queue_limit)
         services.broker = build_broker(settings.redis_url)
@@ -98,6 +101,31 @@ class Services:
                 self.current_conversations.forget(str(end_user.get("id")))
         self.hub.publish(events)
 
+    async def invalidate(self, stale: Invalidation) -> None:
+        """After the commit that made `stale` untrue, before answering: this process forgets it, and every other one
+        (the servers' workers, when this is a `parley` command) is told through the broker."""
+        self.forget(stale)
+        await self.broker.invalidate(stale)
+
+    def forget(self, stale: Invalidation) -> None:
+        """Drop what `stale` names from this process's caches, and close the sockets of revoked credentials."""
+        tokens, agents, workspaces = set(stale.token_ids), set(stale.agent_ids), set(stale.workspace_ids)
+        if tokens or agents or workspaces:
+            self.principals.forget_where(
+                lambda p: p.token_id in tokens or p.agent_id in agents or p.workspace.id in workspaces
+            )
+            self.hub.revoke(tokens | agents)
+        for workspace_id in workspaces:
+            self.workspaces.forget(workspace_id)
+        for end_user_id in stale.end_user_ids:
+            self.end_users.forget(end_user_id)
+            self.current_conversations.forget(end_user_id)
+        if stale.conversation_ids:
+            gone = set(stale.conversation_ids)
+            for conversation_id in gone:
+                self.conversation_owners.forget(conversation_id)
+            self.current_conversations.forget_where(lambda conversation: conversation.id in gone)
+
     async def start(self) -> None:
         self.db.start()
         self.writer.start()
@@ -107,15 +135,17 @@ class Services:
         self.housekeeping = [
             outbox_pruner(self.db, self.settings.event_retention_days),
             spool_sweeper(self.files.staging_dir),
+            self.token_uses.writer(),
         ]
         for periodic in self.housekeeping:
             periodic.start()
-        await self.broker.start(self.observe)
+        await self.broker.start(self.observe, self.forget)
 
     async def close(self) -> None:
         for periodic in self.housekeeping:
             await periodic.stop()
         self.housekeeping = []
+        await self.token_uses.write()  # the last uses noted
         if self.webhooks is not None:
             await self.webhooks.stop()
             self.webhooks = None

@@ -8,7 +8,7 @@ from parley.services.events import new_event
 from parley.services.ids import new_id
 from parley.services.views import Related
 from parley.storage.message_writer import MessageDraft
-from parley.storage.records import ConversationRecord, MessageRecord, NewEvent
+from parley.storage.records import ConversationRef, MessageRecord, NewEvent
 
 if TYPE_CHECKING:  # the services container imports the bot, which drafts its messages here
     from parley.services.context import Services
@@ -18,7 +18,7 @@ NEW_MESSAGE_STATUS = "delivered"
 
 def draft_message(
     svc: Services,
-    conversation: ConversationRecord,
+    conversation: ConversationRef,
     related: Related,
     client_uuid: str | None,
     message_type: str,

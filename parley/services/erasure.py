@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley import schemas
 from parley.errors import not_found
 from parley.files.removal import delete_stored
+from parley.realtime.broker import Invalidation
 from parley.services._time import now_seconds
 from parley.services.context import Services
 from parley.services.events import emit_workspace_event
@@ -52,8 +53,7 @@ async def erase_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id:
         public = svc.public_views.end_user(erased)
         await _rewrite_outbox(tx.conn, conversation_ids, end_user_id, public.model_dump(mode="json"))
         emit_workspace_event(tx, ERASED_EVENT, workspace.id, public)
-    svc.end_users.forget(end_user_id)
-    svc.current_conversations.forget(end_user_id)
+    await svc.invalidate(Invalidation(end_user_ids=(end_user_id,)))
     await delete_stored(svc.files, unused_paths)
     return svc.trusted_views.end_user(erased)
 

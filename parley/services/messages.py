@@ -15,6 +15,7 @@ from starlette.datastructures import UploadFile
 from parley import schemas
 from parley.errors import ParleyError, conflict, not_found, validation_error
 from parley.observability import metrics
+from parley.realtime.broker import Invalidation
 from parley.services import bot
 from parley.services._time import now_microseconds, now_seconds
 from parley.services.context import Services
@@ -30,7 +31,7 @@ from parley.storage.message_writer import MessageDraft, Outcome, WriteResult, wr
 from parley.storage.plans import run
 from parley.storage.records import (
     AgentRecord,
-    ConversationRecord,
+    ConversationRef,
     FileRecord,
     ReviewRecord,
     WorkspaceRecord,
@@ -67,7 +68,7 @@ async def send_text(
 
 
 async def _author(
-    svc: Services, conversation: ConversationRecord, agent: AgentRecord | None
+    svc: Services, conversation: ConversationRef, agent: AgentRecord | None
 ) -> tuple[dict[str, str | None], Related]:
     """The author's id field and what rendering the message needs to know about them."""
     if agent is None:
@@ -170,16 +171,17 @@ async def list_messages(
     return [views.message(r, related) for r in records]
 
 
-async def _conversation_for_send(svc: Services, workspace_id: str, conversation_id: str) -> ConversationRecord:
-    """The conversation's owner and end user never change, so they are cached; `locked` is checked by the writer."""
+async def _conversation_for_send(svc: Services, workspace_id: str, conversation_id: str) -> ConversationRef:
+    """The conversation's owner and end user never change, so they are cached; `locked` is checked by the writer,
+    and so is existence (see `_refusal`)."""
     conversation = await svc.conversation_owners.get(conversation_id, partial(_load_conversation, svc, conversation_id))
     if conversation is None or conversation.workspace_id != workspace_id:
         raise not_found("Conversation")
     return conversation
 
 
-async def _load_conversation(svc: Services, conversation_id: str) -> ConversationRecord | None:
-    return await svc.db.lookup(conversation_repo.get_conversation_anywhere, check_id(conversation_id, "Conversation"))
+async def _load_conversation(svc: Services, conversation_id: str) -> ConversationRef | None:
+    return await svc.db.lookup(conversation_repo.conversation_ref, check_id(conversation_id, "Conversation"))
 
 
 class _NotStored(Exception):
@@ -209,7 +211,7 @@ async def _answer(
     svc: Services, draft: MessageDraft, result: WriteResult, related: Related, views: Views
 ) -> schemas.Message:
     if result.outcome is Outcome.LOCKED or result.message is None:
-        raise _locked()
+        raise await _refusal(svc, draft.conversation_id)
     message = result.message
     if result.outcome is Outcome.DUPLICATE:
         if message.request_digest != draft.request_digest or message.type != draft.type:
@@ -217,6 +219,16 @@ async def _answer(
         async with svc.db.read() as conn:
             related = await load_related(conn, messages=[message])
     return views.message(message, related)
+
+
+async def _refusal(svc: Services, conversation_id: str) -> ParleyError:
+    """The writer refuses a locked conversation and a deleted one alike: neither has a row it may update. A cached
+    conversation may have been deleted by another process (`parley purge`, whose word may not have reached this
+    one), so the database says which; only this rare answer pays for the read."""
+    if await svc.db.lookup(conversation_repo.conversation_ref, conversation_id) is None:
+        svc.forget(Invalidation(conversation_ids=(conversation_id,)))
+        return not_found("Conversation")
+    return _locked()
 
 
 def _locked() -> ParleyError:

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley import schemas
 from parley.errors import conflict, not_found
+from parley.realtime.broker import Invalidation
 from parley.services._time import now_microseconds, now_seconds
 from parley.services.context import Services
 from parley.services.events import emit_workspace_event
@@ -17,6 +18,7 @@ from parley.services.ids import check_id, new_id
 from parley.services.views import Related, load_related
 from parley.storage.records import AgentRecord, EndUserRecord, FileRecord, WorkspaceRecord
 from parley.storage.repositories import people as repo
+from parley.storage.repositories import workspaces as workspace_repo
 
 
 async def create_agent(svc: Services, workspace: WorkspaceRecord, request: schemas.CreateAgentRequest) -> schemas.Agent:
@@ -75,7 +77,8 @@ async def list_agents(svc: Services, workspace: WorkspaceRecord, after: str | No
 async def update_agent(
     svc: Services, workspace: WorkspaceRecord, agent_id: str, request: schemas.UpdateAgentRequest
 ) -> schemas.Agent:
-    """Partial: absent fields stay; `"avatar": null` removes the avatar."""
+    """Partial: absent fields stay; `"avatar": null` removes the avatar. Deactivation revokes every token of the
+    agent in the same transaction (they stay revoked if the agent is activated again) and closes their sockets."""
     changes = request.model_dump(exclude_unset=True, exclude_none=True, exclude={"avatar"}, by_alias=False)
     avatar = None
     if request.avatar:
@@ -100,6 +103,9 @@ async def update_agent(
             if changes:
                 changes["updated_at"] = now_seconds()
                 await repo.update_agent(tx.conn, current.id, **changes)
+            deactivated = current.active and changes.get("active") is False
+            if deactivated:
+                await workspace_repo.revoke_tokens_of_agent(tx.conn, current.id, changes["updated_at"])
             agent = await find_agent(tx.conn, workspace.id, agent_id)
             related = await load_related(tx.conn, agents=[agent])
             if agent.status != current.status:
@@ -107,6 +113,8 @@ async def update_agent(
                 emit_workspace_event(tx, "agent.status_changed", workspace.id, public)
     except IntegrityError:
         raise _duplicate_service_user_id("agent") from None
+    if deactivated:
+        await svc.invalidate(Invalidation(agent_ids=(current.id,)))
     return svc.trusted_views.agent(agent, related)
 
 
@@ -115,8 +123,8 @@ async def agent_record(svc: Services, workspace: WorkspaceRecord, agent_id: str)
         return await find_agent(conn, workspace.id, agent_id)
 
 
-async def find_agent(conn: AsyncConnection, workspace_id: str, agent_id: str) -> AgentRecord:
-    agent = await repo.get_agent(conn, workspace_id, check_id(agent_id, "Agent"))
+async def find_agent(conn: AsyncConnection, workspace_id: str, agent_id: str, lock: bool = False) -> AgentRecord:
+    agent = await repo.get_agent(conn, workspace_id, check_id(agent_id, "Agent"), lock)
     if agent is None:
         raise not_found("Agent")
     return agent

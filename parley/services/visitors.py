@@ -11,7 +11,7 @@ from parley.realtime.sockets import Audience, VisitorFilter
 from parley.services import conversations, people, workspaces
 from parley.services.context import Services
 from parley.services.ids import check_id
-from parley.storage.records import ConversationRecord, EndUserRecord, WorkspaceRecord
+from parley.storage.records import ConversationRef, EndUserRecord, WorkspaceRecord
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import workspaces as workspace_repo
 
@@ -73,7 +73,7 @@ async def start_session(
     return schemas.WidgetSession(end_user=end_user, conversation=conversation, settings=widget_settings(workspace))
 
 
-async def current_conversation(svc: Services, visitor: Visitor) -> ConversationRecord:
+async def current_conversation(svc: Services, visitor: Visitor) -> ConversationRef:
     """Every widget call asks, so it is cached; a newer conversation's `conversation.created` event, in whichever
     process it was made, drops the entry (`Services.observe`)."""
     load = partial(_load_current_conversation, svc, visitor.workspace.id, visitor.end_user.id)
@@ -83,7 +83,7 @@ async def current_conversation(svc: Services, visitor: Visitor) -> ConversationR
     return conversation
 
 
-async def _load_current_conversation(svc: Services, workspace_id: str, end_user_id: str) -> ConversationRecord | None:
+async def _load_current_conversation(svc: Services, workspace_id: str, end_user_id: str) -> ConversationRef | None:
     return await svc.db.lookup(conversation_repo.latest_conversation_of, workspace_id, end_user_id)
 
 

@@ -7,11 +7,12 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from parley.errors import unauthorized
+from parley.errors import conflict, not_found, unauthorized
+from parley.realtime.broker import Invalidation
 from parley.services._time import now_seconds
 from parley.services.auth import Principal, display_prefix, generate_token, hash_token, token_from_header
 from parley.services.context import Services
-from parley.services.ids import new_id
+from parley.services.ids import check_id, new_id
 from parley.services.people import find_agent
 from parley.storage.database import Transaction
 from parley.storage.records import TokenRecord, WorkspaceRecord
@@ -77,10 +78,13 @@ async def ensure_demo_workspace(svc: Services) -> tuple[WorkspaceRecord, str]:
         workspace = await repo.get_workspace_by_name(tx.conn, DEMO_WORKSPACE)
         if workspace is None or not workspace.is_demo:
             workspace = await _add_workspace(tx, DEMO_WORKSPACE, is_demo=True)
+        revoked: list[str] = []
         for old in await repo.list_tokens(tx.conn, workspace.id):
-            if old.name == DEMO_TOKEN_NAME and old.agent_id is None:
+            if old.name == DEMO_TOKEN_NAME and old.agent_id is None and old.revoked_at is None:
                 await repo.revoke_token(tx.conn, old.id, now_seconds())
+                revoked.append(old.id)
         await _add_token(tx, workspace.id, DEMO_TOKEN_NAME, token)
+    await svc.invalidate(Invalidation(token_ids=tuple(revoked)))
     return workspace, token
 
 
@@ -97,9 +101,12 @@ async def list_tokens(svc: Services, workspace_id: str) -> list[TokenRecord]:
 
 
 async def revoke_token(svc: Services, token_id: str) -> bool:
+    """Any token, an API token or an agent's (`parley tokens revoke`): refused from the next request on, in every
+    process told through the broker."""
     async with svc.db.write() as tx:
         revoked = await repo.revoke_token(tx.conn, token_id, now_seconds())
-    svc.principals.clear()
+    if revoked:
+        await svc.invalidate(Invalidation(token_ids=(token_id,)))
     return revoked
 
 
@@ -117,6 +124,7 @@ async def authenticate(svc: Services, authorization: str | None) -> Principal:
     principal = await _principal(svc, token_from_header(authorization))
     if principal is None or principal.agent_id is not None:
         raise unauthorized()
+    svc.token_uses.note(principal.token_id)
     return principal
 
 
@@ -125,20 +133,42 @@ async def authenticate_agent(svc: Services, token: str | None) -> Principal:
     principal = await _principal(svc, token_from_header(token))
     if principal is None or principal.agent_id is None:
         raise unauthorized("A valid agent token is required.")
+    svc.token_uses.note(principal.token_id)
     return principal
 
 
 async def issue_agent_token(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> str:
-    """A console sign-in token for one agent (shown once, stored hashed)."""
+    """A console sign-in token for one active agent (shown once, stored hashed). The agent's row stays locked until
+    the token is stored, so a deactivation at the same moment comes wholly before (409) or after (revoking it)."""
     token = generate_token()
     async with svc.db.write() as tx:
-        agent = await find_agent(tx.conn, workspace.id, agent_id)
+        agent = await find_agent(tx.conn, workspace.id, agent_id, lock=True)
+        if not agent.active:
+            raise conflict("The agent is inactive: activate it before issuing a token.")
         await _add_token(tx, workspace.id, "console", token, agent_id=agent.id)
     return token
 
 
+async def list_agent_tokens(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> list[TokenRecord]:
+    """The agent's live tokens (revoked ones leave the list)."""
+    async with svc.db.read() as conn:
+        agent = await find_agent(conn, workspace.id, agent_id)
+        return await repo.live_tokens_of_agent(conn, agent.id)
+
+
+async def revoke_agent_token(svc: Services, workspace: WorkspaceRecord, agent_id: str, token_id: str) -> str:
+    """One of the agent's live tokens; any other id (another agent's, an API token, a revoked one) is 404."""
+    token_id = check_id(token_id, "Token")
+    async with svc.db.write() as tx:
+        agent = await find_agent(tx.conn, workspace.id, agent_id)
+        if not await repo.revoke_token(tx.conn, token_id, now_seconds(), agent_id=agent.id):
+            raise not_found("Token")
+    await svc.invalidate(Invalidation(token_ids=(token_id,)))
+    return token_id
+
+
 async def _principal(svc: Services, token: str) -> Principal | None:
-    """Lookups are cached briefly: a revoked token stops working within that time."""
+    """Lookups are cached; revocation and deactivation drop the entries they make untrue (`Services.invalidate`)."""
     token_hash = hash_token(token)
     return await svc.principals.get(token_hash, partial(_load_principal, svc, token_hash))
 
@@ -180,6 +210,7 @@ async def _add_token(
         prefix=display_prefix(token),
         created_at=now_seconds(),
         revoked_at=None,
+        last_used_at=None,
     )
     await repo.add_token(tx.conn, token_hash=hash_token(token), **record.as_row())
     return record

@@ -40,6 +40,7 @@ class TokenRecord(Record):
     prefix: str
     created_at: int
     revoked_at: int | None
+    last_used_at: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +95,16 @@ class EndUserRecord(Record):
 
 
 @dataclass(frozen=True, slots=True)
-class ConversationRecord(Record):
+class ConversationRef(Record):
+    """What never changes about a conversation (its id, workspace and end user): all that caches may hold of it."""
+
     id: str
     workspace_id: str
     end_user_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationRecord(ConversationRef):
     assigned_agent_id: str | None
     locked: bool
     last_microseconds: int

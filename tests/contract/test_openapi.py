@@ -244,6 +244,8 @@ class LiveServer:
         agent = self.ok("POST", "/agents", json={"serviceUserId": "fuzz-agent", "name": "Fuzz Agent"})
         target = self.ok("POST", "/agents", json={"serviceUserId": "fuzz-updated", "name": "Updated by the fuzz"})
         self.ids = {"endUser": end_user["id"], "agent": agent["id"], "updatedAgent": target["id"]}
+        # Token revocation aims at an agent of its own: revoking the fuzz agent's token would end the console fuzz.
+        self.ids["revocable"] = self.ok("POST", "/agents", json={"serviceUserId": "fuzz-revocable", "name": "R"})["id"]
         # Erasure and export aim at an end user of their own: erasing the one above would change other answers.
         erasable = self.ok("POST", "/end-users", json={"name": "Erase me", "serviceUserId": "fuzz-erasable"})
         self.ids["erasable"] = erasable["id"]
@@ -280,6 +282,13 @@ class LiveServer:
             timeout=30,
         )
         assert rated.status_code == 200, rated.text
+
+    def revocable_token(self) -> str:
+        """A fresh live token of the revocable agent, for one revocation."""
+        agent = self.ids["revocable"]
+        self.ok("POST", f"/agents/{agent}/tokens")
+        listed = httpx.get(f"{self.base_url}{PREFIX}/agents/{agent}/tokens", headers=self.headers, timeout=30)
+        return str(listed.json()["data"][-1]["id"])
 
     def conversation_for(self, label: str) -> str:
         if label not in self._conversations:
@@ -390,6 +399,9 @@ def _use_seeded_ids(case: Case, live: LiveServer) -> None:
     if "id" in (case.path_parameters or {}):
         if path.startswith((f"{PREFIX}/conversation/", "/api/agent/v1/conversations/")):
             case.path_parameters["id"] = live.conversation_for(case.operation.label)
+        elif path.endswith("/tokens/{tokenId}"):
+            case.path_parameters["id"] = live.ids["revocable"]
+            case.path_parameters["tokenId"] = live.revocable_token()
         elif path.startswith(f"{PREFIX}/agents/"):
             case.path_parameters["id"] = live.ids["updatedAgent" if case.method == "PUT" else "agent"]
         elif path.startswith(f"{PREFIX}/end-users/"):

@@ -17,6 +17,7 @@ import pytest
 from parley.observability import metrics
 from tests.observability.conftest import sample
 from tests.support.live import free_port
+from tests.support.redis import require_redis
 
 HEALTHZ = {"method": "GET", "route": "/healthz", "status": "200"}
 REQUESTS = "parley_http_request_duration_seconds_count"
@@ -68,7 +69,8 @@ def test_dead_workers_live_gauges_are_swept_and_their_counters_kept(tmp_path: Pa
 
 @pytest.fixture
 def two_workers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
-    """`parley serve --workers 2` on PostgreSQL, with an operator-set metrics directory holding a stale file."""
+    """`parley serve --workers 2` on PostgreSQL and Redis, with an operator-set metrics directory holding a stale
+    file."""
     directory = tmp_path / "metrics"
     directory.mkdir()
     (directory / "counter_4242.db").write_bytes(b"garbage a scrape would choke on")
@@ -76,6 +78,7 @@ def two_workers(postgres_url: str, tmp_path: Path) -> Iterator[tuple[str, Path, 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
     env |= {
         "PARLEY_DATABASE_URL": postgres_url,
+        "PARLEY_REDIS_URL": require_redis(),
         "PARLEY_DATA_DIR": str(tmp_path / "data"),
         "PARLEY_SECRET_KEY": "multiprocess-test-key-0123456789abcdef",
         metrics.MULTIPROC_ENV: str(directory),

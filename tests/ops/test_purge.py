@@ -67,10 +67,10 @@ async def test_purge_deletes_old_conversations_with_their_rows_and_files_nobody_
     assert await _count(services.db, WebhookDelivery, WebhookDelivery.conversation_id.in_(gone)) > 0
     echo: list[str] = []
 
-    dry = await purge(services.db, services.files, 30, echo.append, dry_run=True)
+    dry = await purge(services.db, services.files, 30, echo.append, dry_run=True, invalidate=services.invalidate)
     assert dry.conversations == 2 and await _count(services.db, Conversation) == 3
 
-    report = await purge(services.db, services.files, 30, echo.append)
+    report = await purge(services.db, services.files, 30, echo.append, invalidate=services.invalidate)
 
     assert (report.conversations, report.messages, report.reviews) == (2, 4, 1)
     assert report.events > 0 and report.deliveries > 0 and report.file_records == 2 and report.stored_files == 1
@@ -89,7 +89,7 @@ async def test_purge_deletes_old_conversations_with_their_rows_and_files_nobody_
     assert (await api.call("GET", f"/conversation/{old['id']}")).status_code == 404
     assert len(await api.ok("GET", f"{recent_path}/messages")) == 2
     assert await api.ok("GET", f"/end-users/{old['endUser']['id']}"), "people stay"
-    assert (await purge(db, services.files, 30, echo.append)).conversations == 0
+    assert (await purge(db, services.files, 30, echo.append, invalidate=services.invalidate)).conversations == 0
 
 
 async def test_the_purge_command(sqlite_install: tuple[Path, str]) -> None:
@@ -123,3 +123,40 @@ async def test_the_purge_command(sqlite_install: tuple[Path, str]) -> None:
             assert {r[0] for r in await conn.execute(select(Conversation.id))} == {recent["id"]}
     finally:
         await db.dispose()
+
+
+async def test_a_conversation_purged_while_the_server_runs_answers_404_to_a_send(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The server cached the conversation (and the visitor's current one) on earlier sends; `parley purge` ran in
+    another process. A send is then 404, as a read is, never 423; the visitor's widget starts afresh."""
+    settings = install_settings(tmp_path, database_url).model_copy(update={"token_cache_seconds": 300})
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://parley.test") as client,
+    ):
+        services: Services = app.state.services
+        workspace, token = await create_workspace(services, "Acme")
+        api = Api(client, token, workspace.id)
+        session = (await client.post("/api/widget/v1/session", json={"siteKey": workspace.site_key})).json()["data"]
+        visitor = {"Authorization": f"Bearer {session['endUser']['websocketToken']}"}
+        conversation = session["conversation"]
+        send = f"/conversation/{conversation['id']}/send-text-message"
+        await api.ok("POST", send, json={"uuid": "t1", "text": "hello"})
+        widget_send = await client.post("/api/widget/v1/messages", json={"uuid": "w1", "text": "hi"}, headers=visitor)
+        assert widget_send.status_code == 200, widget_send.text
+        await _age(services.db, conversation["id"])
+
+        purged = await run_parley(parley_env(tmp_path, database_url), "purge", "--older-than", "30")
+        assert purged.returncode == 0 and "deleted 1 conversations" in purged.stdout, purged.stderr
+
+        for response in (
+            await api.call("POST", send, json={"uuid": "t2", "text": "anyone?"}),
+            await api.call("GET", f"/conversation/{conversation['id']}/messages"),
+            await client.post("/api/widget/v1/messages", json={"uuid": "w2", "text": "hello?"}, headers=visitor),
+        ):
+            assert response.status_code == 404, response.text
+            assert response.json()["error"]["code"] == "not_found"
+        again = await client.post("/api/widget/v1/session", headers=visitor)
+        assert again.status_code == 200 and again.json()["data"]["conversation"]["id"] != conversation["id"]

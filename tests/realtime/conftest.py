@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -101,3 +102,22 @@ def served_with_two_workers(redis_url: str, postgres_url: str, tmp_path: Path) -
     site_key = next(w["siteKey"] for w in listed if w["id"] == workspace["id"])
     with serving(env, free_port(), "--workers", "2") as base:
         yield base, workspace["token"], site_key
+
+
+@pytest.fixture
+async def two_workers(settings: Settings, redis_url: str, postgres_url: str) -> AsyncIterator[tuple[Live, Live]]:
+    """Two Parley instances, each with its own Services, hub and Redis connection, over one PostgreSQL."""
+    shared = settings.model_copy(update={"redis_url": redis_url, "presence_grace_seconds": 0.2})
+    async with AsyncExitStack() as stack:
+        workers: list[Live] = []
+        token, site_key, workspace_id = "", "", ""
+        for index in range(2):
+            app = create_app(shared)
+            base = await stack.enter_async_context(live_server(app))
+            http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
+            services: Services = app.state.services
+            if index == 0:
+                workspace, token = await create_workspace(services, "Acme")
+                site_key, workspace_id = workspace.site_key, workspace.id
+            workers.append(Live(base, services, Api(http, token, workspace_id), http, site_key=site_key))
+        yield workers[0], workers[1]

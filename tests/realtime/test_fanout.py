@@ -3,38 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
 import httpx
 import pytest
 
-from parley.app import create_app
-from parley.config import Settings
-from parley.services.context import Services
-from parley.services.workspaces import create_workspace
-from tests.conftest import Api
 from tests.realtime.conftest import Live
-from tests.support.live import live_server, open_socket
-
-
-@pytest.fixture
-async def two_workers(settings: Settings, redis_url: str, postgres_url: str) -> AsyncIterator[tuple[Live, Live]]:
-    """Two Parley instances, each with its own Services, hub and Redis connection, over one PostgreSQL."""
-    shared = settings.model_copy(update={"redis_url": redis_url, "presence_grace_seconds": 0.2})
-    async with AsyncExitStack() as stack:
-        workers: list[Live] = []
-        token, site_key, workspace_id = "", "", ""
-        for index in range(2):
-            app = create_app(shared)
-            base = await stack.enter_async_context(live_server(app))
-            http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))
-            services: Services = app.state.services
-            if index == 0:
-                workspace, token = await create_workspace(services, "Acme")
-                site_key, workspace_id = workspace.site_key, workspace.id
-            workers.append(Live(base, services, Api(http, token, workspace_id), http, site_key=site_key))
-        yield workers[0], workers[1]
+from tests.support.live import open_socket
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

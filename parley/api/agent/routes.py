@@ -164,7 +164,8 @@ async def agent_socket(websocket: WebSocket, services: Services, query: SocketQu
     if principal is None or principal.agent_id is None:
         return
     workspace, agent_id = principal.workspace, principal.agent_id
-    feed = StreamFeed(services.db, workspace.id, AgentFilter(agent_id), query.after)
+    credentials = frozenset({principal.token_id, agent_id})
+    feed = StreamFeed(services.db, workspace.id, AgentFilter(agent_id), query.after, credentials)
     opened = partial(presence.console_opened, services, workspace, agent_id)
     try:
         await stream_events(websocket, services.hub, feed, subscribed=opened)

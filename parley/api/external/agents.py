@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Path
 
 from parley import schemas
 from parley.api.deps import ExternalAuth, IdCursor, Limit, error_responses
@@ -36,8 +38,30 @@ async def update_agent(id: str, body: schemas.UpdateAgentRequest, auth: External
     return AgentEnvelope(data=await people.update_agent(auth.services, auth.workspace, id, body))
 
 
-@router.post("/{id}/tokens", response_model=Envelope[schemas.AgentToken], summary="Issue a console token")
+@router.post(
+    "/{id}/tokens",
+    response_model=Envelope[schemas.AgentToken],
+    responses=error_responses(409),
+    summary="Issue a console token",
+)
 async def issue_token(id: str, auth: ExternalAuth) -> Envelope[schemas.AgentToken]:
-    """The agent signs in to the console with it; shown once, stored hashed."""
+    """The agent signs in to the console with it; shown once, stored hashed. An inactive agent gets none (409)."""
     token = await workspaces.issue_agent_token(auth.services, auth.workspace, id)
     return Envelope[schemas.AgentToken](data=schemas.AgentToken(token=token))
+
+
+@router.get("/{id}/tokens", response_model=Envelope[list[schemas.AgentTokenInfo]], summary="List console tokens")
+async def list_tokens(id: str, auth: ExternalAuth) -> Envelope[list[schemas.AgentTokenInfo]]:
+    """The agent's live tokens, oldest first: when each was issued and last used, never the token itself."""
+    found = await workspaces.list_agent_tokens(auth.services, auth.workspace, id)
+    data = [schemas.AgentTokenInfo(id=t.id, created_at=t.created_at, last_used_at=t.last_used_at) for t in found]
+    return Envelope[list[schemas.AgentTokenInfo]](data=data)
+
+
+@router.delete("/{id}/tokens/{tokenId}", response_model=Envelope[schemas.Deleted], summary="Revoke a console token")
+async def revoke_token(
+    id: str, token_id: Annotated[str, Path(alias="tokenId")], auth: ExternalAuth
+) -> Envelope[schemas.Deleted]:
+    """Refused from the next request on, on every worker; the token's open websockets close with 4401."""
+    revoked = await workspaces.revoke_agent_token(auth.services, auth.workspace, id, token_id)
+    return Envelope[schemas.Deleted](data=schemas.Deleted(id=revoked))

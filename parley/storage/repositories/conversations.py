@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.storage.models import Agent, Conversation
 from parley.storage.plans import Plan, Statement
-from parley.storage.records import ConversationRecord
+from parley.storage.records import ConversationRecord, ConversationRef
 from parley.storage.repositories._query import fetch_all, fetch_one, keyset_after, one
 
 
@@ -31,9 +31,9 @@ _LATEST_OF_END_USER = (
 )
 
 
-def get_conversation_anywhere(conversation_id: str) -> Plan[ConversationRecord | None]:
+def conversation_ref(conversation_id: str) -> Plan[ConversationRef | None]:
     """For caches keyed by id alone: the caller checks the workspace."""
-    return one(_CONVERSATION_BY_ID, ConversationRecord, conversation_id=conversation_id)
+    return one(_CONVERSATION_BY_ID, ConversationRef, conversation_id=conversation_id)
 
 
 async def list_conversations(
@@ -54,10 +54,10 @@ async def list_conversations(
     return await fetch_all(conn, stmt, ConversationRecord)
 
 
-def latest_conversation_of(workspace_id: str, end_user_id: str) -> Plan[ConversationRecord | None]:
+def latest_conversation_of(workspace_id: str, end_user_id: str) -> Plan[ConversationRef | None]:
     """By the end user alone, so the (end user, created) index serves it: with the workspace in the WHERE too,
     SQLite walked the workspace's conversations newest first, one per conversation in the workspace."""
-    found = yield from one(_LATEST_OF_END_USER, ConversationRecord, end_user_id=end_user_id)
+    found = yield from one(_LATEST_OF_END_USER, ConversationRef, end_user_id=end_user_id)
     return found if found is not None and found.workspace_id == workspace_id else None
 
 

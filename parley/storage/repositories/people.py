@@ -18,9 +18,11 @@ async def add_agent(conn: AsyncConnection, **values: Any) -> None:
     await conn.execute(insert(Agent).values(**values))
 
 
-async def get_agent(conn: AsyncConnection, workspace_id: str, agent_id: str) -> AgentRecord | None:
+async def get_agent(conn: AsyncConnection, workspace_id: str, agent_id: str, lock: bool = False) -> AgentRecord | None:
+    """With `lock`, the row is locked until the transaction ends (PostgreSQL): a token issued meanwhile and the
+    agent's deactivation then happen one after the other, never across each other."""
     stmt = select(Agent).where(Agent.id == agent_id, Agent.workspace_id == workspace_id)
-    return await fetch_one(conn, stmt, AgentRecord)
+    return await fetch_one(conn, stmt.with_for_update() if lock else stmt, AgentRecord)
 
 
 async def agent_with_service_user_id(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.storage.models import ApiToken, Bot, Workspace
@@ -52,9 +52,41 @@ async def list_tokens(conn: AsyncConnection, workspace_id: str) -> list[TokenRec
     return await fetch_all(conn, stmt, TokenRecord)
 
 
-async def revoke_token(conn: AsyncConnection, token_id: str, now: int) -> bool:
-    stmt = update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=now)
-    return (await conn.execute(stmt)).rowcount == 1
+async def live_tokens_of_agent(conn: AsyncConnection, agent_id: str) -> list[TokenRecord]:
+    stmt = (
+        select(ApiToken)
+        .where(ApiToken.agent_id == agent_id, ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at, ApiToken.id)
+    )
+    return await fetch_all(conn, stmt, TokenRecord)
+
+
+async def revoke_token(conn: AsyncConnection, token_id: str, now: int, agent_id: str | None = None) -> bool:
+    """Revoke a live token; with `agent_id`, only if it is that agent's."""
+    stmt = update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+    if agent_id is not None:
+        stmt = stmt.where(ApiToken.agent_id == agent_id)
+    return (await conn.execute(stmt.values(revoked_at=now))).rowcount == 1
+
+
+async def revoke_tokens_of_agent(conn: AsyncConnection, agent_id: str, now: int) -> None:
+    stmt = update(ApiToken).where(ApiToken.agent_id == agent_id, ApiToken.revoked_at.is_(None))
+    await conn.execute(stmt.values(revoked_at=now))
+
+
+_RECORD_USE = (
+    update(ApiToken)
+    .where(
+        ApiToken.id == bindparam("token_id"),
+        or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < bindparam("used_at")),
+    )
+    .values(last_used_at=bindparam("used_at"))
+)
+
+
+async def record_token_uses(conn: AsyncConnection, uses: Mapping[str, int]) -> None:
+    """One statement for every token's last use (never moved back by a slower process's older figure)."""
+    await conn.execute(_RECORD_USE, [{"token_id": token_id, "used_at": at} for token_id, at in uses.items()])
 
 
 async def add_bot(conn: AsyncConnection, **values: Any) -> None:
