@@ -32,12 +32,14 @@ def _storable(value: str) -> str:
     return value
 
 
-def _storable_json(value: dict[str, Any]) -> dict[str, Any]:
-    """Refuse free-form JSON that would not come back as it was sent, on either database, before anything is
-    stored: text no database can store (at any depth, keys too), numbers that are not finite (Python's JSON parser
-    takes `NaN`, `Infinity` and `1e400`, which are not JSON), nesting deeper than `META_MAX_DEPTH` (encoders give
-    up far below what a parser accepts) and more than `META_MAX_BYTES`. Walked with a stack, not recursion, so
-    that a hostile depth costs no Python frames."""
+def storable_json_problem(value: object) -> str | None:
+    """Why free-form JSON would not come back as it was sent, on either database, or None when it would.
+
+    Refused: text no database can store (at any depth, keys too), numbers that are not finite (Python's JSON
+    parser takes `NaN`, `Infinity` and `1e400`, which are not JSON), nesting deeper than `META_MAX_DEPTH` (encoders
+    give up far below what a parser accepts) and more than `META_MAX_BYTES`. Walked with a stack, not recursion,
+    so that a hostile depth costs no Python frames. `parley port-db` applies the same rule to rows stored before.
+    """
     pending: list[tuple[object, str, int]] = [(value, "", 1)]
     while pending:
         node, where, depth = pending.pop()
@@ -55,10 +57,16 @@ def _storable_json(value: dict[str, Any]) -> dict[str, Any]:
             elif isinstance(node, float) and not math.isfinite(node):
                 raise ValueError("numbers must be finite (NaN, Infinity and 1e400 are not JSON numbers)")
         except ValueError as exc:
-            raise ValueError(f"{where.lstrip('.') or 'the object'}: {exc}") from None
+            return f"{where.lstrip('.') or 'the value'}: {exc}"
     size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
     if size > META_MAX_BYTES:
-        raise ValueError(f"must be at most {META_MAX_BYTES} bytes as JSON, not {size}")
+        return f"must be at most {META_MAX_BYTES} bytes as JSON, not {size}"
+    return None
+
+
+def _storable_json(value: dict[str, Any]) -> dict[str, Any]:
+    if (problem := storable_json_problem(value)) is not None:
+        raise ValueError(problem)
     return value
 
 
