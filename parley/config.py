@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
 import secrets
+import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -130,14 +133,30 @@ class Settings(BaseSettings):
         generated once and kept in the data dir (development only)."""
         if self.secret_key:
             return self.secret_key
-        key_file = self.data_dir / "secret_key"
-        if key_file.exists():
-            return key_file.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        key_file.write_text(key)
-        key_file.chmod(0o600)
-        return key
+        return _shared_generated_key(self.data_dir / "secret_key")
+
+
+def _shared_generated_key(key_file: Path) -> str:
+    """The key in `key_file`, which the first process to get here creates: every worker of `parley serve
+    --workers N` starting at once must sign with the same key. A key is written whole to a private temporary file,
+    then hard-linked to its name, which fails if the name exists: the file is never seen half-written, and one
+    process's key wins whatever the timing. The others (and every later start) read the winner's."""
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):  # another process linked its key first
+                os.link(temporary, key_file)
+        finally:
+            os.unlink(temporary)
+    key = key_file.read_text().strip()
+    if not key:
+        raise ValueError(f"{key_file} is empty: delete it (visitors sign in again) or set PARLEY_SECRET_KEY")
+    return key
 
 
 def _as_network(entry: str) -> IPNetwork | None:
