@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     bootstrap_token: str | None = None
     secret_key: str | None = None
     fetch_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed; none by default, so
+    # the client address is the connection's and a client cannot name its own (docs/deploy.md).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     max_text_length: int = Field(default=10_000, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -84,12 +87,23 @@ class Settings(BaseSettings):
     # this process clears it at once, one in another process is seen within this many seconds.
     agents_online_cache_seconds: float = Field(default=2.0, ge=0)
 
-    @field_validator("fetch_allowlist", mode="before")
+    @field_validator("fetch_allowlist", "trusted_proxies", mode="before")
     @classmethod
-    def _split_allowlist(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks_only(cls, value: list[str]) -> list[str]:
+        """Canonical networks (`10.0.0.7/8` is `10.0.0.0/8`), the form uvicorn's proxy check takes."""
+        networks = []
+        for entry in value:
+            if (network := _as_network(entry)) is None:
+                raise ValueError(f"PARLEY_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR network")
+            networks.append(str(network))
+        return networks
 
     @model_validator(mode="after")
     def _s3_needs_a_bucket(self) -> Settings:

@@ -7,6 +7,9 @@ import stat
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from parley.config import Settings
 
 PROCESSES = 12
@@ -39,3 +42,11 @@ def test_processes_starting_at_once_without_a_secret_key_share_one_generated_key
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
         assert [path.name for path in data_dir.iterdir()] == ["secret_key"], "no temporary file left behind"
         assert Settings(data_dir=data_dir, secret_key=None).signing_key == seen[0], "a later start reads it"
+
+
+def test_trusted_proxies_are_networks_and_anything_else_is_refused() -> None:
+    settings = Settings(trusted_proxies=" 10.0.0.7/8, 127.0.0.1 ,fd00::1/64")  # as the environment gives it
+    assert settings.trusted_proxies == ["10.0.0.0/8", "127.0.0.1/32", "fd00::/64"]
+    assert Settings().trusted_proxies == []
+    with pytest.raises(ValidationError, match=r"proxy\.example\.com"):
+        Settings(trusted_proxies="10.0.0.1,proxy.example.com")
