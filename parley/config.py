@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # Operations (docs/operations.md). Metrics: `GET /metrics`, bearer-protected when the token is set.
     metrics: bool = True
     metrics_token: SecretStr | None = None
+    # The webhook backlog gauges are read from the database at most this often per process, not once per scrape.
+    metrics_backlog_seconds: float = Field(default=15.0, ge=0)
     # Logs: one structured line per request; JSON by default when env is production, else text.
     log_format: Literal["json", "text"] | None = None
     # Rate limits in the `limits` notation ("600/minute", "20/second;600/minute"); empty for none. Counted in Redis
