@@ -71,6 +71,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_file_bytes)
     web.install(app)
     metrics.configure(settings.metrics)
+    app.state.webhook_backlog = metrics.WebhookBacklog(services.db, settings.metrics_backlog_seconds)
     app.add_middleware(RequestObserver, metrics_enabled=settings.metrics)  # outermost: request ids, metrics, logs
     app.route_sockets(services, {widget.SOCKET_PATH: widget.visitor_socket, agent.SOCKET_PATH: agent.agent_socket})
     return app

@@ -107,8 +107,8 @@ def serve(
 
 @app.command()
 def check() -> None:
-    """Print the production checks' verdicts (secret key, public URL, demo workspace) without starting; exit 1
-    if any fails. `parley serve` refuses to start on the same failures when PARLEY_ENV=production."""
+    """Print the production checks' verdicts (secret key, public URL, demo workspace, metrics token) without
+    starting; exit 1 if any fails. `parley serve` refuses to start on the same failures when PARLEY_ENV=production."""
     raise typer.Exit(checks.report(Settings(), typer.echo))
 
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
+import os
 import secrets
+import tempfile
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -28,6 +31,9 @@ class Settings(BaseSettings):
     bootstrap_token: str | None = None
     secret_key: str | None = None
     fetch_allowlist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Reverse proxies (IPs or CIDRs) whose X-Forwarded-For and X-Forwarded-Proto are believed; none by default, so
+    # the client address is the connection's and a client cannot name its own (docs/deploy.md).
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
     max_text_length: int = Field(default=10_000, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
@@ -72,6 +78,8 @@ class Settings(BaseSettings):
     # Operations (docs/operations.md). Metrics: `GET /metrics`, bearer-protected when the token is set.
     metrics: bool = True
     metrics_token: SecretStr | None = None
+    # The webhook backlog gauges are read from the database at most this often per process, not once per scrape.
+    metrics_backlog_seconds: float = Field(default=15.0, ge=0)
     # Logs: one structured line per request; JSON by default when env is production, else text.
     log_format: Literal["json", "text"] | None = None
     # Rate limits in the `limits` notation ("600/minute", "20/second;600/minute"); empty for none. Counted in Redis
@@ -85,12 +93,23 @@ class Settings(BaseSettings):
     # this process clears it at once, one in another process is seen within this many seconds.
     agents_online_cache_seconds: float = Field(default=2.0, ge=0)
 
-    @field_validator("fetch_allowlist", mode="before")
+    @field_validator("fetch_allowlist", "trusted_proxies", mode="before")
     @classmethod
-    def _split_allowlist(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks_only(cls, value: list[str]) -> list[str]:
+        """Canonical networks (`10.0.0.7/8` is `10.0.0.0/8`), the form uvicorn's proxy check takes."""
+        networks = []
+        for entry in value:
+            if (network := _as_network(entry)) is None:
+                raise ValueError(f"PARLEY_TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR network")
+            networks.append(str(network))
+        return networks
 
     @model_validator(mode="after")
     def _s3_needs_a_bucket(self) -> Settings:
@@ -134,14 +153,30 @@ class Settings(BaseSettings):
         generated once and kept in the data dir (development only)."""
         if self.secret_key:
             return self.secret_key
-        key_file = self.data_dir / "secret_key"
-        if key_file.exists():
-            return key_file.read_text().strip()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        key_file.write_text(key)
-        key_file.chmod(0o600)
-        return key
+        return _shared_generated_key(self.data_dir / "secret_key")
+
+
+def _shared_generated_key(key_file: Path) -> str:
+    """The key in `key_file`, which the first process to get here creates: every worker of `parley serve
+    --workers N` starting at once must sign with the same key. A key is written whole to a private temporary file,
+    then hard-linked to its name, which fails if the name exists: the file is never seen half-written, and one
+    process's key wins whatever the timing. The others (and every later start) read the winner's."""
+    if not key_file.exists():
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=key_file.parent, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(descriptor, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+                out.flush()
+                os.fsync(out.fileno())
+            with contextlib.suppress(FileExistsError):  # another process linked its key first
+                os.link(temporary, key_file)
+        finally:
+            os.unlink(temporary)
+    key = key_file.read_text().strip()
+    if not key:
+        raise ValueError(f"{key_file} is empty: delete it (visitors sign in again) or set PARLEY_SECRET_KEY")
+    return key
 
 
 def _as_network(entry: str) -> IPNetwork | None:

@@ -8,8 +8,14 @@ from parley.config import Settings
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """Websocket implementation, inbound frame cap and heartbeats (a peer that stops answering pings is dropped)."""
+    """Websocket implementation, inbound frame cap and heartbeats (a peer that stops answering pings is dropped).
+
+    Forwarded headers are read only from `PARLEY_TRUSTED_PROXIES`: uvicorn's own default believes them from
+    loopback, so a client on the same host (or behind a proxy that passes them through) could name any address
+    and step past the per-address limits. Set explicitly, so that uvicorn's FORWARDED_ALLOW_IPS plays no part."""
     return {
+        "proxy_headers": bool(settings.trusted_proxies),
+        "forwarded_allow_ips": settings.trusted_proxies,
         "ws": settings.ws_implementation,
         "ws_max_size": settings.ws_max_message_bytes,
         "ws_ping_interval": settings.ws_ping_interval_seconds,

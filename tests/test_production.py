@@ -102,3 +102,16 @@ def test_check_outside_production_says_serve_does_not_enforce_it(env: dict[str, 
     checked = run(env, "check")
     assert checked.returncode == 1
     assert "serve enforces these only in production" in checked.stdout
+
+
+def test_check_and_serve_fail_while_metrics_are_open_to_anyone(env: dict[str, str]) -> None:
+    del env["PARLEY_METRICS_TOKEN"]
+    checked = run(env, "check")
+    assert checked.returncode == 1
+    [failure] = [line for line in checked.stdout.splitlines() if line.startswith("FAIL")]
+    assert "metrics (PARLEY_METRICS_TOKEN): not set: /metrics is open to anyone" in failure
+
+    served = run(env, "serve", "--port", "1")  # refused before binding anything
+    assert served.returncode == 1 and failure in served.stderr
+
+    assert run({**env, "PARLEY_METRICS": "false"}, "check").returncode == 0, "no metrics, nothing open"

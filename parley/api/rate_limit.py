@@ -18,6 +18,7 @@ apply), or empty for no limit.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import time
@@ -44,6 +45,7 @@ KEY_PREFIX = "parley:ratelimit"
 REDIS_TIMEOUT_SECONDS = 1.0
 BYPASS_SECONDS = 5.0
 COMPLAINT_SECONDS = 30.0
+IPV6_PREFIX = 64
 
 _WHO = {
     API_TOKEN: "API token",
@@ -150,9 +152,9 @@ class RateLimits:
                 )
 
     async def hit_address(self, connection: HTTPConnection) -> None:
-        """Per client address (as uvicorn reports it: behind a proxy, from `X-Forwarded-For` when trusted)."""
+        """Per client address (as uvicorn reports it: from `X-Forwarded-For` only behind `PARLEY_TRUSTED_PROXIES`)."""
         client = connection.client
-        await self.hit(SESSION_ADDRESS, client.host if client else "unknown")
+        await self.hit(SESSION_ADDRESS, address_key(client.host) if client else "unknown")
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -171,6 +173,20 @@ class RateLimits:
         if now - self._complained_at >= COMPLAINT_SECONDS:
             self._complained_at = now
             log.warning("rate limits: the counters cannot be reached (%s); letting requests through", exc)
+
+
+def address_key(host: str) -> str:
+    """What a per-address limit counts: an IPv4 address, or an IPv6 address's /64. One IPv6 subscriber is usually
+    given a whole /64 (2^64 addresses): counted one by one, a client would rotate past any limit."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:  # not an address (a test client's name, a unix socket): counted as it is
+        return host
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network((address, IPV6_PREFIX), strict=False))
+    return str(address)
 
 
 def _parse(variable: str, value: str) -> list[RateLimitItem]:

@@ -23,9 +23,8 @@ from typing import TYPE_CHECKING
 
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
-from sqlalchemy import func, select
 
-from parley.storage.models import WebhookDelivery
+from parley.storage.repositories import webhooks as webhooks_repo
 
 if TYPE_CHECKING:
     from parley.storage.database import Database
@@ -73,12 +72,12 @@ WEBHOOK_DELIVERIES = Counter(
 )
 WEBHOOK_OLDEST_UNDELIVERED = Gauge(
     "parley_webhook_oldest_undelivered_age_seconds",
-    "Age of the oldest webhook delivery still pending (0 when none), measured at scrape time.",
+    "Age of the oldest webhook delivery still pending (0 when none), at scrape time.",
     multiprocess_mode="livemostrecent",
 )
 WEBHOOK_PENDING = Gauge(
     "parley_webhook_pending_deliveries",
-    "Webhook deliveries still pending, measured at scrape time.",
+    "Webhook deliveries still pending, as read at most PARLEY_METRICS_BACKLOG_SECONDS before the scrape.",
     multiprocess_mode="livemostrecent",
 )
 FETCHES_REFUSED = Counter(
@@ -157,21 +156,38 @@ def websocket_opened(kind: str) -> Callable[[], None]:
     return gauge.dec
 
 
-_BACKLOG = select(func.min(WebhookDelivery.window_start_us), func.count()).where(WebhookDelivery.status == "pending")
+class WebhookBacklog:
+    """The webhook gauges, read from the database at most once every `max_age` seconds in this process however
+    often `/metrics` is scraped (a scrape flood must not become a query flood). Between reads the pending count is
+    the last one read and the oldest delivery's age is counted on from its start. A failed read keeps the last
+    figures and is not retried before `max_age` either."""
 
+    def __init__(self, db: Database, max_age: float) -> None:
+        self._db = db
+        self._max_age = max_age
+        self._lock = asyncio.Lock()
+        self._next_read = 0.0
+        self._oldest_us: int | None = None
+        self._pending = 0
 
-async def refresh_webhook_backlog(db: Database) -> None:
-    """The webhook gauges come from the database, read when scraped (a failure leaves the last values)."""
-    if not _switch.on:
-        return
-    try:
-        async with asyncio.timeout(BACKLOG_QUERY_SECONDS), db.read() as conn:
-            oldest_us, pending = (await conn.execute(_BACKLOG)).one()
-    except Exception as exc:  # a scrape must answer even when the database does not
-        log.warning("metrics: could not read the webhook backlog (%s)", type(exc).__name__)
-        return
-    WEBHOOK_PENDING.set(pending)
-    WEBHOOK_OLDEST_UNDELIVERED.set(max(0.0, time.time() - oldest_us / 1_000_000) if oldest_us else 0.0)
+    async def update_gauges(self) -> None:
+        if not _switch.on:
+            return
+        if time.monotonic() >= self._next_read:
+            async with self._lock:  # concurrent scrapes: one read
+                if time.monotonic() >= self._next_read:
+                    await self._read()
+                    self._next_read = time.monotonic() + self._max_age
+        WEBHOOK_PENDING.set(self._pending)
+        age = time.time() - self._oldest_us / 1_000_000 if self._oldest_us else 0.0
+        WEBHOOK_OLDEST_UNDELIVERED.set(max(0.0, age))
+
+    async def _read(self) -> None:
+        try:
+            async with asyncio.timeout(BACKLOG_QUERY_SECONDS), self._db.read() as conn:
+                self._oldest_us, self._pending = await webhooks_repo.pending_backlog(conn)
+        except Exception as exc:  # a scrape must answer even when the database does not
+            log.warning("metrics: could not read the webhook backlog (%s)", type(exc).__name__)
 
 
 def render() -> bytes:

@@ -33,6 +33,7 @@ async def metrics_endpoint(request: Request) -> Response:
                 "The metrics token is required as `Authorization: Bearer <token>`.",
                 {"WWW-Authenticate": "Bearer"},
             )
-    await metrics.refresh_webhook_backlog(services.db)
+    backlog: metrics.WebhookBacklog = request.app.state.webhook_backlog
+    await backlog.update_gauges()
     body = metrics.render() if metrics.MULTIPROCESS_DIR is None else await asyncio.to_thread(metrics.render)
     return Response(body, media_type=CONTENT_TYPE_LATEST)

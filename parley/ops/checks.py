@@ -3,9 +3,8 @@ prints (the same verdicts, without starting; exit 0 when all pass, 1 otherwise).
 
 - a secret key (`PARLEY_SECRET_KEY`: it signs the visitors' websocket tokens), long and not a placeholder;
 - `PARLEY_PUBLIC_URL` on https (tokens travel in headers and websocket URLs);
-- no demo workspace (`make run` / `parley demo` make one, with a token printed on a terminal).
-
-A warning (`PARLEY_METRICS_TOKEN` unset while metrics are on) is printed but does not fail.
+- no demo workspace (`make run` / `parley demo` make one, with a token printed on a terminal);
+- `/metrics` not open to anyone: with metrics on (`PARLEY_METRICS`), `PARLEY_METRICS_TOKEN` is set.
 """
 
 from __future__ import annotations
@@ -25,12 +24,12 @@ MIN_SECRET_KEY_LENGTH = 32
 DATABASE_TIMEOUT_SECONDS = 10.0
 PLACEHOLDER_WORDS = ("change", "secret", "default", "example", "parley", "password", "test", "demo", "xxxx")
 
-OK, FAIL, WARN = "ok", "FAIL", "warn"
+OK, FAIL = "ok", "FAIL"
 
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    level: str  # OK, FAIL or WARN
+    level: str  # OK or FAIL
     subject: str
     detail: str
 
@@ -86,7 +85,12 @@ def metrics_token_verdict(settings: Settings) -> Verdict:
     if not settings.metrics:
         return Verdict(OK, subject, "metrics are off")
     if settings.metrics_token is None:
-        return Verdict(WARN, subject, "not set: /metrics is open to anyone who can reach the server")
+        return Verdict(
+            FAIL,
+            subject,
+            "not set: /metrics is open to anyone who can reach the server; set a long random token, "
+            "or PARLEY_METRICS=false",
+        )
     return Verdict(OK, subject, "set: /metrics wants it as a bearer token")
 
 

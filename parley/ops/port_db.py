@@ -10,19 +10,28 @@ The source is read in one SQLite read transaction: one consistent state, even if
 it first anyway: what it writes after the port began stays behind). The target is written in one transaction: a
 port that fails leaves it empty, ready for another try. It must be empty: an empty database is migrated first, a
 migrated one must hold no rows. The port ends by counting every table on both sides.
+
+JSON values an earlier Parley let in but PostgreSQL refuses or Parley cannot answer with (`NaN`, `Infinity`,
+lone surrogates, nesting past the API's limits) are repaired, never a reason to stop, and each repair is printed
+with the row's key: numbers that are not finite become null, unstorable characters U+FFFD, and a value still
+refused after that (too deep, too large) an empty one. The SQLite file keeps the originals.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import Table, event, func, insert, inspect, select, text
+from sqlalchemy import JSON, Column, Table, event, func, insert, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from parley.ops.backup import sqlite_path
+from parley.schemas import META_MAX_DEPTH, storable_json_problem
 from parley.storage.migrate import alembic_config, upgrade_async
 from parley.storage.models import Base
 
@@ -76,7 +85,7 @@ async def port_database(
             echo(f"copying {sum(counts.values())} rows in {len(counts)} tables")
             async with target.begin() as dst:
                 for table in tables():
-                    await _copy(src, dst, table, counts[table.name], batch_size, progress)
+                    await _copy(src, dst, table, counts[table.name], batch_size, progress, echo)
                 await _advance_sequences(dst)
         async with target.connect() as dst:
             return [TableCount(table.name, counts[table.name], await _count(dst, table)) for table in tables()]
@@ -130,10 +139,17 @@ async def _count(conn: AsyncConnection, table: Table) -> int:
 
 
 async def _copy(
-    src: AsyncConnection, dst: AsyncConnection, table: Table, total: int, batch_size: int, progress: Progress
+    src: AsyncConnection,
+    dst: AsyncConnection,
+    table: Table,
+    total: int,
+    batch_size: int,
+    progress: Progress,
+    echo: Echo,
 ) -> None:
     """In primary-key order, a batch at a time (keyset paging: each batch is an index range scan)."""
     [key] = table.primary_key.columns
+    json_columns = [column for column in table.columns if isinstance(column.type, JSON)]
     done, last = 0, None
     progress(table.name, 0, total)
     while True:
@@ -143,10 +159,56 @@ async def _copy(
         rows = [dict(row) for row in (await src.execute(stmt)).mappings()]
         if not rows:
             break
+        for row in rows:
+            _repair_json(table, key, json_columns, row, echo)
         await dst.execute(insert(table), rows)
         done += len(rows)
         last = rows[-1][key.name]
         progress(table.name, done, total)
+
+
+def _repair_json(table: Table, key: Column[Any], columns: list[Column[Any]], row: dict[str, Any], echo: Echo) -> None:
+    for column in columns:
+        value = row[column.name]
+        if value is None or (problem := storable_json_problem(value)) is None:
+            continue
+        try:
+            repaired = _scrubbed(value, 1)
+        except _TooDeep:
+            repaired = None
+        if repaired is None or storable_json_problem(repaired) is not None:
+            repaired = type(value)()
+            how = f"stored as {json.dumps(repaired)}"
+        else:
+            how = "stored with null for numbers that are not finite and U+FFFD for unstorable characters"
+        row[column.name] = repaired
+        echo(f"repaired {table.name} {row[key.name]}: {column.name} {problem}; {how}")
+
+
+class _TooDeep(Exception):
+    pass
+
+
+_UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
+
+
+def _scrubbed(value: object, depth: int) -> object:
+    """`value` with what PostgreSQL cannot hold replaced, or _TooDeep past the API's nesting limit."""
+    if isinstance(value, dict | list) and depth > META_MAX_DEPTH:
+        raise _TooDeep
+    if isinstance(value, dict):
+        return {_scrubbed_text(k): _scrubbed(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_scrubbed(v, depth + 1) for v in value]
+    if isinstance(value, str):
+        return _scrubbed_text(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _scrubbed_text(value: str) -> str:
+    return _UNSTORABLE_CHARACTERS.sub("\ufffd", value)
 
 
 async def _advance_sequences(dst: AsyncConnection) -> None:

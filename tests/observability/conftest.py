@@ -10,12 +10,19 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from parley.config import Settings
 from tests.support.databases import sqlite_url_from_template
 
 
 @pytest.fixture
 async def database_url(tmp_path: Path, sqlite_template_path: Path) -> AsyncIterator[str]:
     yield sqlite_url_from_template(sqlite_template_path, tmp_path)
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Backlog gauges read from the database at most every 0.2 s (15 s by default), so that tests see them move."""
+    return settings.model_copy(update={"metrics_backlog_seconds": 0.2})
 
 
 def sample(exposition: str, name: str, **labels: str) -> float:

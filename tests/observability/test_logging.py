@@ -132,6 +132,7 @@ def production_server(tmp_path: Path) -> Any:
         "PARLEY_BOOTSTRAP_TOKEN": "plt_" + secrets.token_urlsafe(32),
         "PARLEY_FETCH_ALLOWLIST": "127.0.0.1",
         "PARLEY_PRESENCE_GRACE_SECONDS": "0.1",
+        "PARLEY_METRICS_TOKEN": secrets.token_urlsafe(32),
     }
     parley = [sys.executable, "-m", "parley.cli"]
     subprocess.run([*parley, "migrate"], env=env, check=True, capture_output=True, timeout=60)

@@ -14,6 +14,7 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import generate_latest
 from pydantic import SecretStr
+from sqlalchemy import event
 
 from parley.app import create_app
 from parley.config import Settings
@@ -127,6 +128,28 @@ async def test_webhook_outcomes_and_the_age_of_the_oldest_undelivered_event(
     after = await scrape(client)
     assert sample(after, "parley_webhook_pending_deliveries") >= 1
     assert sample(after, "parley_webhook_oldest_undelivered_age_seconds") >= 1.0
+
+
+async def test_a_scrape_flood_reads_the_webhook_backlog_once_per_bound(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"metrics_backlog_seconds": 60.0}))
+    backlog_reads: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if "min(webhook_deliveries.window_start_us)" in statement:
+            backlog_reads.append(statement)
+
+    async with live_server(app) as base, httpx.AsyncClient(base_url=base) as http:
+        engine = app.state.services.db.read_engine.sync_engine
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            await asyncio.gather(*(scrape(http) for _ in range(10)))  # at once
+            for _ in range(20):  # one after the other
+                exposition = await scrape(http)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+
+    assert len(backlog_reads) == 1
+    assert "parley_webhook_pending_deliveries 0.0" in exposition
 
 
 async def test_fetches_refused_by_reason(api: Api, client: httpx.AsyncClient) -> None:

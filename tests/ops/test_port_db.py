@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from parley.app import create_app
+from parley.ops.backup import sqlite_path
 from parley.services.context import Services
 from parley.services.workspaces import create_workspace
 from parley.storage.database import Database
@@ -134,3 +136,55 @@ async def test_port_db_refuses_what_it_cannot_port(sqlite_install: tuple[Path, s
     )
     assert not_postgres.returncode == 1 and "postgresql+asyncpg" in not_postgres.stderr
     assert from_postgres.returncode == 1 and "SQLite" in from_postgres.stderr
+
+
+async def test_port_db_repairs_json_an_earlier_parley_let_in_and_says_which_rows(
+    sqlite_install: tuple[Path, str], empty_postgres_url: str
+) -> None:
+    data_dir, sqlite_url = sqlite_install
+    app = create_app(install_settings(data_dir, sqlite_url))
+    transport = httpx.ASGITransport(app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://parley.test") as http,
+    ):
+        workspace, token = await create_workspace(app.state.services, "Acme")
+        api = Api(http, token, workspace.id)
+        people = [await api.conversation(name=name, meta={"plan": "pro"}) for name in "ABCD"]
+        numbers, text, deep, fine = [person["endUser"]["id"] for person in people]
+    # What an earlier Parley stored (its JSON encoder writes NaN and Infinity, and \ud83d escapes, as they are).
+    stored_before = {
+        numbers: '{"score": NaN, "limits": [Infinity, -Infinity, 1], "plan": "pro"}',
+        text: '{"note": "broken \\ud83d here", "\\udc00key": "nul \\u0000 inside"}',
+        deep: '{"a": ' * 600 + "1" + "}" * 600,
+    }
+    with sqlite3.connect(sqlite_path(sqlite_url)) as raw:
+        for end_user_id, meta in stored_before.items():
+            raw.execute("UPDATE end_users SET meta = ? WHERE id = ?", (meta, end_user_id))
+
+    ran = await run_parley(parley_env(data_dir, sqlite_url), "port-db", "--to", empty_postgres_url)
+
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    repairs = [line for line in ran.stdout.splitlines() if line.startswith("repaired ")]
+    assert len(repairs) == 3 and "MISMATCH" not in ran.stdout
+    for end_user_id in stored_before:
+        assert any(line.startswith(f"repaired end_users {end_user_id}: meta ") for line in repairs), repairs
+    app = create_app(install_settings(data_dir, empty_postgres_url))
+    transport = httpx.ASGITransport(app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://parley.test") as http,
+    ):
+        api = Api(http, token, workspace.id)
+        assert (await api.ok("GET", f"/end-users/{numbers}"))["meta"] == {
+            "score": None,
+            "limits": [None, None, 1],
+            "plan": "pro",
+        }
+        assert (await api.ok("GET", f"/end-users/{text}"))["meta"] == {
+            "note": "broken \ufffd here",
+            "\ufffdkey": "nul \ufffd inside",
+        }
+        assert (await api.ok("GET", f"/end-users/{deep}"))["meta"] == {}
+        assert (await api.ok("GET", f"/end-users/{fine}"))["meta"] == {"plan": "pro"}
+        assert len(await api.ok("GET", "/conversations?limit=10")) == 4

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Result, bindparam, exists, insert, literal, or_, select, update
+from sqlalchemy import Result, bindparam, exists, func, insert, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -236,3 +236,10 @@ async def next_due_us(conn: AsyncConnection) -> int | None:
     stmt = select(WebhookDelivery.next_attempt_us).where(WebhookDelivery.status == PENDING)
     value = (await conn.execute(stmt.order_by(WebhookDelivery.next_attempt_us).limit(1))).scalar()
     return None if value is None else int(value)
+
+
+async def pending_backlog(conn: AsyncConnection) -> tuple[int | None, int]:
+    """When the oldest pending delivery's window started (microseconds; None when none) and how many are pending."""
+    stmt = select(func.min(WebhookDelivery.window_start_us), func.count()).where(WebhookDelivery.status == PENDING)
+    oldest_us, pending = (await conn.execute(stmt)).one()
+    return (None if oldest_us is None else int(oldest_us)), int(pending)
