@@ -189,6 +189,11 @@ async def test_missing_or_malformed_thumbnail_paths_are_not_found(client: httpx.
 SECURITY_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "default-src 'none'; sandbox"}
 
 
+def _static_url(path: str, box: str | None) -> str:
+    """The original's URL, or a thumbnail's when `box` names its size."""
+    return f"/static/{box}{path}" if box else f"/static{path}"
+
+
 def _has_security_headers(response: httpx.Response) -> bool:
     return all(response.headers.get(name) == value for name, value in SECURITY_HEADERS.items())
 
@@ -198,7 +203,7 @@ async def test_head_answers_like_get_without_a_body(
     store: LocalFileStore, client: httpx.AsyncClient, box: str | None
 ) -> None:
     blob = await store.put(_image("PNG", (900, 700)), "png")
-    url = f"/static/{box}{blob.path}" if box else f"/static{blob.path}"
+    url = _static_url(blob.path, box)
     got = await client.get(url)
 
     head = await client.head(url)
@@ -220,7 +225,7 @@ async def test_a_malformed_range_is_ignored_and_the_whole_file_sent(
     store: LocalFileStore, client: httpx.AsyncClient, box: str | None, malformed: str
 ) -> None:
     blob = await store.put(_image("JPEG", (900, 700)), "jpeg")
-    url = f"/static/{box}{blob.path}" if box else f"/static{blob.path}"
+    url = _static_url(blob.path, box)
     whole = await client.get(url)
 
     response = await client.get(url, headers={"Range": malformed})
@@ -235,7 +240,7 @@ async def test_an_unsatisfiable_range_is_416_with_the_security_headers(
     store: LocalFileStore, client: httpx.AsyncClient, box: str | None
 ) -> None:
     blob = await store.put(_image("JPEG", (900, 700)), "jpeg")
-    url = f"/static/{box}{blob.path}" if box else f"/static{blob.path}"
+    url = _static_url(blob.path, box)
     size = len((await client.get(url)).content)
 
     response = await client.get(url, headers={"Range": f"bytes={size}-"})
