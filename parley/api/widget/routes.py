@@ -19,7 +19,7 @@ from parley.realtime.sockets import ConversationFeed, stream_events
 from parley.schemas import Envelope
 from parley.services import messages, reviews, visitors
 from parley.services.context import Services
-from parley.services.typing import relay_typing
+from parley.services.typing_indicators import relay_typing
 
 router = APIRouter(prefix="/api/widget/v1", tags=["widget"], responses=error_responses(403))
 
