@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from parley import __version__
+from parley.clock import now
 from parley.config import Settings
 from parley.storage.migrate import upgrade
 from parley.storage.repositories.schema import schema_revision
@@ -78,7 +79,7 @@ def backup(settings: Settings, directory: Path, echo: Echo) -> dict[str, Any]:
         raise BackupError(f"{directory} is not empty: back up into a new directory")
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     directory.chmod(0o700)
-    started = time.time()
+    started, timer = now(), time.monotonic()
     url = settings.resolved_database_url
     manifest: dict[str, Any] = {
         "format": FORMAT,
@@ -119,7 +120,7 @@ def backup(settings: Settings, directory: Path, echo: Echo) -> dict[str, Any]:
         shutil.copy2(key_file, directory / SECRET_KEY_FILE)
         (directory / SECRET_KEY_FILE).chmod(0o600)
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    echo(f"backup written to {directory} in {time.time() - started:.1f}s")
+    echo(f"backup written to {directory} in {time.monotonic() - timer:.1f}s")
     return manifest
 
 

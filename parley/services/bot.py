@@ -21,9 +21,9 @@ from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley import schemas
+from parley.clock import now_microseconds, now_seconds
 from parley.errors import not_found, validation_error
 from parley.realtime.broker import Invalidation
-from parley.services._time import now_microseconds, now_seconds
 from parley.services.drafts import draft_message
 from parley.services.views import Related
 from parley.storage.database import Database, Transaction

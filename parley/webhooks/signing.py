@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import time
+
+from parley.clock import now_seconds
 
 HEADER = "X-Parley-Signature"
 
@@ -19,5 +20,5 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
 
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
     """The header's value for `body`, signed now (or at `timestamp`)."""
-    t = int(time.time()) if timestamp is None else timestamp
+    t = now_seconds() if timestamp is None else timestamp
     return f"t={t},v1={signature(secret, t, body)}"
