@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader
 
-from parley.api import rate_limit
 from parley.observability.middleware import note_workspace
 from parley.schemas import MAX_CURSOR, MAX_LIST_LIMIT, ErrorEnvelope
-from parley.services import workspaces
+from parley.services import rate_limits, workspaces
 from parley.services.auth import bearer_token
 from parley.services.context import Services
 from parley.services.views import Views
@@ -58,7 +57,7 @@ class ApiTokenScheme(CallerScheme):
         services: Services = request.app.state.services
         principal = await workspaces.authenticate(services, request.headers.get("authorization"))
         note_workspace(request.scope, principal.workspace.id)
-        await services.rate_limits.hit(rate_limit.API_TOKEN, principal.token_id)
+        await services.rate_limits.hit(rate_limits.API_TOKEN, principal.token_id)
         return ExternalCaller(services, principal.workspace)
 
 
@@ -88,7 +87,7 @@ class VisitorTokenScheme(CallerScheme):
         visitor = await authenticate_visitor(services, bearer_token(request.headers.get("authorization")))
         check_origin(visitor.workspace, request.headers.get("origin"))
         note_workspace(request.scope, visitor.workspace.id)
-        await services.rate_limits.hit(rate_limit.VISITOR, visitor.end_user.id)
+        await services.rate_limits.hit(rate_limits.VISITOR, visitor.end_user.id)
         return VisitorCaller(services, visitor)
 
 
@@ -115,7 +114,7 @@ class AgentTokenScheme(CallerScheme):
         principal = await workspaces.authenticate_agent(services, request.headers.get("authorization"))
         assert principal.agent_id is not None
         note_workspace(request.scope, principal.workspace.id)
-        await services.rate_limits.hit(rate_limit.AGENT_TOKEN, principal.token_id)
+        await services.rate_limits.hit(rate_limits.AGENT_TOKEN, principal.token_id)
         return AgentCaller(services, principal.workspace, principal.agent_id)
 
 

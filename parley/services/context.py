@@ -6,7 +6,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from parley.api.rate_limit import RateLimits
 from parley.background import Periodic
 from parley.clock import now_microseconds
 from parley.config import Settings
@@ -19,6 +18,7 @@ from parley.realtime.presence import Presence
 from parley.services.auth import Principal, WebsocketTokens
 from parley.services.bot import AgentsOnline
 from parley.services.lookups import SharedLookups
+from parley.services.rate_limits import RateLimits
 from parley.services.token_uses import TokenUses
 from parley.services.views import Views
 from parley.storage.database import Database

@@ -37,7 +37,7 @@ async def session(request: Request, body: schemas.SessionRequest | None = None) 
     token = bearer_token(request.headers.get("authorization"))
     site_key = body.site_key if body else None
     if not token:  # an anonymous session creates a visitor: limited per client address
-        await request.app.state.services.rate_limits.hit_address(request)
+        await request.app.state.services.rate_limits.hit_address(request.client.host if request.client else None)
     found = await visitors.start_session(request.app.state.services, site_key, token, request.headers.get("origin"))
     return Envelope[schemas.WidgetSession](data=found)
 

@@ -29,7 +29,6 @@ import redis.asyncio as redis
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from starlette.requests import HTTPConnection
 
 from parley import clock
 from parley.config import Settings
@@ -152,10 +151,10 @@ class RateLimits:
                     {"Retry-After": str(retry_after)},
                 )
 
-    async def hit_address(self, connection: HTTPConnection) -> None:
-        """Per client address (as uvicorn reports it: from `X-Forwarded-For` only behind `PARLEY_TRUSTED_PROXIES`)."""
-        client = connection.client
-        await self.hit(SESSION_ADDRESS, address_key(client.host) if client else "unknown")
+    async def hit_address(self, host: str | None) -> None:
+        """Per client address (`host` as uvicorn reports it: from `X-Forwarded-For` only behind
+        `PARLEY_TRUSTED_PROXIES`; None when the server was not told)."""
+        await self.hit(SESSION_ADDRESS, "unknown" if host is None else address_key(host))
 
     async def close(self) -> None:
         if self._pool is not None:
