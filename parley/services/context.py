@@ -14,9 +14,8 @@ from parley.files.store import FileStore, build_file_store
 from parley.observability import metrics
 from parley.realtime.broker import Broker, Invalidation, LocalBroker, build_broker
 from parley.realtime.hub import Hub
-from parley.realtime.presence import Presence
+from parley.realtime.presence import AgentsOnline, Presence
 from parley.services.auth import Principal, WebsocketTokens
-from parley.services.bot import AgentsOnline
 from parley.services.lookups import SharedLookups
 from parley.services.rate_limits import RateLimits
 from parley.services.token_uses import TokenUses
