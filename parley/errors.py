@@ -13,9 +13,6 @@ class ParleyError(Exception):
         self.message = message
         self.headers = headers or {}
 
-    def envelope(self) -> dict[str, object]:
-        return error_envelope(self.status, self.code, self.message)
-
 
 def error_envelope(status: int, code: str, message: str) -> dict[str, object]:
     return {"status": status, "error": {"code": code, "message": message}}

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader
 
-from parley.api import rate_limit
 from parley.observability.middleware import note_workspace
 from parley.schemas import MAX_CURSOR, MAX_LIST_LIMIT, ErrorEnvelope
-from parley.services import workspaces
+from parley.services import rate_limits, workspaces
+from parley.services.auth import bearer_token
 from parley.services.context import Services
 from parley.services.views import Views
 from parley.services.visitors import Visitor, authenticate_visitor, check_origin
@@ -57,7 +57,7 @@ class ApiTokenScheme(CallerScheme):
         services: Services = request.app.state.services
         principal = await workspaces.authenticate(services, request.headers.get("authorization"))
         note_workspace(request.scope, principal.workspace.id)
-        await services.rate_limits.hit(rate_limit.API_TOKEN, principal.token_id)
+        await services.rate_limits.hit(rate_limits.API_TOKEN, principal.token_id)
         return ExternalCaller(services, principal.workspace)
 
 
@@ -84,10 +84,10 @@ class VisitorTokenScheme(CallerScheme):
     async def __call__(self, request: Request) -> VisitorCaller:  # type: ignore[override]
         """The widget's caller, from a page the workspace allows (`Origin` checked when the list is not empty)."""
         services: Services = request.app.state.services
-        visitor = await authenticate_visitor(services, bearer(request.headers.get("authorization")))
+        visitor = await authenticate_visitor(services, bearer_token(request.headers.get("authorization")))
         check_origin(visitor.workspace, request.headers.get("origin"))
         note_workspace(request.scope, visitor.workspace.id)
-        await services.rate_limits.hit(rate_limit.VISITOR, visitor.end_user.id)
+        await services.rate_limits.hit(rate_limits.VISITOR, visitor.end_user.id)
         return VisitorCaller(services, visitor)
 
 
@@ -114,7 +114,7 @@ class AgentTokenScheme(CallerScheme):
         principal = await workspaces.authenticate_agent(services, request.headers.get("authorization"))
         assert principal.agent_id is not None
         note_workspace(request.scope, principal.workspace.id)
-        await services.rate_limits.hit(rate_limit.AGENT_TOKEN, principal.token_id)
+        await services.rate_limits.hit(rate_limits.AGENT_TOKEN, principal.token_id)
         return AgentCaller(services, principal.workspace, principal.agent_id)
 
 
@@ -127,13 +127,6 @@ AgentAuth = Annotated[
         )
     ),
 ]
-
-
-def bearer(authorization: str | None) -> str | None:
-    if authorization is None:
-        return None
-    scheme, _, token = authorization.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else authorization.strip()
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="Page size.")]

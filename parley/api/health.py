@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter
-from sqlalchemy import text
 
 from parley.api.deps import ServicesDep
 from parley.api.errors import error_response
 from parley.schemas import ErrorEnvelope
 from parley.services.context import Services
+from parley.storage.repositories.schema import ping
 
 router = APIRouter(tags=["health"])
 
@@ -46,7 +46,7 @@ async def _database(services: Services) -> str | None:
     """None when the database answered `SELECT 1`, else what went wrong (the exception's type, never its text)."""
     try:
         async with asyncio.timeout(READY_TIMEOUT_SECONDS), services.db.read() as conn:
-            await conn.execute(text("SELECT 1"))
+            await ping(conn)
     except TimeoutError:
         return f"no answer within {READY_TIMEOUT_SECONDS:g} s"
     except Exception as exc:  # any failure to reach the database means not ready

@@ -110,13 +110,9 @@ def _download_name(response: httpx.Response, url: httpx.URL) -> str:
     return url.path.rsplit("/", 1)[-1]
 
 
-def sanitize_name(raw: str) -> str:
-    """A display name that is safe anywhere: one path segment, no control characters, bounded, never empty."""
-    return split_name(raw)[0]
-
-
 def split_name(raw: str) -> tuple[str, str]:
-    """``sanitize_name(raw)`` and the extension ``raw`` ended with, lower case without its dot (``""`` for none)."""
+    """A display name that is safe anywhere (one path segment, no control characters, bounded, never empty, without
+    its extension) and the extension ``raw`` ended with, lower case without its dot (``""`` for none)."""
     segment = _SEPARATORS.split(raw)[-1]
     cleaned = "".join(ch for ch in segment if unicodedata.category(ch) not in _UNSAFE_CATEGORIES)
     stem, dot, ext = cleaned.rpartition(".")

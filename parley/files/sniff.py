@@ -115,19 +115,15 @@ class Sniffed:
     height: int | None = None
 
 
-def sniff(content: bytes, max_decode_bytes: int, sent_ext: str = "") -> Sniffed:
-    """Classify ``content``; ``sent_ext`` is the extension of the name it came with (lower case, no dot)."""
-    return _sniff(io.BytesIO(content), max_decode_bytes, sent_ext)
-
-
 def sniff_file(path: Path, max_decode_bytes: int, sent_ext: str = "") -> Sniffed:
-    """Classify the file at ``path``, as ``sniff`` does; blocking I/O (text is read through to its end)."""
+    """Classify the file at ``path``; ``sent_ext`` is the extension of the name it came with (lower case, no dot).
+    Blocking I/O (text is read through to its end)."""
     with path.open("rb") as file:
         return _sniff(file, max_decode_bytes, sent_ext)
 
 
 def mime_type_for_ext(ext: str) -> str:
-    """The Content-Type to serve a stored file with, from the extension ``sniff`` gave it."""
+    """The Content-Type to serve a stored file with, from the extension ``sniff_file`` gave it."""
     return _MIME_BY_EXT.get(ext, "application/octet-stream")
 
 

@@ -13,7 +13,6 @@ import hashlib
 import logging
 import os
 import tempfile
-import time
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -21,6 +20,7 @@ from types import TracebackType
 from typing import IO
 
 from parley.background import Periodic
+from parley.clock import now
 from parley.errors import ParleyError
 
 log = logging.getLogger(__name__)
@@ -141,6 +141,6 @@ def spool_sweeper(directory: Path) -> Periodic:
 
 
 async def _sweep_and_report(directory: Path) -> None:
-    removed = await asyncio.to_thread(sweep_abandoned, directory, time.time())
+    removed = await asyncio.to_thread(sweep_abandoned, directory, now())
     if removed:
         log.info("removed %d abandoned spool files from %s", removed, directory)

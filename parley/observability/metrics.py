@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
 
+from parley.clock import now
 from parley.storage.repositories import webhooks as webhooks_repo
 
 if TYPE_CHECKING:
@@ -179,7 +180,7 @@ class WebhookBacklog:
                     await self._read()
                     self._next_read = time.monotonic() + self._max_age
         WEBHOOK_PENDING.set(self._pending)
-        age = time.time() - self._oldest_us / 1_000_000 if self._oldest_us else 0.0
+        age = now() - self._oldest_us / 1_000_000 if self._oldest_us else 0.0
         WEBHOOK_OLDEST_UNDELIVERED.set(max(0.0, age))
 
     async def _read(self) -> None:

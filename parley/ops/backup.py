@@ -20,7 +20,6 @@ import asyncio
 import json
 import os
 import shutil
-import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,13 +27,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from parley import __version__
+from parley.clock import now
 from parley.config import Settings
 from parley.storage.migrate import upgrade
+from parley.storage.repositories.schema import schema_revision
+from parley.storage.snapshots import snapshot_sqlite, sqlite_quick_check, sqlite_revision
 
 MANIFEST = "manifest.json"
 DATABASE_FILE = "parley.db"
@@ -78,7 +79,7 @@ def backup(settings: Settings, directory: Path, echo: Echo) -> dict[str, Any]:
         raise BackupError(f"{directory} is not empty: back up into a new directory")
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     directory.chmod(0o700)
-    started = time.time()
+    started, timer = now(), time.monotonic()
     url = settings.resolved_database_url
     manifest: dict[str, Any] = {
         "format": FORMAT,
@@ -93,7 +94,7 @@ def backup(settings: Settings, directory: Path, echo: Echo) -> dict[str, Any]:
             raise BackupError(f"no database at {source} (run `parley migrate` first)")
         target = directory / DATABASE_FILE
         snapshot_sqlite(source, target)
-        manifest["schemaRevision"] = _sqlite_revision(target)
+        manifest["schemaRevision"] = sqlite_revision(target)
         manifest["databaseBytes"] = target.stat().st_size
         echo(f"database: {source} -> {target} ({manifest['databaseBytes']} bytes, one consistent snapshot)")
     else:
@@ -119,26 +120,8 @@ def backup(settings: Settings, directory: Path, echo: Echo) -> dict[str, Any]:
         shutil.copy2(key_file, directory / SECRET_KEY_FILE)
         (directory / SECRET_KEY_FILE).chmod(0o600)
     (directory / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
-    echo(f"backup written to {directory} in {time.time() - started:.1f}s")
+    echo(f"backup written to {directory} in {time.monotonic() - timer:.1f}s")
     return manifest
-
-
-def snapshot_sqlite(source: Path, target: Path) -> None:
-    """SQLite's online backup API, all pages in one step: one read transaction, so one consistent state.
-
-    (Copying page by page in several steps would start over whenever the server writes in between, and may
-    never finish under steady writes.)
-    """
-    src = sqlite3.connect(source, timeout=30)
-    try:
-        dst = sqlite3.connect(target)
-        try:
-            src.backup(dst, pages=-1)
-            dst.execute("PRAGMA journal_mode=DELETE")  # a self-contained file; the server turns WAL back on
-        finally:
-            dst.close()
-    finally:
-        src.close()
 
 
 def copy_store(source: Path, target: Path) -> CopiedFiles:
@@ -164,26 +147,14 @@ def copy_store(source: Path, target: Path) -> CopiedFiles:
     return CopiedFiles(count, size)
 
 
-def _sqlite_revision(path: Path) -> str | None:
-    connection = sqlite3.connect(path)
-    try:
-        row = connection.execute("SELECT version_num FROM alembic_version").fetchone()
-    except sqlite3.OperationalError:
-        return None
-    finally:
-        connection.close()
-    return None if row is None else str(row[0])
-
-
 def _postgres_revision(url: str) -> str | None:
     async def read() -> str | None:
         engine = create_async_engine(url)
         try:
             async with engine.connect() as conn:
-                value = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+                return await schema_revision(conn)
         finally:
             await engine.dispose()
-        return None if value is None else str(value)
 
     return asyncio.run(read())
 
@@ -247,10 +218,6 @@ def restore(settings: Settings, directory: Path, echo: Echo) -> dict[str, Any]:
 def _check_sqlite(path: Path) -> None:
     if not path.is_file():
         raise BackupError(f"the backup has no {DATABASE_FILE}")
-    connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        verdict = connection.execute("PRAGMA quick_check").fetchone()
-    finally:
-        connection.close()
-    if verdict is None or verdict[0] != "ok":
+    verdict = sqlite_quick_check(path)
+    if verdict != "ok":
         raise BackupError(f"{path} fails SQLite's quick_check: {verdict}")

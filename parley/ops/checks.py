@@ -14,11 +14,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import select
-
 from parley.config import Settings
 from parley.storage.database import Database
-from parley.storage.models import Workspace
+from parley.storage.repositories import workspaces as workspace_repo
 
 MIN_SECRET_KEY_LENGTH = 32
 DATABASE_TIMEOUT_SECONDS = 10.0
@@ -69,14 +67,13 @@ async def demo_workspace_verdict(settings: Settings) -> Verdict:
     db = Database(settings.resolved_database_url)
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS), db.read() as conn:
-            rows = (await conn.execute(select(Workspace.id).where(Workspace.is_demo.is_(True)))).all()
+            ids = await workspace_repo.demo_workspace_ids(conn)
     except Exception as exc:  # unreachable, not migrated, ...: the check cannot pass
         return Verdict(FAIL, subject, f"could not look in the database ({type(exc).__name__}); run `parley migrate`")
     finally:
         await db.dispose()
-    if rows:
-        ids = ", ".join(row.id for row in rows)
-        return Verdict(FAIL, subject, f"present ({ids}); delete it, or use a database without it")
+    if ids:
+        return Verdict(FAIL, subject, f"present ({', '.join(ids)}); delete it, or use a database without it")
     return Verdict(OK, subject, "none")
 
 

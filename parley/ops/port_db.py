@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from alembic.script import ScriptDirectory
-from sqlalchemy import JSON, Column, Table, event, func, insert, inspect, select, text
+from sqlalchemy import JSON, Column, Table, event
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from parley.ops.backup import sqlite_path
 from parley.schemas import META_MAX_DEPTH, storable_json_problem
 from parley.storage.migrate import alembic_config, upgrade_async
-from parley.storage.models import Base
+from parley.storage.repositories.porting import advance_sequences, count_rows, insert_rows, rows_after, tables
+from parley.storage.repositories.schema import schema_revision, table_names
 
 Echo = Callable[[str], None]
 Progress = Callable[[str, int, int], None]
@@ -55,11 +56,6 @@ class TableCount:
         return self.source == self.target
 
 
-def tables() -> list[Table]:
-    """Every table of the schema, each after the tables it refers to."""
-    return list(Base.metadata.sorted_tables)
-
-
 async def port_database(
     source_url: str, target_url: str, echo: Echo, progress: Progress, batch_size: int = DEFAULT_BATCH
 ) -> list[TableCount]:
@@ -74,21 +70,21 @@ async def port_database(
     source, target = _snapshot_engine(source_url), create_async_engine(target_url)
     try:
         async with source.connect() as src, src.begin():  # BEGIN: every read below sees the same state
-            revision = await _revision(src)
+            revision = await schema_revision(src)
             if revision != head:
                 raise PortError(
                     f"the SQLite database is at schema revision {revision}, this Parley's is {head}: "
                     "run `parley migrate` on it first"
                 )
             await _prepare_target(target, target_url, head, echo)
-            counts = {table.name: await _count(src, table) for table in tables()}
+            counts = {table.name: await count_rows(src, table) for table in tables()}
             echo(f"copying {sum(counts.values())} rows in {len(counts)} tables")
             async with target.begin() as dst:
                 for table in tables():
                     await _copy(src, dst, table, counts[table.name], batch_size, progress, echo)
-                await _advance_sequences(dst)
+                await advance_sequences(dst)
         async with target.connect() as dst:
-            return [TableCount(table.name, counts[table.name], await _count(dst, table)) for table in tables()]
+            return [TableCount(table.name, counts[table.name], await count_rows(dst, table)) for table in tables()]
     finally:
         await source.dispose()
         await target.dispose()
@@ -109,33 +105,21 @@ def _snapshot_engine(url: str) -> AsyncEngine:
     return engine
 
 
-async def _revision(conn: AsyncConnection) -> str | None:
-    names = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-    if "alembic_version" not in names:
-        return None
-    value = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
-    return None if value is None else str(value)
-
-
 async def _prepare_target(target: AsyncEngine, target_url: str, head: str | None, echo: Echo) -> None:
     """Migrate an empty target (or one behind); refuse a foreign one or one that holds any row."""
     async with target.connect() as conn:
-        names = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-        revision = await _revision(conn)
+        names = await table_names(conn)
+        revision = await schema_revision(conn)
     if names and revision is None:
         raise PortError("the target database has tables but no Parley schema: port into an empty database")
     if revision != head:
         echo("migrating the target database" + (f" from revision {revision}" if revision else ""))
         await upgrade_async(target_url)
     async with target.connect() as conn:
-        filled = {table.name: n for table in tables() if (n := await _count(conn, table))}
+        filled = {table.name: n for table in tables() if (n := await count_rows(conn, table))}
     if filled:
         rows = ", ".join(f"{name}: {n}" for name, n in filled.items())
         raise PortError(f"the target database is not empty ({rows}): port into an empty database")
-
-
-async def _count(conn: AsyncConnection, table: Table) -> int:
-    return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
 async def _copy(
@@ -153,15 +137,12 @@ async def _copy(
     done, last = 0, None
     progress(table.name, 0, total)
     while True:
-        stmt = select(table).order_by(key).limit(batch_size)
-        if last is not None:
-            stmt = stmt.where(key > last)
-        rows = [dict(row) for row in (await src.execute(stmt)).mappings()]
+        rows = await rows_after(src, table, key, last, batch_size)
         if not rows:
             break
         for row in rows:
             _repair_json(table, key, json_columns, row, echo)
-        await dst.execute(insert(table), rows)
+        await insert_rows(dst, table, rows)
         done += len(rows)
         last = rows[-1][key.name]
         progress(table.name, done, total)
@@ -209,18 +190,3 @@ def _scrubbed(value: object, depth: int) -> object:
 
 def _scrubbed_text(value: str) -> str:
     return _UNSTORABLE_CHARACTERS.sub("\ufffd", value)
-
-
-async def _advance_sequences(dst: AsyncConnection) -> None:
-    """Rows came with their own positions: the next one PostgreSQL hands out must come after them."""
-    for table in tables():
-        column = table.autoincrement_column
-        if column is None:
-            continue
-        await dst.execute(
-            text(
-                f"SELECT setval(pg_get_serial_sequence(:table, :column), "
-                f'COALESCE(MAX("{column.name}"), 1), MAX("{column.name}") IS NOT NULL) FROM "{table.name}"'
-            ),
-            {"table": table.name, "column": column.name},
-        )

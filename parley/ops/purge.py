@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from parley.clock import MICROSECONDS_PER_DAY, now_microseconds
 from parley.files.removal import delete_stored
 from parley.files.store import FileStore
 from parley.realtime.broker import Invalidation
-from parley.services._time import MICROSECONDS_PER_DAY, now_microseconds
 from parley.storage.database import Database
 from parley.storage.repositories import retention as repo
 

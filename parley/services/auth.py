@@ -29,12 +29,18 @@ def display_prefix(token: str) -> str:
     return token[:DISPLAY_PREFIX_LEN]
 
 
-def token_from_header(authorization: str | None) -> str:
-    """The seed sends the bare token; `Bearer <token>` is accepted too."""
-    if not authorization:
-        raise unauthorized()
+def bearer_token(authorization: str | None) -> str | None:
+    """The token an `Authorization` header carries: `Bearer <token>`, or the bare token (as the seed sends it).
+    None without a header, empty for one that names no token: each caller says what a missing token means."""
+    if authorization is None:
+        return None
     scheme, _, rest = authorization.strip().partition(" ")
-    token = rest.strip() if scheme.lower() == "bearer" else authorization.strip()
+    return rest.strip() if scheme.lower() == "bearer" else authorization.strip()
+
+
+def token_from_header(authorization: str | None) -> str:
+    """The API and agent tokens: without one, the generic 401."""
+    token = bearer_token(authorization)
     if not token:
         raise unauthorized()
     return token

@@ -14,25 +14,22 @@ External API's is cached with its token, and cleared in this process when the se
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from cachetools import TTLCache
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley import schemas
+from parley.clock import now_microseconds, now_seconds
 from parley.errors import not_found, validation_error
 from parley.realtime.broker import Invalidation
-from parley.services._time import now_microseconds, now_seconds
 from parley.services.drafts import draft_message
 from parley.services.views import Related
-from parley.storage.database import Database, Transaction
+from parley.storage.database import Transaction
 from parley.storage.message_writer import MessageDraft, write_messages
 from parley.storage.plans import run
-from parley.storage.records import BotRecord, ConversationRecord, ConversationRef, NewEvent, WorkspaceRecord
+from parley.storage.records import BotRecord, ConversationRecord, ConversationRef, WorkspaceRecord
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import messages as message_repo
-from parley.storage.repositories import people as people_repo
 from parley.storage.repositories import workspaces as workspace_repo
 
 if TYPE_CHECKING:
@@ -41,41 +38,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AWAY_UUID_PREFIX = "parley:away:"
-STATUS_CHANGED = "agent.status_changed"
-CACHE_SIZE = 10_000
-
-
-class AgentsOnline:
-    """Whether some active agent of a workspace is online, cached per workspace.
-
-    The away message needs this on every visitor message, the hot path, and the answer rarely changes: a cached
-    answer costs no round trip. In this process every committed `agent.status_changed` clears the workspace's
-    entry (`observe` is a publisher of the database, called after each commit), so a console opening or closing
-    here is seen at once. Another process's status changes are not seen here: its entries simply expire after
-    `ttl_seconds` (PARLEY_AGENTS_ONLINE_CACHE_SECONDS), which bounds how stale an answer can be. A generation
-    counter keeps a query that raced with a status change from caching its outdated answer.
-    """
-
-    def __init__(self, ttl_seconds: float = 2.0) -> None:
-        self._known: TTLCache[str, bool] = TTLCache(CACHE_SIZE, ttl=ttl_seconds)
-        self._generation = 0
-
-    def observe(self, events: Sequence[NewEvent]) -> None:
-        for event in events:
-            if event.name == STATUS_CHANGED:
-                self._known.pop(event.workspace_id, None)
-                self._generation += 1
-
-    async def any_online(self, db: Database, workspace_id: str) -> bool:
-        known = self._known.get(workspace_id)
-        if known is not None:
-            return known
-        generation = self._generation
-        async with db.read() as conn:
-            online = await people_repo.any_agent_online(conn, workspace_id)
-        if generation == self._generation:
-            self._known[workspace_id] = online
-        return online
 
 
 def _text(settings: dict[str, Any], key: str) -> str:

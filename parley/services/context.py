@@ -6,19 +6,18 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from parley.api.rate_limit import RateLimits
 from parley.background import Periodic
+from parley.clock import now_microseconds
 from parley.config import Settings
 from parley.files.spool import spool_sweeper
 from parley.files.store import FileStore, build_file_store
 from parley.observability import metrics
 from parley.realtime.broker import Broker, Invalidation, LocalBroker, build_broker
 from parley.realtime.hub import Hub
-from parley.realtime.presence import Presence
-from parley.services._time import now_microseconds
+from parley.realtime.presence import AgentsOnline, Presence
 from parley.services.auth import Principal, WebsocketTokens
-from parley.services.bot import AgentsOnline
 from parley.services.lookups import SharedLookups
+from parley.services.rate_limits import RateLimits
 from parley.services.token_uses import TokenUses
 from parley.services.views import Views
 from parley.storage.database import Database

@@ -8,9 +8,9 @@ from dataclasses import replace
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley import schemas
+from parley.clock import now_microseconds, now_seconds
 from parley.errors import conflict, not_found
 from parley.services import bot
-from parley.services._time import now_microseconds, now_seconds
 from parley.services.context import Services
 from parley.services.events import emit_conversation_event
 from parley.services.ids import check_id, new_id

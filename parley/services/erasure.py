@@ -15,10 +15,10 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley import schemas
+from parley.clock import now_seconds
 from parley.errors import not_found
 from parley.files.removal import delete_stored
 from parley.realtime.broker import Invalidation
-from parley.services._time import now_seconds
 from parley.services.context import Services
 from parley.services.events import emit_workspace_event
 from parley.services.ids import check_id

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from parley.clock import now_microseconds
 from parley.schemas import EventFrame
-from parley.services._time import now_microseconds
 from parley.services.ids import new_id
 from parley.storage.database import Transaction
 from parley.storage.records import NewEvent

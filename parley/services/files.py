@@ -10,11 +10,11 @@ import asyncio
 
 from starlette.datastructures import UploadFile
 
+from parley.clock import now_seconds
 from parley.errors import ParleyError
 from parley.files.fetch import fetch_url, split_name
 from parley.files.sniff import sniff_file
 from parley.files.spool import Spool, file_too_large
-from parley.services._time import now_seconds
 from parley.services.context import Services
 from parley.services.ids import new_id
 from parley.storage.database import Transaction

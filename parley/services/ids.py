@@ -7,9 +7,9 @@ indexes instead of one random page per row (version 4): measured, half the write
 
 import os
 import re
-import time
 from collections.abc import Iterator
 
+from parley.clock import now_microseconds
 from parley.errors import not_found
 
 _RANDOM_CHUNK = 16 * 256
@@ -35,7 +35,7 @@ _randoms = _random_numbers()
 
 def new_id() -> str:
     random = next(_randoms)
-    milliseconds = time.time_ns() // 1_000_000
+    milliseconds = now_microseconds() // 1000
     value = milliseconds << 80 | _VERSION_7 | (random >> 64 & _RANDOM_A) << 64 | _VARIANT | random & _RANDOM_B
     digits = f"{value:032x}"  # formatted here: `str(uuid.UUID(int=...))` costs four times as much, twice a message
     return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"

@@ -13,11 +13,11 @@ from functools import partial
 from starlette.datastructures import UploadFile
 
 from parley import schemas
+from parley.clock import now_microseconds, now_seconds
 from parley.errors import ParleyError, conflict, not_found, validation_error
 from parley.observability import metrics
 from parley.realtime.broker import Invalidation
 from parley.services import bot
-from parley.services._time import now_microseconds, now_seconds
 from parley.services.context import Services
 from parley.services.conversations import find_conversation
 from parley.services.drafts import draft_message

@@ -8,9 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley import schemas
+from parley.clock import now_microseconds, now_seconds
 from parley.errors import conflict, not_found
 from parley.realtime.broker import Invalidation
-from parley.services._time import now_microseconds, now_seconds
 from parley.services.context import Services
 from parley.services.events import emit_workspace_event
 from parley.services.files import fetch_and_store, record_file

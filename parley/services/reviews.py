@@ -12,8 +12,8 @@ from collections.abc import Iterable
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley import schemas
+from parley.clock import now_seconds
 from parley.errors import ParleyError, conflict, not_found, validation_error
-from parley.services._time import now_seconds
 from parley.services.context import Services
 from parley.services.events import emit_conversation_event
 from parley.services.ids import check_id

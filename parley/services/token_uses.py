@@ -12,7 +12,7 @@ import logging
 from cachetools import LRUCache
 
 from parley.background import Periodic
-from parley.services._time import now_seconds
+from parley.clock import now_seconds
 from parley.storage.database import Database
 from parley.storage.repositories import workspaces as repo
 

@@ -87,11 +87,6 @@ async def _load_current_conversation(svc: Services, workspace_id: str, end_user_
     return await svc.db.lookup(conversation_repo.latest_conversation_of, workspace_id, end_user_id)
 
 
-async def conversation_ids(svc: Services, visitor: Visitor) -> list[str]:
-    async with svc.db.read() as conn:
-        return await conversation_repo.conversation_ids_of(conn, visitor.workspace.id, visitor.end_user.id)
-
-
 def widget_settings(workspace: WorkspaceRecord) -> schemas.WidgetSettings:
     settings = workspace.settings
     return schemas.WidgetSettings(

@@ -7,9 +7,9 @@ import secrets
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley import schemas
+from parley.clock import now_microseconds
 from parley.errors import ParleyError, not_found
 from parley.files.urlguard import resolve_fetch_target
-from parley.services._time import now_microseconds
 from parley.services.context import Services
 from parley.services.ids import check_id, new_id
 from parley.storage.records import WorkspaceRecord

@@ -7,9 +7,9 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from parley.clock import now_seconds
 from parley.errors import conflict, not_found, unauthorized
 from parley.realtime.broker import Invalidation
-from parley.services._time import now_seconds
 from parley.services.auth import Principal, display_prefix, generate_token, hash_token, token_from_header
 from parley.services.context import Services
 from parley.services.ids import check_id, new_id

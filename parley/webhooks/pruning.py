@@ -20,7 +20,7 @@ from functools import partial
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley.background import Periodic
-from parley.services._time import MICROSECONDS_PER_DAY, now_microseconds
+from parley.clock import MICROSECONDS_PER_DAY, now_microseconds
 from parley.storage.database import Database
 from parley.storage.repositories import retention as repo
 

@@ -17,12 +17,12 @@ import asyncio
 import contextlib
 import logging
 import random
-import time
 import uuid
 
 import httpx
 
 from parley import __version__
+from parley.clock import now_microseconds
 from parley.config import Settings
 from parley.errors import ParleyError
 from parley.files.urlguard import resolve_fetch_target
@@ -37,10 +37,6 @@ log = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 500
 USER_AGENT = f"Parley-Webhooks/{__version__}"
-
-
-def _now_us() -> int:
-    return time.time_ns() // 1000
 
 
 def retry_delay(attempts: int, base: float, cap: float) -> float:
@@ -109,7 +105,7 @@ class WebhookWorker:
     def _idle_seconds(self) -> float:
         wait = self._settings.webhook_poll_seconds
         if self._soonest_us is not None:
-            until = (self._soonest_us - _now_us()) / 1_000_000
+            until = (self._soonest_us - now_microseconds()) / 1_000_000
             if until <= 0:
                 self._soonest_us = None
             wait = min(wait, max(until, 0.0))
@@ -122,7 +118,7 @@ class WebhookWorker:
         self.wake()  # a slot is free, and the next event of that conversation may now go
 
     async def _claim(self, limit: int) -> list[ClaimedDelivery]:
-        now_us = _now_us()
+        now_us = now_microseconds()
         lease_until = now_us + int(self._settings.webhook_lease_seconds * 1_000_000)
         async with self._db.write() as tx:
             return await repo.claim_due(tx.conn, now_us, lease_until, str(uuid.uuid4()), limit)
@@ -183,7 +179,7 @@ class WebhookWorker:
         self, delivery: ClaimedDelivery, status: int | None, error: str | None, retry_now: bool = False
     ) -> None:
         settings = self._settings
-        now_us = _now_us()
+        now_us = now_microseconds()
         now = now_us // 1_000_000
         values: dict[str, object] = {"last_status_code": status, "last_attempt_at": now, "updated_at": now}
         if error is None:

@@ -15,11 +15,11 @@ import pytest
 from fastapi import FastAPI
 from limits import parse_many
 
-from parley.api.rate_limit import ProcessMemoryStorage, RateLimits
 from parley.app import create_app
 from parley.config import Settings
 from parley.services import workspaces
 from parley.services.context import Services
+from parley.services.rate_limits import ProcessMemoryStorage, RateLimits
 from tests.support.databases import sqlite_url_from_template
 from tests.support.live import free_port
 from tests.support.redis import require_redis

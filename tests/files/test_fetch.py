@@ -20,9 +20,8 @@ from PIL import Image
 from parley.config import Settings
 from parley.errors import ParleyError
 from parley.files.fetch import Download, fetch_url
-from parley.files.sniff import sniff
 from parley.files.spool import Spool
-from tests.support.files import DECODE_BYTES
+from tests.support.files import DECODE_BYTES, sniff
 
 
 def image_bytes(fmt: str, size: tuple[int, int] = (7, 5)) -> bytes:

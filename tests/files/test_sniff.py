@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from parley.errors import ParleyError
-from parley.files.sniff import sniff
-from tests.support.files import DECODE_BYTES
+from tests.support.files import DECODE_BYTES, sniff
 
 
 def image_bytes(fmt: str, size: tuple[int, int] = (7, 5)) -> bytes:

@@ -9,9 +9,9 @@ import pytest
 from parley.config import Settings
 from parley.schemas import WEBHOOK_EVENTS
 from parley.services.context import Services
-from parley.webhooks import signing
 from parley.webhooks.worker import retry_delay
 from tests.conftest import Api
+from tests.support.signatures import verify
 from tests.webhooks.conftest import Receiver, deliveries, eventually, polled, running_parley, stored_events
 
 
@@ -46,7 +46,7 @@ async def test_every_event_arrives_as_stored_and_signed(api: Api, services: Serv
         assert request.headers["Content-Type"] == "application/json"
         assert request.headers["X-Parley-Event"] == event.name == request.event["event"]
         assert request.event["id"] == event.id
-        assert signing.verify(secret, request.headers["X-Parley-Signature"], request.body)
+        assert verify(secret, request.headers["X-Parley-Signature"], request.body)
     created = by_id[stored[0].id].event
     assert created["event"] == "conversation.created"
     assert created["data"]["endUser"]["websocketToken"] is None  # a webhook never carries the visitor's credential

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from parley.clock import MICROSECONDS_PER_DAY, now_microseconds
 from parley.config import Settings
-from parley.services._time import MICROSECONDS_PER_DAY, now_microseconds
 from parley.services.context import Services
 from parley.webhooks import pruning
 from parley.webhooks.pruning import Pruned, prune_outbox

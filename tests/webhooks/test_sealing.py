@@ -13,6 +13,7 @@ from parley.storage.models import Webhook
 from parley.webhooks import signing
 from parley.webhooks.sealing import SecretSeal, SecretUnreadable
 from tests.conftest import Api
+from tests.support.signatures import verify
 from tests.webhooks.conftest import Receiver, deliveries, eventually, polled, running_parley
 
 GIVEN_SECRET = "whsec_chosen-by-the-integrator-0123456789"
@@ -49,7 +50,7 @@ async def webhook_set_earlier(settings: Settings, receiver: Receiver, left_plain
 
 
 def all_verify(receiver: Receiver, secret: str) -> bool:
-    return all(signing.verify(secret, r.headers[signing.HEADER], r.body) for r in receiver.received)
+    return all(verify(secret, r.headers[signing.HEADER], r.body) for r in receiver.received)
 
 
 @pytest.mark.parametrize("given", [GIVEN_SECRET, None], ids=["given", "generated"])

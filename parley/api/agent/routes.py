@@ -17,7 +17,7 @@ from parley.schemas import Envelope
 from parley.services import conversations, messages, people, presence, workspaces
 from parley.services.auth import Principal
 from parley.services.context import Services
-from parley.services.typing import relay_typing
+from parley.services.typing_indicators import relay_typing
 
 TAG = {
     "name": "agent console",

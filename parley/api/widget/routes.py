@@ -11,15 +11,15 @@ from parley.api.deps import (
     Limit,
     MicrosecondsCursor,
     VisitorAuth,
-    bearer,
     error_responses,
 )
 from parley.api.sockets import SocketQuery, admit_or_refuse
 from parley.realtime.sockets import ConversationFeed, stream_events
 from parley.schemas import Envelope
 from parley.services import messages, reviews, visitors
+from parley.services.auth import bearer_token
 from parley.services.context import Services
-from parley.services.typing import relay_typing
+from parley.services.typing_indicators import relay_typing
 
 router = APIRouter(prefix="/api/widget/v1", tags=["widget"], responses=error_responses(403))
 
@@ -34,10 +34,10 @@ MessageEnvelope = Envelope[schemas.Message]
 )
 async def session(request: Request, body: schemas.SessionRequest | None = None) -> Envelope[schemas.WidgetSession]:
     """Anonymous with `{"siteKey"}`; or resume (or take over an identified visitor) with the visitor's token."""
-    token = bearer(request.headers.get("authorization"))
+    token = bearer_token(request.headers.get("authorization"))
     site_key = body.site_key if body else None
     if not token:  # an anonymous session creates a visitor: limited per client address
-        await request.app.state.services.rate_limits.hit_address(request)
+        await request.app.state.services.rate_limits.hit_address(request.client.host if request.client else None)
     found = await visitors.start_session(request.app.state.services, site_key, token, request.headers.get("origin"))
     return Envelope[schemas.WidgetSession](data=found)
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from parley.storage.models import Bot, Event, Message, Review, StoredFile
 from parley.storage.plans import InsertRows, Plan, Statement
 from parley.storage.records import BotRecord, FileRecord, MessageRecord, ReviewRecord
-from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one
+from parley.storage.repositories._query import fetch_all, fetch_by_ids
 
 _UUID_KEY = [Message.conversation_id, Message.client_uuid]
 _INSERT_NEW_SQLITE = sqlite.insert(Message).on_conflict_do_nothing(index_elements=_UUID_KEY)
@@ -50,10 +50,6 @@ def messages_with_client_uuids(keys: Iterable[tuple[str, str]]) -> Plan[dict[tup
     result = yield Statement(stmt)
     found = (MessageRecord.from_row(row) for row in result)
     return {key: m for m in found if (key := (m.conversation_id, m.client_uuid or "")) in wanted}
-
-
-async def get_message(conn: AsyncConnection, message_id: str) -> MessageRecord | None:
-    return await fetch_one(conn, select(Message).where(Message.id == message_id), MessageRecord)
 
 
 async def messages_after(conn: AsyncConnection, conversation_id: str, after: int, limit: int) -> list[MessageRecord]:

@@ -231,13 +231,6 @@ async def finish(conn: AsyncConnection, delivery_id: str, token: str, **values: 
     return bool(result.rowcount)
 
 
-async def next_due_us(conn: AsyncConnection) -> int | None:
-    """The earliest time a pending delivery becomes due, for the worker's timer."""
-    stmt = select(WebhookDelivery.next_attempt_us).where(WebhookDelivery.status == PENDING)
-    value = (await conn.execute(stmt.order_by(WebhookDelivery.next_attempt_us).limit(1))).scalar()
-    return None if value is None else int(value)
-
-
 async def pending_backlog(conn: AsyncConnection) -> tuple[int | None, int]:
     """When the oldest pending delivery's window started (microseconds; None when none) and how many are pending."""
     stmt = select(func.min(WebhookDelivery.window_start_us), func.count()).where(WebhookDelivery.status == PENDING)

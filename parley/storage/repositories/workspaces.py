@@ -39,6 +39,11 @@ async def list_workspaces(conn: AsyncConnection) -> list[WorkspaceRecord]:
     return await fetch_all(conn, select(Workspace).order_by(Workspace.created_at, Workspace.id), WorkspaceRecord)
 
 
+async def demo_workspace_ids(conn: AsyncConnection) -> list[str]:
+    """The workspaces `parley demo` made (production refuses to start while one exists)."""
+    return list((await conn.scalars(select(Workspace.id).where(Workspace.is_demo.is_(True)))).all())
+
+
 async def add_token(conn: AsyncConnection, **values: Any) -> None:
     await conn.execute(insert(ApiToken).values(**values))
 

@@ -29,8 +29,8 @@ import redis.asyncio as redis
 from limits import RateLimitItem, parse_many
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
-from starlette.requests import HTTPConnection
 
+from parley import clock
 from parley.config import Settings
 from parley.errors import ParleyError
 from parley.observability import metrics
@@ -70,10 +70,10 @@ class ProcessMemoryStorage(MemoryStorage):
 
     def __init__(self) -> None:
         super().__init__()
-        self._next_sweep = time.time() + self.SWEEP_SECONDS
+        self._next_sweep = clock.now() + self.SWEEP_SECONDS
 
     async def incr(self, key: str, expiry: float, amount: int = 1) -> int:
-        now = time.time()
+        now = clock.now()
         if now >= self._next_sweep:
             self._sweep(now)
         if self.expirations.get(key, 0.0) <= now:
@@ -84,7 +84,7 @@ class ProcessMemoryStorage(MemoryStorage):
         return self.storage[key]
 
     async def decr(self, key: str, amount: int = 1) -> int:
-        if self.expirations.get(key, 0.0) <= time.time():
+        if self.expirations.get(key, 0.0) <= clock.now():
             return 0
         self.storage[key] = max(self.storage[key] - amount, 0)
         return self.storage[key]
@@ -151,10 +151,10 @@ class RateLimits:
                     {"Retry-After": str(retry_after)},
                 )
 
-    async def hit_address(self, connection: HTTPConnection) -> None:
-        """Per client address (as uvicorn reports it: from `X-Forwarded-For` only behind `PARLEY_TRUSTED_PROXIES`)."""
-        client = connection.client
-        await self.hit(SESSION_ADDRESS, address_key(client.host) if client else "unknown")
+    async def hit_address(self, host: str | None) -> None:
+        """Per client address (`host` as uvicorn reports it: from `X-Forwarded-For` only behind
+        `PARLEY_TRUSTED_PROXIES`; None when the server was not told)."""
+        await self.hit(SESSION_ADDRESS, "unknown" if host is None else address_key(host))
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -165,7 +165,7 @@ class RateLimits:
             stats = await self._limiter.get_window_stats(item, limit, identity)
         except Exception:
             return item.get_expiry()
-        return max(1, min(item.get_expiry(), math.ceil(stats.reset_time - time.time())))
+        return max(1, min(item.get_expiry(), math.ceil(stats.reset_time - clock.now())))
 
     def _complain(self, exc: Exception) -> None:
         now = time.monotonic()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from parley import schemas
-from parley.services._time import now_microseconds
+from parley.clock import now_microseconds
 from parley.services.context import Services
 from parley.services.events import new_event
 
