@@ -12,7 +12,6 @@ On SQLite, `write_plan()` (the message batches) runs on a blocking connection on
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
+from parley.clock import now_microseconds
 from parley.storage import sqlite
 from parley.storage.models import Event
 from parley.storage.plans import InsertRows, Plan, run
@@ -174,7 +174,7 @@ def record_events(events: Sequence[NewEvent]) -> Plan[tuple[list[NewEvent], int]
     deliveries; returns the events as placed (what is published after the commit) and how many deliveries."""
     placed = yield from event_repo.place_in_streams(events)
     yield InsertRows(_INSERT_EVENT, [_event_row(e) for e in placed])
-    return placed, (yield from webhook_outbox.add_deliveries(placed, time.time_ns() // 1000))
+    return placed, (yield from webhook_outbox.add_deliveries(placed, now_microseconds()))
 
 
 def _event_row(new_event: NewEvent) -> dict[str, Any]:
