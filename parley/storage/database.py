@@ -132,7 +132,7 @@ class Database:
 
         def with_its_events() -> Plan[tuple[T, list[NewEvent], int]]:
             result = yield from plan_of(events.append)
-            recorded, deliveries = (yield from record_events(events)) if events else ([], 0)
+            recorded, deliveries = (yield from record_events(self.dialect, events)) if events else ([], 0)
             return result, recorded, deliveries
 
         async with self._write_lock:
@@ -148,7 +148,7 @@ class Database:
             async with conn.begin():
                 yield tx
                 if tx.events:
-                    tx.events, deliveries = await tx.run(record_events(tx.events))
+                    tx.events, deliveries = await tx.run(record_events(self.dialect, tx.events))
         self._after_commit(tx.events, deliveries)
 
     def _after_commit(self, events: Sequence[NewEvent], deliveries: int) -> None:
@@ -169,12 +169,12 @@ class Database:
             await self.write_engine.dispose()
 
 
-def record_events(events: Sequence[NewEvent]) -> Plan[tuple[list[NewEvent], int]]:
+def record_events(dialect: str, events: Sequence[NewEvent]) -> Plan[tuple[list[NewEvent], int]]:
     """The outbox rows of a transaction's events, placed in their workspaces' streams, and their webhook
     deliveries; returns the events as placed (what is published after the commit) and how many deliveries."""
-    placed = yield from event_repo.place_in_streams(events)
+    placed, hooks = yield from event_repo.place_in_streams(dialect, events)
     yield InsertRows(_INSERT_EVENT, [_event_row(e) for e in placed])
-    return placed, (yield from webhook_outbox.add_deliveries(placed, now_microseconds()))
+    return placed, (yield from webhook_outbox.add_deliveries(placed, hooks, now_microseconds()))
 
 
 def _event_row(new_event: NewEvent) -> dict[str, Any]:

@@ -21,13 +21,11 @@ from parley.storage.records import NewEvent
 from parley.storage.repositories import webhooks as repo
 
 
-def add_deliveries(events: Sequence[NewEvent], now_us: int) -> Plan[int]:
-    """One pending delivery per (event, webhook) the webhook's filter accepts; returns how many."""
+def add_deliveries(events: Sequence[NewEvent], hooks: Sequence[repo.WebhookFilter], now_us: int) -> Plan[int]:
+    """One pending delivery per (event, webhook) the webhook's filter accepts, of the events' workspaces' `hooks`
+    (read with the events' stream positions); returns how many."""
     deliverable = [event for event in events if event.name in WEBHOOK_EVENTS]
-    if not deliverable:
-        return 0
-    hooks = yield from repo.webhook_filters(event.workspace_id for event in deliverable)
-    if not hooks:
+    if not deliverable or not hooks:
         return 0
     now = now_us // 1_000_000
     rows: list[dict[str, Any]] = []

@@ -7,48 +7,67 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Row, Select, TextClause, func, select, text
+from sqlalchemy import JSON, BigInteger, Row, Select, String, TextClause, TextualSelect, func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from parley.storage.models import Event, WorkspaceStream
+from parley.storage.models import Event, Webhook, WorkspaceStream
 from parley.storage.plans import Plan, Statement
 from parley.storage.records import NewEvent
+from parley.storage.repositories.webhooks import WebhookFilter, webhook_filters
 
 
-def place_in_streams(events: Sequence[NewEvent]) -> Plan[list[NewEvent]]:
-    """The events with the next positions of their workspaces' streams, in the order they were emitted.
+def place_in_streams(dialect: str, events: Sequence[NewEvent]) -> Plan[tuple[list[NewEvent], list[WebhookFilter]]]:
+    """The events with the next positions of their workspaces' streams, in the order they were emitted, and the
+    webhooks of those workspaces (what deciding their deliveries needs next).
 
-    One statement for the whole transaction, whatever the number of events: each workspace's counter is moved on
-    by its count of events. Made the last statement before the events are inserted, it holds the counter's row
-    lock for as short a time as it can; the workspaces are taken in one global order (by id), so two
-    transactions' bumps cannot deadlock.
+    One bump for the whole transaction, whatever the number of events: each workspace's counter is moved on by its
+    count of events. Made just before the events are inserted, it holds the counter's row lock for as short a time
+    as it can; the workspaces are taken in one global order (by id), so two transactions' bumps cannot deadlock.
+
+    On PostgreSQL, where a batch's cost is its round trips, the bump and the webhooks' read are one statement (the
+    upsert as a CTE joined to the webhooks): as two, the send benchmark measured 8-11 % fewer messages a second
+    than without stream positions. SQLite pays no round trip, and its CTEs cannot write: two statements there.
     """
     counts = Counter(event.workspace_id for event in events)
     workspaces = sorted(counts)
     params: dict[str, Any] = {}
     for index, workspace_id in enumerate(workspaces):
         params[f"w{index}"], params[f"n{index}"] = workspace_id, counts[workspace_id]
-    bumped = yield Statement(_bump_streams(len(workspaces)), params)
-    following = {
-        row["workspace_id"]: int(row["position"]) - counts[row["workspace_id"]] + 1 for row in bumped.mappings()
-    }
+    together = dialect == "postgresql"
+    bumped = yield Statement(_bump_streams(len(workspaces), together), params)
+    following: dict[str, int] = {}
+    hooks: list[WebhookFilter] = []
+    for row in bumped.mappings():
+        following[row["workspace_id"]] = int(row["position"]) - counts[row["workspace_id"]] + 1
+        if together and row["webhook_id"] is not None:
+            hooks.append(WebhookFilter(row["webhook_id"], row["workspace_id"], row["events"]))
+    if not together:
+        hooks = yield from webhook_filters(workspaces)
     placed = []
     for event in events:
         position = following[event.workspace_id]
         following[event.workspace_id] = position + 1
         placed.append(event.placed_at(position))
-    return placed
+    return placed, hooks
 
 
-@lru_cache(maxsize=16)  # a transaction's events are nearly always of one workspace
-def _bump_streams(workspaces: int) -> TextClause:
-    """An upsert that works alike on SQLite (3.35 and later: RETURNING) and PostgreSQL."""
+@lru_cache(maxsize=32)  # a transaction's events are nearly always of one workspace
+def _bump_streams(workspaces: int, reading_webhooks: bool) -> TextClause | TextualSelect:
+    """An upsert that works alike on SQLite (3.35 and later: RETURNING) and PostgreSQL; with `reading_webhooks`
+    (PostgreSQL only), a CTE whose rows come back with each workspace's webhook, if it has one."""
     rows = ", ".join(f"(:w{index}, :n{index})" for index in range(workspaces))
-    return text(
+    bump = (
         f"INSERT INTO {WorkspaceStream.__tablename__} (workspace_id, position) VALUES {rows} "
         "ON CONFLICT (workspace_id) DO UPDATE SET position = workspace_streams.position + excluded.position "
         "RETURNING workspace_id, position"
     )
+    if not reading_webhooks:
+        return text(bump)
+    return text(
+        f"WITH bumped AS ({bump}) "
+        f"SELECT bumped.workspace_id, bumped.position, hook.id AS webhook_id, hook.events "
+        f"FROM bumped LEFT JOIN {Webhook.__tablename__} AS hook ON hook.workspace_id = bumped.workspace_id"
+    ).columns(workspace_id=String, position=BigInteger, webhook_id=String, events=JSON)
 
 
 async def events_after(
