@@ -120,8 +120,8 @@ async def set_locked(
     return await _change(svc, workspace, conversation_id, name, check, views)
 
 
-async def find_conversation(conn: AsyncConnection, workspace_id: str, conversation_id: str) -> ConversationRecord:
-    conversation = await repo.get_conversation(conn, workspace_id, check_id(conversation_id, "Conversation"))
+def find_conversation(conn: Connection, workspace_id: str, conversation_id: str) -> ConversationRecord:
+    conversation = repo.get_conversation(conn, workspace_id, check_id(conversation_id, "Conversation"))
     if conversation is None:
         raise not_found("Conversation")
     return conversation

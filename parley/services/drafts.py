@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from parley.services.events import new_event
 from parley.services.ids import new_id
 from parley.services.views import Related
 from parley.storage.message_writer import MessageDraft
-from parley.storage.records import ConversationRef, MessageRecord, NewEvent
+from parley.storage.records import ConversationRef, MessageRecord
 
 if TYPE_CHECKING:  # the services container imports the bot, which drafts its messages here
     from parley.services.context import Services
 
 NEW_MESSAGE_STATUS = "delivered"
+_AUTHOR_AND_CONTENT = ("body", "file_id", "review_id", "bot_id", "agent_id", "end_user_id")
 
 
 def draft_message(
@@ -25,20 +25,32 @@ def draft_message(
     digest: str | None,
     **author_and_content: str | None,
 ) -> MessageDraft:
-    """`related` holds what rendering needs (the author); its `message.created` event is rendered once stored."""
-
-    def created_event(record: MessageRecord) -> NewEvent:
-        public = svc.public_views.message(record, related)
-        return new_event("message.created", record.workspace_id, record.conversation_id, public, record.microseconds)
-
+    """The message rendered for everyone now, from `related` (what rendering needs: the author, the file, the
+    review); the writer completes it with the position and times it gets (zero until then)."""
+    message_id = new_id()
+    columns = dict.fromkeys(_AUTHOR_AND_CONTENT) | author_and_content
+    unplaced = MessageRecord(
+        id=message_id,
+        workspace_id=conversation.workspace_id,
+        conversation_id=conversation.id,
+        client_uuid=client_uuid,
+        request_digest=digest,
+        status=NEW_MESSAGE_STATUS,
+        type=message_type,
+        microseconds=0,
+        created_at=0,
+        updated_at=0,
+        **columns,  # the author's id and the content's, by column name
+    )
     return MessageDraft(
-        id=new_id(),
+        id=message_id,
         workspace_id=conversation.workspace_id,
         conversation_id=conversation.id,
         client_uuid=client_uuid,
         request_digest=digest,
         type=message_type,
         status=NEW_MESSAGE_STATUS,
-        created_event=created_event,
+        public=svc.public_views.message(unplaced, related),
+        event_id=new_id(),
         **author_and_content,
     )

@@ -82,5 +82,5 @@ def _not_an_image() -> ParleyError:
     return ParleyError(415, "unsupported_media_type", "The file is not an image that can be shown.")
 
 
-async def record_file(tx: Transaction, record: FileRecord) -> None:
-    await message_repo.add_file(tx.conn, **record.as_row())
+def record_file(tx: Transaction, record: FileRecord) -> None:
+    message_repo.add_file(tx.conn, **record.as_row())

@@ -123,8 +123,8 @@ async def agent_record(svc: Services, workspace: WorkspaceRecord, agent_id: str)
         return await find_agent(conn, workspace.id, agent_id)
 
 
-async def find_agent(conn: AsyncConnection, workspace_id: str, agent_id: str, lock: bool = False) -> AgentRecord:
-    agent = await repo.get_agent(conn, workspace_id, check_id(agent_id, "Agent"), lock)
+def find_agent(conn: Connection, workspace_id: str, agent_id: str, lock: bool = False) -> AgentRecord:
+    agent = repo.get_agent(conn, workspace_id, check_id(agent_id, "Agent"), lock)
     if agent is None:
         raise not_found("Agent")
     return agent
@@ -174,7 +174,7 @@ async def cached_end_user(svc: Services, end_user_id: str) -> EndUserRecord | No
 
 
 async def _load_end_user(svc: Services, end_user_id: str) -> EndUserRecord | None:
-    return await svc.db.lookup(repo.get_end_user_anywhere, end_user_id)
+    return await svc.db.read(repo.get_end_user_anywhere, end_user_id)
 
 
 def _render_agent(svc: Services, agent: AgentRecord, avatar: FileRecord | None) -> schemas.Agent:

@@ -43,8 +43,7 @@ class TokenUses:
             return
         due, self._due = self._due, {}
         try:
-            async with self._db.write() as tx:
-                await repo.record_token_uses(tx.conn, due)
+            await self._db.write(lambda tx: repo.record_token_uses(tx.conn, due))
         except Exception as exc:
             self._due = due | self._due
             log.warning(

@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 from parley import schemas
-from parley.clock import now_microseconds
 from parley.services.context import Services
-from parley.services.events import new_event
+from parley.services.events import ephemeral_event
 
 TYPING_EVENT = "typing"
 
@@ -21,5 +20,5 @@ def relay_typing(
     typing: bool,
 ) -> schemas.Typing:
     data = schemas.Typing(conversation_id=conversation_id, author=author, author_id=author_id, typing=typing)
-    svc.publish([new_event(TYPING_EVENT, workspace_id, conversation_id, data, now_microseconds())])
+    svc.publish([ephemeral_event(TYPING_EVENT, workspace_id, conversation_id, data)])
     return data

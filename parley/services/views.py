@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from parley import schemas
 from parley.storage.records import (
@@ -39,27 +39,29 @@ class Related:
     bots: dict[str, BotRecord] = field(default_factory=dict)
 
 
-async def load_related(
-    conn: AsyncConnection,
+def load_related(
+    conn: Connection,
     messages: Iterable[MessageRecord] = (),
     conversations: Iterable[ConversationRecord] = (),
     agents: Iterable[AgentRecord] = (),
 ) -> Related:
+    """What rendering these records needs: their authors, assignees, reviews, files and bots, by id; run inside
+    the read or the transaction that loaded the records."""
     messages, conversations, agents = list(messages), list(conversations), list(agents)
-    reviews = await message_repo.reviews_by_id(conn, (m.review_id for m in messages))
+    reviews = message_repo.reviews_by_id(conn, (m.review_id for m in messages))
     agent_ids = [m.agent_id for m in messages] + [r.agent_id for r in reviews.values()]
     agent_ids += [c.assigned_agent_id for c in conversations]
     end_user_ids = [m.end_user_id for m in messages] + [r.end_user_id for r in reviews.values()]
     end_user_ids += [c.end_user_id for c in conversations]
-    loaded_agents = await people_repo.agents_by_id(conn, agent_ids)
+    loaded_agents = people_repo.agents_by_id(conn, agent_ids)
     loaded_agents.update({a.id: a for a in agents})
     file_ids = [m.file_id for m in messages] + [a.avatar_file_id for a in loaded_agents.values()]
     return Related(
         agents=loaded_agents,
-        end_users=await people_repo.end_users_by_id(conn, end_user_ids),
-        files=await message_repo.files_by_id(conn, file_ids),
+        end_users=people_repo.end_users_by_id(conn, end_user_ids),
+        files=message_repo.files_by_id(conn, file_ids),
         reviews=reviews,
-        bots=await workspace_repo.bots_by_id(conn, (m.bot_id for m in messages)),
+        bots=workspace_repo.bots_by_id(conn, (m.bot_id for m in messages)),
     )
 
 

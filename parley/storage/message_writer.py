@@ -1,6 +1,10 @@
 """Group commit for messages: every send queues a draft; one loop writes whatever queued meanwhile in one
 transaction (a duplicate check, one position update per conversation, one multi-row insert, the outbox rows)
-and answers each sender only once that transaction is committed."""
+and answers each sender only once that transaction is committed.
+
+A draft is plain data: the message as the service rendered it for everyone (`public`), which the write completes
+with the position it gets, and that is its `message.created` event.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +14,11 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 
+from parley import schemas
 from parley.observability import metrics
-from parley.storage.database import Database, EventSink
-from parley.storage.plans import Plan
+from parley.storage.database import Database, Transaction
+from parley.storage.outbox import new_event
 from parley.storage.records import MessageRecord, NewEvent
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import messages as message_repo
@@ -24,7 +28,8 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class MessageDraft:
-    """A message before it has a position. `created_event` renders its outbox event once it has one."""
+    """A message before it has a position: its row's values, and `public`, the message as everyone will see it
+    but for the position and times the write gives it (zero here), with the id of its `message.created` event."""
 
     id: str
     workspace_id: str
@@ -33,7 +38,8 @@ class MessageDraft:
     request_digest: str | None
     type: str
     status: str
-    created_event: Callable[[MessageRecord], NewEvent]
+    public: schemas.Message
+    event_id: str
     body: str | None = None
     file_id: str | None = None
     review_id: str | None = None
@@ -57,9 +63,7 @@ class WriteResult:
 LOCKED = WriteResult(Outcome.LOCKED, None)
 
 
-def write_messages(
-    dialect: str, drafts: Sequence[MessageDraft], now_us: int, emit: EventSink
-) -> Plan[list[WriteResult]]:
+def write_messages(tx: Transaction, drafts: Sequence[MessageDraft], now_us: int) -> list[WriteResult]:
     """Store the drafts, in order, emitting each stored one's event. A client uuid already stored, or earlier in the
     batch, is a duplicate.
 
@@ -79,7 +83,7 @@ def write_messages(
     records: dict[int, MessageRecord] = {}
     # Row locks in one global order (by id): two processes' batches over the same conversations cannot deadlock.
     for conversation_id, indexes in sorted(fresh_by_conversation.items()):
-        first = yield from conversation_repo.allocate_microseconds(conversation_id, len(indexes), now_us)
+        first = conversation_repo.allocate_microseconds(tx.conn, conversation_id, len(indexes), now_us)
         for offset, index in enumerate(indexes):
             if first is None:
                 results[index] = LOCKED
@@ -87,18 +91,20 @@ def write_messages(
                 records[index] = _record(drafts[index], first + offset)
 
     rows = [record.as_row() for record in records.values()]
-    stored_ids = (yield from message_repo.insert_new_messages(dialect, rows)) if rows else set()
+    stored_ids = message_repo.insert_new_messages(tx.conn, rows) if rows else set()
     known: list[int] = []
     for index, record in records.items():
         if record.id in stored_ids:
             results[index] = WriteResult(Outcome.STORED, record)
-            emit(drafts[index].created_event(record))
+            tx.emit(_created_event(drafts[index], record))
         else:
             known.append(index)
     if known:
-        originals = yield from message_repo.messages_with_client_uuids(keys[i] for i in known)  # type: ignore[misc]
+        originals = message_repo.messages_with_client_uuids(tx.conn, (key for i in known if (key := keys[i])))
         for index in known:
-            results[index] = WriteResult(Outcome.DUPLICATE, originals[keys[index]])  # type: ignore[index]
+            key = keys[index]
+            assert key is not None  # a message without a uuid is always stored
+            results[index] = WriteResult(Outcome.DUPLICATE, originals[key])
 
     for index, key in enumerate(keys):
         if results[index] is None and key is not None:
@@ -107,6 +113,15 @@ def write_messages(
             duplicate = WriteResult(Outcome.DUPLICATE, original.message)
             results[index] = original if original.outcome is Outcome.LOCKED else duplicate
     return [r for r in results if r is not None]
+
+
+def _created_event(draft: MessageDraft, record: MessageRecord) -> NewEvent:
+    """The draft's rendering completed with what the write gave it."""
+    timing = {"microseconds": record.microseconds, "created_at": record.created_at, "updated_at": record.updated_at}
+    public = draft.public.model_copy(update=timing)
+    return new_event(
+        draft.event_id, "message.created", record.workspace_id, record.conversation_id, public, record.microseconds
+    )
 
 
 def _record(draft: MessageDraft, microseconds: int) -> MessageRecord:
@@ -183,7 +198,7 @@ class MessageWriter:
         started = time.perf_counter()
         drafts = [draft for draft, _ in batch]
         try:
-            results = await self._db.write_plan(partial(write_messages, self._db.dialect, drafts, self._clock_us()))
+            results = await self._db.write(write_messages, drafts, self._clock_us())
         except Exception as exc:
             if len(batch) > 1:
                 log.warning("batch of %d messages failed (%s); writing them one by one", len(batch), exc)

@@ -1,45 +1,39 @@
-"""SQLite specifics: the pragmas of every connection, the async engines, and the blocking connections: the writer of
-message batches and the reader of point lookups.
+"""SQLite's database threads: every read and every write transaction runs whole on a thread of its own, on a
+plain pysqlite connection, never on the event loop's thread (Synapse's `runInteraction` shape).
 
-Why a blocking writer: a batch of messages is a few hundred microseconds of SQLite work, while the async driver
-(aiosqlite) runs each statement in a thread of its own and pays several hand-offs per statement, each waiting for
-the GIL and for the busy event loop to come round again: measured, a batch of 16 messages took 14 ms that way.
-On the loop's own thread the batch is one short call. Two rules keep it short: a write lock held by another
-process is waited for with `asyncio.sleep`, never in SQLite's busy handler (which would stall the loop), and WAL
-checkpoints, which write and fsync the database file, run in a worker thread instead of inside a commit (the
-writers wait only while the last few frames are copied: `BlockingWriter._checkpoint`).
+Why whole transactions on a thread: a batch of messages is a few hundred microseconds of SQLite work, while an
+async driver (aiosqlite) hands every statement to a thread and back, each hand-off waiting for the GIL and for
+the busy event loop to come round again: measured, a batch of 16 messages took 14 ms that way. One hand-off per
+transaction costs the same as one per statement did, whatever the transaction holds.
 
-Point lookups (a token, an end user, a conversation by its index) are the same story: about 1 ms of hand-offs
-through the async driver for some 30 microseconds of SQLite. The blocking reader runs them on the loop's thread;
-listings and replays, which can be long, stay on the async readers.
+One writer thread owns the only write connection, so writes take turns without a lock of ours; it waits for
+another process's write lock in SQLite's busy handler, which blocks only that thread. A few reader threads each
+own a connection (WAL readers never wait for the writer). WAL checkpoints run on these threads too: PASSIVE
+passes on a reader, the short RESTART on the writer, between two transactions (`Checkpoints`).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import sqlite3
-import time
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, create_engine, event, make_url
-from sqlalchemy.exc import OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
 
 from parley.background import cancel_and_wait
-from parley.storage.plans import Plan, run_blocking
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-BUSY_TIMEOUT_MS = 30_000  # the async engines wait in their driver's thread, off the event loop
-LOCK_PATIENCE_SECONDS = 30.0  # how long the blocking writer waits for another process's write lock
-READER_BUSY_TIMEOUT_MS = 50  # WAL readers wait only in rare moments (recovery, a checkpoint's header change)
+BUSY_TIMEOUT_MS = 30_000  # how long a database thread waits for another process's lock (readers: rarely)
+READERS = 4  # listings and replays can take a while; point lookups should not queue behind them
 CHECKPOINT_SECONDS = 1.0
 PASSIVE_PASSES = 4
-RESTART_BELOW_FRAMES = 256  # what is left for RESTART to copy while the writers wait: about 1 MB
+RESTART_BELOW_FRAMES = 256  # what is left for RESTART to copy while the writer waits: about 1 MB
 WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # what the WAL is cut back to when started over after a burst
 
 
@@ -60,164 +54,142 @@ def apply_pragmas(dbapi_connection: Any, busy_timeout_ms: int, autocheckpoint: b
     cursor.close()
 
 
-def async_engine(url: str, pool_size: int) -> AsyncEngine:
-    """The pool does not roll back on check-in: that would cost a round trip to the driver's thread each time."""
-    engine = create_async_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=0,
-        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+class _ThreadConnections:
+    """Threads that each own one connection, opened on the thread's first job: autocommit at the driver, so a
+    read opens no transaction and SQLAlchemy's `begin()` is the only BEGIN (on the writer, BEGIN IMMEDIATE: the
+    write lock up front, so no upgrade from a read can fail)."""
+
+    def __init__(self, url: str, threads: int, busy_timeout_ms: int, writer: bool) -> None:
+        self._engine = _engine(url, busy_timeout_ms, writer)
+        self._executor = ThreadPoolExecutor(
+            threads, thread_name_prefix="parley-sqlite-" + ("writer" if writer else "reader")
+        )
+        self._local = threading.local()
+        self._opened: list[Connection] = []
+
+    async def run(self, work: Callable[[Connection], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run_here, work)
+
+    def _run_here(self, work: Callable[[Connection], T]) -> T:
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = self._engine.connect()
+            self._opened.append(conn)
+        try:
+            return work(conn)
+        finally:
+            if conn.in_transaction():
+                conn.rollback()  # a read's bookkeeping only, or a write that raised before its commit
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        for conn in self._opened:
+            conn.close()
+        self._opened.clear()
+        self._engine.dispose()
+
+
+def _engine(url: str, busy_timeout_ms: int, writer: bool) -> Engine:
+    engine = create_engine(
+        make_url(url).set(drivername="sqlite+pysqlite"),
+        connect_args={"timeout": busy_timeout_ms / 1000, "check_same_thread": False},
         hide_parameters=True,  # an error's text never carries message text or token hashes into a log line
-        pool_reset_on_return=None,  # every write ends in COMMIT or ROLLBACK; reads never open a transaction
+        pool_reset_on_return=None,  # every job ends in COMMIT or ROLLBACK of its own
     )
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-        apply_pragmas(dbapi_connection, BUSY_TIMEOUT_MS, autocheckpoint=True)
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        apply_pragmas(dbapi_connection, busy_timeout_ms, autocheckpoint=not writer)
+
+    if writer:
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
 
-class _BlockingConnection:
-    """pysqlite, one connection opened on first use, used only on the event loop's thread, autocommit at the driver
-    (SQLAlchemy's transactions issue no BEGIN of their own)."""
-
-    def __init__(self, url: str, busy_timeout_ms: int) -> None:
-        self._engine = create_engine(
-            make_url(url).set(drivername="sqlite+pysqlite"),
-            pool_size=1,
-            max_overflow=0,
-            connect_args={"timeout": busy_timeout_ms / 1000},
-            hide_parameters=True,
-            pool_reset_on_return=None,
-        )
-        self._conn: Connection | None = None
-
-        @event.listens_for(self._engine, "connect")
-        def _connect(dbapi_connection: Any, _record: Any) -> None:
-            dbapi_connection.isolation_level = None
-            apply_pragmas(dbapi_connection, busy_timeout_ms, autocheckpoint=False)
-
-    def _connection(self) -> Connection:
-        if self._conn is None:
-            self._conn = self._engine.connect()
-        return self._conn
-
-    def _close_connection(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
-        self._engine.dispose()
-
-
-class BlockingReader(_BlockingConnection):
-    """Point lookups written as plans."""
+class SQLiteThreads:
+    """The writer thread, the reader threads and the checkpoints of one database file."""
 
     def __init__(self, url: str) -> None:
-        super().__init__(url, READER_BUSY_TIMEOUT_MS)
-
-    def read(self, plan: Plan[T]) -> T:
-        conn = self._connection()
-        try:
-            return run_blocking(conn, plan)
-        finally:
-            conn.rollback()  # SQLAlchemy's bookkeeping only: no read transaction stays open
-
-    def close(self) -> None:
-        self._close_connection()
-
-
-class BlockingWriter(_BlockingConnection):
-    """Writes whose logic is a plan: the message batches. `turns` is the lock this process's writers take turns
-    with: the checkpoint takes it too, for the moment it needs the write lock."""
-
-    def __init__(self, url: str, turns: asyncio.Lock) -> None:
-        super().__init__(url, 0)
-        self._turns = turns
-        self._path = make_url(url).database
-        self._checkpoints: asyncio.Task[None] | None = None
-        self._written = False
-
-        @event.listens_for(self._engine, "begin")
-        def _begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock up front: no upgrade from a read can fail
+        self.writer = _ThreadConnections(url, 1, BUSY_TIMEOUT_MS, writer=True)
+        self.readers = _ThreadConnections(url, READERS, BUSY_TIMEOUT_MS, writer=False)
+        path = make_url(url).database
+        self._checkpoints = Checkpoints(self, path) if path and path != ":memory:" else None
 
     def start(self) -> None:
-        if self._path and self._path != ":memory:":
-            self._checkpoints = asyncio.create_task(self._checkpoint_loop(), name="parley-sqlite-checkpoints")
+        if self._checkpoints is not None:
+            self._checkpoints.start()
 
-    async def transact(self, plan: Plan[T]) -> T:
-        """Run `plan` in one transaction and commit it: a blocking call, once the write lock is ours."""
-        conn = await self._begin()
-        try:
-            result = run_blocking(conn, plan)
-            conn.commit()
-        except BaseException:
-            conn.rollback()
-            raise
-        self._written = True
-        return result
+    def wrote(self) -> None:
+        if self._checkpoints is not None:
+            self._checkpoints.due = True
 
-    async def _begin(self) -> Connection:
-        conn = self._connection()
-        deadline = time.monotonic() + LOCK_PATIENCE_SECONDS
-        delay = 0.001
-        while True:
-            try:
-                conn.begin()
-                return conn
-            except OperationalError as exc:
-                if not is_busy(exc) or time.monotonic() > deadline:
-                    raise
-                conn.rollback()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.05)
+    async def close(self) -> None:
+        if self._checkpoints is not None:
+            await self._checkpoints.stop()
+        self.writer.close()
+        self.readers.close()
 
-    async def _checkpoint_loop(self) -> None:
+
+class Checkpoints:
+    """Copy the WAL into the database once a second after writes, then have it written over from its start.
+
+    The writer connection never checkpoints inside a commit (`wal_autocheckpoint=0`): that would write and fsync
+    the database file while the next batch waits. PASSIVE passes, on a reader thread, copy the bulk without
+    blocking anyone, but while writes go on they never catch up, and SQLite starts the WAL over only once all of
+    it is copied: alone, they let it grow for as long as the load lasts (measured: 281 MB after 30 s). So passes
+    repeat until one finds little new, then RESTART copies that little as a job of the writer thread, between
+    two transactions (about 2 ms at full load), and the next transaction starts the WAL over. A reader or
+    another process in the way leaves the restart to the next round."""
+
+    def __init__(self, threads: SQLiteThreads, path: str) -> None:
+        self._threads = threads
+        self._path = path
+        self._task: asyncio.Task[None] | None = None
+        self.due = False
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="parley-sqlite-checkpoints")
+
+    async def stop(self) -> None:
+        await cancel_and_wait(self._task)
+        self._task = None
+
+    async def _loop(self) -> None:
         while True:
             await asyncio.sleep(CHECKPOINT_SECONDS)
-            if not self._written:
+            if not self.due:
                 continue
-            self._written = False
+            self.due = False
             try:
-                await self._checkpoint()
+                await self.checkpoint()
             except Exception as exc:  # the next round tries again; the WAL only grows meanwhile
                 log.warning("WAL checkpoint of %s failed: %s", self._path, exc)
 
-    async def _checkpoint(self) -> None:
-        """Copy the WAL into the database, then have it written over from its start.
-
-        PASSIVE passes, in a worker thread, copy the bulk without blocking anyone, but while writes go on they
-        never catch up, and SQLite starts the WAL over only once all of it is copied: alone, they let it grow for
-        as long as the load lasts (measured: 281 MB after 30 s). So passes repeat until one finds little new, then
-        RESTART copies that little, on this thread while this process's writers wait their turn (about 2 ms at
-        full load, where a RESTART in a thread took 6-16 ms of GIL hand-offs), and the next transaction starts the
-        WAL over. The writer's connection waits for nothing: a reader or another process in the way leaves the
-        restart to the next round."""
+    async def checkpoint(self) -> None:
         previous = 0
         for _ in range(PASSIVE_PASSES):
-            frames = await asyncio.to_thread(self._passive)
+            frames = await self._threads.readers.run(_passive)
             if frames - previous < RESTART_BELOW_FRAMES:
                 break
             previous = frames
-        async with self._turns:
-            driver_connection = self._connection().connection.driver_connection
-            assert driver_connection is not None
-            driver_connection.execute("PRAGMA wal_checkpoint(RESTART)")
-
-    def _passive(self) -> int:
-        """One PASSIVE pass on a connection of its own; returns how many frames the WAL held."""
-        assert self._path is not None
-        with contextlib.closing(sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_MS / 1000)) as connection:
-            _busy, frames, _copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-        return int(frames)
-
-    async def close(self) -> None:
-        await cancel_and_wait(self._checkpoints)
-        self._checkpoints = None
-        self._close_connection()
+        await self._threads.writer.run(_restart)
 
 
-def is_busy(exc: OperationalError) -> bool:
-    """SQLite's "database is locked": someone else holds the lock, not an error in what was asked."""
-    return isinstance(exc.orig, sqlite3.OperationalError) and "locked" in str(exc.orig)
+def _passive(conn: Connection) -> int:
+    """One PASSIVE pass; returns how many frames the WAL held."""
+    _busy, frames, _copied = conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").one()
+    return int(frames)
+
+
+def _restart(conn: Connection) -> None:
+    """Without waiting: a reader in the way would otherwise hold up every write for the busy timeout."""
+    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+    finally:
+        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

@@ -5,38 +5,35 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Select, select, tuple_
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, Executable, Select, select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
-from parley.storage.plans import Plan, Statement
 from parley.storage.records import Record
 
 R = TypeVar("R", bound=Record)
 
 
-async def fetch_one(conn: AsyncConnection, stmt: Executable, record: type[R]) -> R | None:
-    row = (await conn.execute(stmt)).first()
+def fetch_one(conn: Connection, stmt: Executable, record: type[R]) -> R | None:
+    row = (conn.execute(stmt)).first()
     return None if row is None else record.from_row(row)
 
 
-def one(stmt: Executable, record: type[R], **parameters: Any) -> Plan[R | None]:
-    """The first row as a record, as a plan (for lookups that run on either kind of connection). Lookups repeated on
-    every request pass a statement built once, with bound parameters: building and keying one costs more than
-    SQLite takes to answer it."""
-    row = (yield Statement(stmt, parameters or None)).first()
+def one(conn: Connection, stmt: Executable, record: type[R], **parameters: Any) -> R | None:
+    """The first row as a record. Lookups repeated on every request pass a statement built once, with bound
+    parameters: building and keying one costs more than SQLite takes to answer it."""
+    row = conn.execute(stmt, parameters or None).first()
     return None if row is None else record.from_row(row)
 
 
-async def fetch_all(conn: AsyncConnection, stmt: Executable, record: type[R]) -> list[R]:
-    return [record.from_row(row) for row in await conn.execute(stmt)]
+def fetch_all(conn: Connection, stmt: Executable, record: type[R]) -> list[R]:
+    return [record.from_row(row) for row in conn.execute(stmt)]
 
 
-async def fetch_by_ids(conn: AsyncConnection, table: Any, ids: Iterable[str | None], record: type[R]) -> dict[str, R]:
+def fetch_by_ids(conn: Connection, table: Any, ids: Iterable[str | None], record: type[R]) -> dict[str, R]:
     wanted = sorted({i for i in ids if i})
     if not wanted:
         return {}
-    rows = await fetch_all(conn, select(table).where(table.id.in_(wanted)), record)
+    rows = fetch_all(conn, select(table).where(table.id.in_(wanted)), record)
     return {r.id: r for r in rows}  # type: ignore[attr-defined]
 
 

@@ -4,22 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Update, bindparam, case, func, insert, select, true, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import BigInteger, Connection, Update, bindparam, case, func, insert, select, true, update
 
 from parley.storage.models import Agent, Conversation
-from parley.storage.plans import Plan, Statement
 from parley.storage.records import ConversationRecord, ConversationRef
 from parley.storage.repositories._query import fetch_all, fetch_one, keyset_after, one
 
 
-async def add_conversation(conn: AsyncConnection, **values: Any) -> None:
-    await conn.execute(insert(Conversation).values(**values))
+def add_conversation(conn: Connection, **values: Any) -> None:
+    conn.execute(insert(Conversation).values(**values))
 
 
-async def get_conversation(conn: AsyncConnection, workspace_id: str, conversation_id: str) -> ConversationRecord | None:
+def get_conversation(conn: Connection, workspace_id: str, conversation_id: str) -> ConversationRecord | None:
     stmt = select(Conversation).where(Conversation.id == conversation_id, Conversation.workspace_id == workspace_id)
-    return await fetch_one(conn, stmt, ConversationRecord)
+    return fetch_one(conn, stmt, ConversationRecord)
 
 
 _CONVERSATION_BY_ID = select(Conversation).where(Conversation.id == bindparam("conversation_id"))
@@ -31,13 +29,13 @@ _LATEST_OF_END_USER = (
 )
 
 
-def conversation_ref(conversation_id: str) -> Plan[ConversationRef | None]:
+def conversation_ref(conn: Connection, conversation_id: str) -> ConversationRef | None:
     """For caches keyed by id alone: the caller checks the workspace."""
-    return one(_CONVERSATION_BY_ID, ConversationRef, conversation_id=conversation_id)
+    return one(conn, _CONVERSATION_BY_ID, ConversationRef, conversation_id=conversation_id)
 
 
-async def list_conversations(
-    conn: AsyncConnection,
+def list_conversations(
+    conn: Connection,
     workspace_id: str,
     after: tuple[int, str] | None,
     limit: int,
@@ -51,34 +49,34 @@ async def list_conversations(
     if assigned_agent_id is not None:
         stmt = stmt.where(Conversation.assigned_agent_id == assigned_agent_id)
     stmt = keyset_after(stmt, [Conversation.created_us, Conversation.id], after, descending=True).limit(limit)
-    return await fetch_all(conn, stmt, ConversationRecord)
+    return fetch_all(conn, stmt, ConversationRecord)
 
 
-def latest_conversation_of(workspace_id: str, end_user_id: str) -> Plan[ConversationRef | None]:
+def latest_conversation_of(conn: Connection, workspace_id: str, end_user_id: str) -> ConversationRef | None:
     """By the end user alone, so the (end user, created) index serves it: with the workspace in the WHERE too,
     SQLite walked the workspace's conversations newest first, one per conversation in the workspace."""
-    found = yield from one(_LATEST_OF_END_USER, ConversationRef, end_user_id=end_user_id)
+    found = one(conn, _LATEST_OF_END_USER, ConversationRef, end_user_id=end_user_id)
     return found if found is not None and found.workspace_id == workspace_id else None
 
 
-async def conversation_ids_of(conn: AsyncConnection, workspace_id: str, end_user_id: str) -> list[str]:
+def conversation_ids_of(conn: Connection, workspace_id: str, end_user_id: str) -> list[str]:
     stmt = select(Conversation.id).where(
         Conversation.workspace_id == workspace_id, Conversation.end_user_id == end_user_id
     )
-    return [row[0] for row in await conn.execute(stmt)]
+    return [row[0] for row in conn.execute(stmt)]
 
 
-async def assigned_agent_ids(conn: AsyncConnection, conversation_ids: list[str]) -> set[str]:
+def assigned_agent_ids(conn: Connection, conversation_ids: list[str]) -> set[str]:
     if not conversation_ids:
         return set()
     stmt = select(Conversation.assigned_agent_id).where(
         Conversation.id.in_(conversation_ids), Conversation.assigned_agent_id.is_not(None)
     )
-    return {str(row[0]) for row in await conn.execute(stmt)}
+    return {str(row[0]) for row in conn.execute(stmt)}
 
 
-async def update_conversation(conn: AsyncConnection, conversation_id: str, **values: Any) -> None:
-    await conn.execute(update(Conversation).where(Conversation.id == conversation_id).values(**values))
+def update_conversation(conn: Connection, conversation_id: str, **values: Any) -> None:
+    conn.execute(update(Conversation).where(Conversation.id == conversation_id).values(**values))
 
 
 def _allocation(refuse_locked: bool) -> Update:
@@ -99,24 +97,24 @@ _ALLOCATE_FOR_MESSAGES = _allocation(refuse_locked=True)
 _ALLOCATE_FOR_EVENTS = _allocation(refuse_locked=False)
 
 
-def allocate_microseconds(conversation_id: str, count: int, now_us: int) -> Plan[int | None]:
+def allocate_microseconds(conn: Connection, conversation_id: str, count: int, now_us: int) -> int | None:
     """Reserve `count` consecutive positions after the conversation's last one, never before `now_us`.
 
     Returns the first, or None when the conversation is locked. The UPDATE takes the row lock, so on
     PostgreSQL concurrent writers of one conversation commit in the order of the positions they hold.
     """
     params = {"conversation_id": conversation_id, "count": count, "floor": now_us + count - 1}
-    new_last = (yield Statement(_ALLOCATE_FOR_MESSAGES, params)).scalar_one_or_none()
+    new_last = conn.execute(_ALLOCATE_FOR_MESSAGES, params).scalar_one_or_none()
     return None if new_last is None else int(new_last) - count + 1
 
 
-async def allocate_event_microseconds(conn: AsyncConnection, conversation_id: str, now_us: int) -> int:
+def allocate_event_microseconds(conn: Connection, conversation_id: str, now_us: int) -> int:
     """One position for a conversation event (an assignment, a lock, a read receipt): locked or not."""
     params = {"conversation_id": conversation_id, "count": 1, "floor": now_us}
-    return int((await conn.execute(_ALLOCATE_FOR_EVENTS, params)).scalar_one())
+    return int((conn.execute(_ALLOCATE_FOR_EVENTS, params)).scalar_one())
 
 
-async def least_busy_online_agent(conn: AsyncConnection, workspace_id: str) -> str | None:
+def least_busy_online_agent(conn: Connection, workspace_id: str) -> str | None:
     """The online, active agent with the fewest open (unlocked) conversations; ties go to the earliest created."""
     open_conversations = func.count(Conversation.id)
     stmt = (
@@ -127,5 +125,5 @@ async def least_busy_online_agent(conn: AsyncConnection, workspace_id: str) -> s
         .order_by(open_conversations, Agent.created_us, Agent.id)
         .limit(1)
     )
-    found = (await conn.execute(stmt)).scalar()
+    found = (conn.execute(stmt)).scalar()
     return None if found is None else str(found)

@@ -7,16 +7,14 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Row, Select, String, TextClause, TextualSelect, func, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import JSON, BigInteger, Connection, Row, Select, String, TextClause, TextualSelect, func, select, text
 
 from parley.storage.models import Event, Webhook, WorkspaceStream
-from parley.storage.plans import Plan, Statement
 from parley.storage.records import NewEvent
 from parley.storage.repositories.webhooks import WebhookFilter, webhook_filters
 
 
-def place_in_streams(dialect: str, events: Sequence[NewEvent]) -> Plan[tuple[list[NewEvent], list[WebhookFilter]]]:
+def place_in_streams(conn: Connection, events: Sequence[NewEvent]) -> tuple[list[NewEvent], list[WebhookFilter]]:
     """The events with the next positions of their workspaces' streams, in the order they were emitted, and the
     webhooks of those workspaces (what deciding their deliveries needs next).
 
@@ -33,8 +31,8 @@ def place_in_streams(dialect: str, events: Sequence[NewEvent]) -> Plan[tuple[lis
     params: dict[str, Any] = {}
     for index, workspace_id in enumerate(workspaces):
         params[f"w{index}"], params[f"n{index}"] = workspace_id, counts[workspace_id]
-    together = dialect == "postgresql"
-    bumped = yield Statement(_bump_streams(len(workspaces), together), params)
+    together = conn.dialect.name == "postgresql"
+    bumped = conn.execute(_bump_streams(len(workspaces), together), params)
     following: dict[str, int] = {}
     hooks: list[WebhookFilter] = []
     for row in bumped.mappings():
@@ -42,7 +40,7 @@ def place_in_streams(dialect: str, events: Sequence[NewEvent]) -> Plan[tuple[lis
         if together and row["webhook_id"] is not None:
             hooks.append(WebhookFilter(row["webhook_id"], row["workspace_id"], row["events"]))
     if not together:
-        hooks = yield from webhook_filters(workspaces)
+        hooks = webhook_filters(conn, workspaces)
     placed = []
     for event in events:
         position = following[event.workspace_id]
@@ -70,49 +68,49 @@ def _bump_streams(workspaces: int, reading_webhooks: bool) -> TextClause | Textu
     ).columns(workspace_id=String, position=BigInteger, webhook_id=String, events=JSON)
 
 
-async def events_after(
-    conn: AsyncConnection, workspace_id: str, conversation_ids: Sequence[str], after: int, limit: int
+def events_after(
+    conn: Connection, workspace_id: str, conversation_ids: Sequence[str], after: int, limit: int
 ) -> list[NewEvent]:
     """Some conversations' events after a `microseconds`, ascending (a visitor's socket: their own conversations,
     each of which counts its `microseconds` on its own, so that value is a cursor here)."""
     stmt = select(Event).where(
         Event.workspace_id == workspace_id, Event.conversation_id.in_(conversation_ids), Event.microseconds > after
     )
-    return await _events(conn, stmt.order_by(Event.microseconds, Event.position).limit(limit))
+    return _events(conn, stmt.order_by(Event.microseconds, Event.position).limit(limit))
 
 
-async def stream_events_between(
-    conn: AsyncConnection, workspace_id: str, after: int, before: int | None, limit: int
+def stream_events_between(
+    conn: Connection, workspace_id: str, after: int, before: int | None, limit: int
 ) -> list[NewEvent]:
     """The workspace's events with `after < stream_position < before` (no upper bound when None), ascending."""
     stmt = select(Event).where(Event.workspace_id == workspace_id, Event.stream_position > after)
     if before is not None:
         stmt = stmt.where(Event.stream_position < before)
-    return await _events(conn, stmt.order_by(Event.stream_position).limit(limit))
+    return _events(conn, stmt.order_by(Event.stream_position).limit(limit))
 
 
-async def stream_head(conn: AsyncConnection, workspace_id: str) -> int:
+def stream_head(conn: Connection, workspace_id: str) -> int:
     """The last position handed out in the workspace's stream, as committed (0 before its first event)."""
     stmt = select(WorkspaceStream.position).where(WorkspaceStream.workspace_id == workspace_id)
-    return int((await conn.execute(stmt)).scalar() or 0)
+    return int((conn.execute(stmt)).scalar() or 0)
 
 
-async def stream_position_before_time(conn: AsyncConnection, workspace_id: str, microseconds: int) -> int:
+def stream_position_before_time(conn: Connection, workspace_id: str, microseconds: int) -> int:
     """The stream position just before the first event at `microseconds` or later, so that resuming after it
     misses nothing a client with that cursor may not have seen: other conversations' events at the same value
     (a batch gives several conversations the same one), later ones committed earlier (`microseconds` are in
     commit order only within a conversation). Such a client may see an event again, never miss one. With no
     event that late, the stream's head, read first: an event committed in between comes after it."""
-    head = await stream_head(conn, workspace_id)
+    head = stream_head(conn, workspace_id)
     stmt = select(func.min(Event.stream_position)).where(
         Event.workspace_id == workspace_id, Event.microseconds >= microseconds
     )
-    first = (await conn.execute(stmt)).scalar()
+    first = (conn.execute(stmt)).scalar()
     return int(first) - 1 if first is not None else head
 
 
-async def _events(conn: AsyncConnection, stmt: Select[Any]) -> list[NewEvent]:
-    return [_new_event(row) for row in await conn.execute(stmt)]
+def _events(conn: Connection, stmt: Select[Any]) -> list[NewEvent]:
+    return [_new_event(row) for row in conn.execute(stmt)]
 
 
 def _new_event(row: Row[Any]) -> NewEvent:

@@ -5,12 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from parley.storage.bulk import insert_rows
 from parley.storage.models import Bot, Event, Message, Review, StoredFile
-from parley.storage.plans import InsertRows, Plan, Statement
 from parley.storage.records import BotRecord, FileRecord, MessageRecord, ReviewRecord
 from parley.storage.repositories._query import fetch_all, fetch_by_ids
 
@@ -22,23 +21,25 @@ _INSERT_NEW_POSTGRESQL = (
 _STORED_IDS = select(Message.id).where(Message.id.in_(bindparam("ids", expanding=True)))
 
 
-def insert_new_messages(dialect: str, rows: list[dict[str, Any]]) -> Plan[set[str]]:
+def insert_new_messages(conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
     """Insert, skipping any (conversation, uuid) another writer stored first; returns the ids stored.
 
     PostgreSQL: one multi-row INSERT ... RETURNING (one round trip). SQLite: an executemany, which pysqlite loops
     in C, where SQLAlchemy's RETURNING batches cost some 10 µs of Python a row; its rowcount (summed over the rows)
     says whether every row was stored, and only when not are the stored ids read back.
     """
-    if dialect == "postgresql":
-        inserted = yield Statement(_INSERT_NEW_POSTGRESQL, rows)
+    if conn.dialect.name == "postgresql":
+        inserted = conn.execute(_INSERT_NEW_POSTGRESQL, rows)
         return {row.id for row in inserted}
     ids = [row["id"] for row in rows]
-    if (yield InsertRows(_INSERT_NEW_SQLITE, rows)).rowcount == len(rows):
+    if insert_rows(conn, _INSERT_NEW_SQLITE, rows).rowcount == len(rows):
         return set(ids)
-    return set((yield Statement(_STORED_IDS, {"ids": ids})).scalars())
+    return set(conn.execute(_STORED_IDS, {"ids": ids}).scalars())
 
 
-def messages_with_client_uuids(keys: Iterable[tuple[str, str]]) -> Plan[dict[tuple[str, str], MessageRecord]]:
+def messages_with_client_uuids(
+    conn: Connection, keys: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], MessageRecord]:
     """Two IN lists (served by the unique index), narrowed to the exact pairs here: an OR of pairs is not."""
     wanted = set(keys)
     if not wanted:
@@ -47,24 +48,22 @@ def messages_with_client_uuids(keys: Iterable[tuple[str, str]]) -> Plan[dict[tup
         Message.conversation_id.in_(sorted({c for c, _ in wanted})),
         Message.client_uuid.in_(sorted({u for _, u in wanted})),
     )
-    result = yield Statement(stmt)
+    result = conn.execute(stmt)
     found = (MessageRecord.from_row(row) for row in result)
     return {key: m for m in found if (key := (m.conversation_id, m.client_uuid or "")) in wanted}
 
 
-async def messages_after(conn: AsyncConnection, conversation_id: str, after: int, limit: int) -> list[MessageRecord]:
+def messages_after(conn: Connection, conversation_id: str, after: int, limit: int) -> list[MessageRecord]:
     stmt = (
         select(Message)
         .where(Message.conversation_id == conversation_id, Message.microseconds > after)
         .order_by(Message.microseconds)
         .limit(limit)
     )
-    return await fetch_all(conn, stmt, MessageRecord)
+    return fetch_all(conn, stmt, MessageRecord)
 
 
-async def mark_read(
-    conn: AsyncConnection, conversation_id: str, until: int, by_end_user: bool, now: int
-) -> list[MessageRecord]:
+def mark_read(conn: Connection, conversation_id: str, until: int, by_end_user: bool, now: int) -> list[MessageRecord]:
     """The other side's messages up to `until` become `read`; returns those that changed."""
     authored_by_other_side = (
         or_(Message.agent_id.is_not(None), Message.bot_id.is_not(None))
@@ -82,10 +81,10 @@ async def mark_read(
         .values(status="read", updated_at=now)
         .returning(*Message.__table__.columns)
     )
-    return sorted((MessageRecord.from_row(r) for r in await conn.execute(stmt)), key=lambda m: m.microseconds)
+    return sorted((MessageRecord.from_row(r) for r in conn.execute(stmt)), key=lambda m: m.microseconds)
 
 
-async def last_messages(conn: AsyncConnection, conversation_ids: Sequence[str]) -> dict[str, MessageRecord]:
+def last_messages(conn: Connection, conversation_ids: Sequence[str]) -> dict[str, MessageRecord]:
     if not conversation_ids:
         return {}
     newest = (
@@ -97,10 +96,10 @@ async def last_messages(conn: AsyncConnection, conversation_ids: Sequence[str]) 
     stmt = select(Message).join(
         newest, (Message.conversation_id == newest.c.conversation_id) & (Message.microseconds == newest.c.newest)
     )
-    return {m.conversation_id: m for m in await fetch_all(conn, stmt, MessageRecord)}
+    return {m.conversation_id: m for m in fetch_all(conn, stmt, MessageRecord)}
 
 
-async def unread_counts(conn: AsyncConnection, conversation_ids: Sequence[str]) -> dict[str, int]:
+def unread_counts(conn: Connection, conversation_ids: Sequence[str]) -> dict[str, int]:
     """Messages from the visitor that no agent has read yet."""
     if not conversation_ids:
         return {}
@@ -113,29 +112,27 @@ async def unread_counts(conn: AsyncConnection, conversation_ids: Sequence[str]) 
         )
         .group_by(Message.conversation_id)
     )
-    return {row[0]: int(row[1]) for row in await conn.execute(stmt)}
+    return {row[0]: int(row[1]) for row in conn.execute(stmt)}
 
 
-async def add_file(conn: AsyncConnection, **values: Any) -> None:
-    await conn.execute(insert(StoredFile).values(**values))
+def add_file(conn: Connection, **values: Any) -> None:
+    conn.execute(insert(StoredFile).values(**values))
 
 
-async def files_by_id(conn: AsyncConnection, ids: Iterable[str | None]) -> dict[str, FileRecord]:
-    return await fetch_by_ids(conn, StoredFile, ids, FileRecord)
+def files_by_id(conn: Connection, ids: Iterable[str | None]) -> dict[str, FileRecord]:
+    return fetch_by_ids(conn, StoredFile, ids, FileRecord)
 
 
-async def add_review(conn: AsyncConnection, **values: Any) -> None:
-    await conn.execute(insert(Review).values(**values))
+def add_review(conn: Connection, **values: Any) -> None:
+    conn.execute(insert(Review).values(**values))
 
 
-async def reviews_by_id(conn: AsyncConnection, ids: Iterable[str | None]) -> dict[str, ReviewRecord]:
-    return await fetch_by_ids(conn, Review, ids, ReviewRecord)
+def reviews_by_id(conn: Connection, ids: Iterable[str | None]) -> dict[str, ReviewRecord]:
+    return fetch_by_ids(conn, Review, ids, ReviewRecord)
 
 
 # The bot's away message (issue 5)
-async def away_context(
-    conn: AsyncConnection, workspace_id: str, conversation_id: str
-) -> tuple[BotRecord, int, int] | None:
+def away_context(conn: Connection, workspace_id: str, conversation_id: str) -> tuple[BotRecord, int, int] | None:
     """The workspace's bot, the `microseconds` of the conversation's last agent message, and of the workspace's last
     `agent.status_changed` event (0 when none), in one round trip.
 
@@ -161,7 +158,7 @@ async def away_context(
         func.coalesce(last_agent_message, 0).label("last_agent_message"),
         func.coalesce(last_status_change, 0).label("last_status_change"),
     ).where(Bot.workspace_id == workspace_id)
-    row = (await conn.execute(stmt)).first()
+    row = (conn.execute(stmt)).first()
     if row is None:
         return None
     return BotRecord.from_row(row), int(row.last_agent_message), int(row.last_status_change)

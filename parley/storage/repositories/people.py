@@ -5,82 +5,74 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from parley.storage.models import Agent, EndUser
-from parley.storage.plans import Plan
 from parley.storage.records import AgentRecord, EndUserRecord
 from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one, keyset_after, one
 
 
-async def add_agent(conn: AsyncConnection, **values: Any) -> None:
-    await conn.execute(insert(Agent).values(**values))
+def add_agent(conn: Connection, **values: Any) -> None:
+    conn.execute(insert(Agent).values(**values))
 
 
-async def get_agent(conn: AsyncConnection, workspace_id: str, agent_id: str, lock: bool = False) -> AgentRecord | None:
+def get_agent(conn: Connection, workspace_id: str, agent_id: str, lock: bool = False) -> AgentRecord | None:
     """With `lock`, the row is locked until the transaction ends (PostgreSQL): a token issued meanwhile and the
     agent's deactivation then happen one after the other, never across each other."""
     stmt = select(Agent).where(Agent.id == agent_id, Agent.workspace_id == workspace_id)
-    return await fetch_one(conn, stmt.with_for_update() if lock else stmt, AgentRecord)
+    return fetch_one(conn, stmt.with_for_update() if lock else stmt, AgentRecord)
 
 
-async def agent_with_service_user_id(
-    conn: AsyncConnection, workspace_id: str, service_user_id: str
-) -> AgentRecord | None:
+def agent_with_service_user_id(conn: Connection, workspace_id: str, service_user_id: str) -> AgentRecord | None:
     stmt = select(Agent).where(Agent.workspace_id == workspace_id, Agent.service_user_id == service_user_id)
-    return await fetch_one(conn, stmt, AgentRecord)
+    return fetch_one(conn, stmt, AgentRecord)
 
 
-async def agents_by_id(conn: AsyncConnection, ids: Iterable[str | None]) -> dict[str, AgentRecord]:
-    return await fetch_by_ids(conn, Agent, ids, AgentRecord)
+def agents_by_id(conn: Connection, ids: Iterable[str | None]) -> dict[str, AgentRecord]:
+    return fetch_by_ids(conn, Agent, ids, AgentRecord)
 
 
-async def list_agents(
-    conn: AsyncConnection, workspace_id: str, after: tuple[int, str] | None, limit: int
-) -> list[AgentRecord]:
+def list_agents(conn: Connection, workspace_id: str, after: tuple[int, str] | None, limit: int) -> list[AgentRecord]:
     stmt = select(Agent).where(Agent.workspace_id == workspace_id)
     stmt = keyset_after(stmt, [Agent.created_us, Agent.id], after, descending=False).limit(limit)
-    return await fetch_all(conn, stmt, AgentRecord)
+    return fetch_all(conn, stmt, AgentRecord)
 
 
-async def update_agent(conn: AsyncConnection, agent_id: str, **values: Any) -> None:
-    await conn.execute(update(Agent).where(Agent.id == agent_id).values(**values))
+def update_agent(conn: Connection, agent_id: str, **values: Any) -> None:
+    conn.execute(update(Agent).where(Agent.id == agent_id).values(**values))
 
 
-async def add_end_user(conn: AsyncConnection, **values: Any) -> None:
-    await conn.execute(insert(EndUser).values(**values))
+def add_end_user(conn: Connection, **values: Any) -> None:
+    conn.execute(insert(EndUser).values(**values))
 
 
-async def get_end_user(conn: AsyncConnection, workspace_id: str, end_user_id: str) -> EndUserRecord | None:
+def get_end_user(conn: Connection, workspace_id: str, end_user_id: str) -> EndUserRecord | None:
     stmt = select(EndUser).where(EndUser.id == end_user_id, EndUser.workspace_id == workspace_id)
-    return await fetch_one(conn, stmt, EndUserRecord)
+    return fetch_one(conn, stmt, EndUserRecord)
 
 
 _END_USER_BY_ID = select(EndUser).where(EndUser.id == bindparam("end_user_id"))
 
 
-def get_end_user_anywhere(end_user_id: str) -> Plan[EndUserRecord | None]:
+def get_end_user_anywhere(conn: Connection, end_user_id: str) -> EndUserRecord | None:
     """For a visitor's token, which names the end user but not the workspace."""
-    return one(_END_USER_BY_ID, EndUserRecord, end_user_id=end_user_id)
+    return one(conn, _END_USER_BY_ID, EndUserRecord, end_user_id=end_user_id)
 
 
-async def end_user_with_service_user_id(
-    conn: AsyncConnection, workspace_id: str, service_user_id: str
-) -> EndUserRecord | None:
+def end_user_with_service_user_id(conn: Connection, workspace_id: str, service_user_id: str) -> EndUserRecord | None:
     stmt = select(EndUser).where(EndUser.workspace_id == workspace_id, EndUser.service_user_id == service_user_id)
-    return await fetch_one(conn, stmt, EndUserRecord)
+    return fetch_one(conn, stmt, EndUserRecord)
 
 
-async def end_users_by_id(conn: AsyncConnection, ids: Iterable[str | None]) -> dict[str, EndUserRecord]:
-    return await fetch_by_ids(conn, EndUser, ids, EndUserRecord)
+def end_users_by_id(conn: Connection, ids: Iterable[str | None]) -> dict[str, EndUserRecord]:
+    return fetch_by_ids(conn, EndUser, ids, EndUserRecord)
 
 
-async def any_agent_online(conn: AsyncConnection, workspace_id: str) -> bool:
+def any_agent_online(conn: Connection, workspace_id: str) -> bool:
     """Whether some active agent of the workspace is online (the bot's away message depends on it)."""
     stmt = (
         select(Agent.id)
         .where(Agent.workspace_id == workspace_id, Agent.status == "online", Agent.active.is_(True))
         .limit(1)
     )
-    return (await conn.execute(stmt)).first() is not None
+    return (conn.execute(stmt)).first() is not None

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Table, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Column, Connection, Table, func, insert, select, text
 
 from parley.storage.models import Base
 
@@ -15,32 +14,30 @@ def tables() -> list[Table]:
     return list(Base.metadata.sorted_tables)
 
 
-async def count_rows(conn: AsyncConnection, table: Table) -> int:
-    return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+def count_rows(conn: Connection, table: Table) -> int:
+    return int((conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
-async def rows_after(
-    conn: AsyncConnection, table: Table, key: Column[Any], last: object, limit: int
-) -> list[dict[str, Any]]:
+def rows_after(conn: Connection, table: Table, key: Column[Any], last: object, limit: int) -> list[dict[str, Any]]:
     """Up to `limit` rows in key order after the key `last` (None: from the start); keyset paging, so each batch is
     an index range scan."""
     stmt = select(table).order_by(key).limit(limit)
     if last is not None:
         stmt = stmt.where(key > last)
-    return [dict(row) for row in (await conn.execute(stmt)).mappings()]
+    return [dict(row) for row in (conn.execute(stmt)).mappings()]
 
 
-async def insert_rows(conn: AsyncConnection, table: Table, rows: list[dict[str, Any]]) -> None:
-    await conn.execute(insert(table), rows)
+def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    conn.execute(insert(table), rows)
 
 
-async def advance_sequences(conn: AsyncConnection) -> None:
+def advance_sequences(conn: Connection) -> None:
     """On PostgreSQL, after rows came with their own positions: the next one it hands out comes after them."""
     for table in tables():
         column = table.autoincrement_column
         if column is None:
             continue
-        await conn.execute(
+        conn.execute(
             text(
                 f"SELECT setval(pg_get_serial_sequence(:table, :column), "
                 f'COALESCE(MAX("{column.name}"), 1), MAX("{column.name}") IS NOT NULL) FROM "{table.name}"'

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, func, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, delete, exists, func, literal, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
 from parley.storage.models import Agent, Conversation, EndUser, Event, Message, Review, StoredFile, WebhookDelivery
@@ -30,62 +29,62 @@ def _chunks(values: Iterable[str]) -> Iterable[list[str]]:
 
 
 # An end user's traces
-async def conversations_of(conn: AsyncConnection, workspace_id: str, end_user_id: str) -> list[ConversationRecord]:
+def conversations_of(conn: Connection, workspace_id: str, end_user_id: str) -> list[ConversationRecord]:
     stmt = (
         select(Conversation)
         .where(Conversation.workspace_id == workspace_id, Conversation.end_user_id == end_user_id)
         .order_by(Conversation.created_us, Conversation.id)
     )
-    return await fetch_all(conn, stmt, ConversationRecord)
+    return fetch_all(conn, stmt, ConversationRecord)
 
 
-async def messages_of(conn: AsyncConnection, conversation_ids: Sequence[str]) -> list[MessageRecord]:
+def messages_of(conn: Connection, conversation_ids: Sequence[str]) -> list[MessageRecord]:
     """Every message of these conversations, whoever wrote it: by conversation, then in order."""
     found: list[MessageRecord] = []
     for chunk in _chunks(conversation_ids):
         stmt = select(Message).where(Message.conversation_id.in_(chunk))
-        found += await fetch_all(conn, stmt, MessageRecord)
+        found += fetch_all(conn, stmt, MessageRecord)
     rank = {conversation_id: n for n, conversation_id in enumerate(conversation_ids)}
     return sorted(found, key=lambda m: (rank[m.conversation_id], m.microseconds))
 
 
-async def reviews_by(conn: AsyncConnection, end_user_id: str) -> list[ReviewRecord]:
+def reviews_by(conn: Connection, end_user_id: str) -> list[ReviewRecord]:
     stmt = select(Review).where(Review.end_user_id == end_user_id).order_by(Review.created_at, Review.id)
-    return await fetch_all(conn, stmt, ReviewRecord)
+    return fetch_all(conn, stmt, ReviewRecord)
 
 
-async def file_ids_sent_by(conn: AsyncConnection, end_user_id: str) -> set[str]:
+def file_ids_sent_by(conn: Connection, end_user_id: str) -> set[str]:
     stmt = select(Message.file_id).where(Message.end_user_id == end_user_id, Message.file_id.is_not(None))
-    return {str(row[0]) for row in await conn.execute(stmt)}
+    return {str(row[0]) for row in conn.execute(stmt)}
 
 
-async def scrub_messages_by(conn: AsyncConnection, end_user_id: str, now: int) -> int:
+def scrub_messages_by(conn: Connection, end_user_id: str, now: int) -> int:
     """Their messages stay (the conversation stays readable) without text, file or the digest of the text."""
     stmt = (
         update(Message)
         .where(Message.end_user_id == end_user_id)
         .values(body=None, file_id=None, request_digest=None, updated_at=now)
     )
-    return int((await conn.execute(stmt)).rowcount or 0)
+    return int((conn.execute(stmt)).rowcount or 0)
 
 
-async def scrub_reviews_by(conn: AsyncConnection, end_user_id: str, now: int) -> int:
+def scrub_reviews_by(conn: Connection, end_user_id: str, now: int) -> int:
     """The mark stays (it belongs to the agent's record); the visitor's words go."""
     stmt = update(Review).where(Review.end_user_id == end_user_id).values(text="", updated_at=now)
-    return int((await conn.execute(stmt)).rowcount or 0)
+    return int((conn.execute(stmt)).rowcount or 0)
 
 
-async def replace_end_user_fields(conn: AsyncConnection, end_user_id: str, name: str, now: int) -> None:
+def replace_end_user_fields(conn: Connection, end_user_id: str, name: str, now: int) -> None:
     stmt = (
         update(EndUser)
         .where(EndUser.id == end_user_id)
         .values(name=name, email=None, service_user_id=None, meta={}, updated_at=now)
     )
-    await conn.execute(stmt)
+    conn.execute(stmt)
 
 
-async def event_payloads(
-    conn: AsyncConnection, conversation_ids: Sequence[str], after_position: int, limit: int
+def event_payloads(
+    conn: Connection, conversation_ids: Sequence[str], after_position: int, limit: int
 ) -> list[tuple[int, str]]:
     """Outbox rows of these conversations, by position, for rewriting page by page."""
     stmt = (
@@ -94,15 +93,15 @@ async def event_payloads(
         .order_by(Event.position)
         .limit(limit)
     )
-    return [(int(row[0]), str(row[1])) for row in await conn.execute(stmt)]
+    return [(int(row[0]), str(row[1])) for row in conn.execute(stmt)]
 
 
-async def set_event_payload(conn: AsyncConnection, position: int, payload: str) -> None:
-    await conn.execute(update(Event).where(Event.position == position).values(payload=payload))
+def set_event_payload(conn: Connection, position: int, payload: str) -> None:
+    conn.execute(update(Event).where(Event.position == position).values(payload=payload))
 
 
 # Files nobody refers to any more
-async def drop_unreferenced_files(conn: AsyncConnection, file_ids: Iterable[str]) -> list[FileRecord]:
+def drop_unreferenced_files(conn: Connection, file_ids: Iterable[str]) -> list[FileRecord]:
     """Delete those of these File rows that no message and no agent refers to; returns the deleted rows."""
     dropped: list[FileRecord] = []
     for chunk in _chunks(file_ids):
@@ -110,25 +109,25 @@ async def drop_unreferenced_files(conn: AsyncConnection, file_ids: Iterable[str]
             select(literal(1)).where(Agent.avatar_file_id == StoredFile.id)
         )
         stmt = select(StoredFile).where(StoredFile.id.in_(chunk), ~referenced)
-        rows = await fetch_all(conn, stmt, FileRecord)
+        rows = fetch_all(conn, stmt, FileRecord)
         if rows:
-            await conn.execute(delete(StoredFile).where(StoredFile.id.in_([r.id for r in rows])))
+            conn.execute(delete(StoredFile).where(StoredFile.id.in_([r.id for r in rows])))
         dropped += rows
     return dropped
 
 
-async def paths_in_use(conn: AsyncConnection, paths: Iterable[str]) -> set[str]:
+def paths_in_use(conn: Connection, paths: Iterable[str]) -> set[str]:
     """Which of these stored paths some File row (of any workspace) still names."""
     used: set[str] = set()
     for chunk in _chunks(paths):
         stmt = select(StoredFile.path).where(StoredFile.path.in_(chunk)).distinct()
-        used |= {str(row[0]) for row in await conn.execute(stmt)}
+        used |= {str(row[0]) for row in conn.execute(stmt)}
     return used
 
 
 # Purge
-async def stale_conversation_ids(
-    conn: AsyncConnection,
+def stale_conversation_ids(
+    conn: Connection,
     before_us: int,
     limit: int,
     workspace_id: str | None = None,
@@ -150,7 +149,7 @@ async def stale_conversation_ids(
     if among is not None:
         stmt = stmt.where(Conversation.id.in_(list(among)))
     stmt = stmt.order_by(Conversation.id).limit(limit)
-    return [str(row[0]) for row in await conn.execute(stmt)]
+    return [str(row[0]) for row in conn.execute(stmt)]
 
 
 @dataclass
@@ -165,7 +164,7 @@ class Deleted:
     file_ids: set[str] | None = None
 
 
-async def delete_conversations(conn: AsyncConnection, conversation_ids: Sequence[str]) -> Deleted:
+def delete_conversations(conn: Connection, conversation_ids: Sequence[str]) -> Deleted:
     """The conversations with their messages, reviews, outbox rows and those rows' webhook deliveries.
 
     Explicit deletes rather than ON DELETE CASCADE: the outbox is not tied to conversations by a foreign key,
@@ -173,13 +172,13 @@ async def delete_conversations(conn: AsyncConnection, conversation_ids: Sequence
     """
     ids = list(conversation_ids)
     file_stmt = select(Message.file_id).where(Message.conversation_id.in_(ids), Message.file_id.is_not(None))
-    file_ids = {str(row[0]) for row in await conn.execute(file_stmt)}
+    file_ids = {str(row[0]) for row in conn.execute(file_stmt)}
     events_of = select(Event.id).where(Event.conversation_id.in_(ids))
-    deliveries = await conn.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(events_of)))
-    events = await conn.execute(delete(Event).where(Event.conversation_id.in_(ids)))
-    messages = await conn.execute(delete(Message).where(Message.conversation_id.in_(ids)))
-    reviews = await conn.execute(delete(Review).where(Review.conversation_id.in_(ids)))
-    conversations = await conn.execute(delete(Conversation).where(Conversation.id.in_(ids)))
+    deliveries = conn.execute(delete(WebhookDelivery).where(WebhookDelivery.event_id.in_(events_of)))
+    events = conn.execute(delete(Event).where(Event.conversation_id.in_(ids)))
+    messages = conn.execute(delete(Message).where(Message.conversation_id.in_(ids)))
+    reviews = conn.execute(delete(Review).where(Review.conversation_id.in_(ids)))
+    conversations = conn.execute(delete(Conversation).where(Conversation.id.in_(ids)))
     return Deleted(
         conversations=int(conversations.rowcount or 0),
         messages=int(messages.rowcount or 0),
@@ -198,38 +197,38 @@ class Aged:
     last: int | None  # the key to read on after, or None once a row as recent as the cutoff was read
 
 
-async def aged_deliveries(conn: AsyncConnection, after_seq: int, created_before: int, limit: int) -> Aged:
-    return await _aged(conn, WebhookDelivery.seq, WebhookDelivery.created_at, after_seq, created_before, limit)
+def aged_deliveries(conn: Connection, after_seq: int, created_before: int, limit: int) -> Aged:
+    return _aged(conn, WebhookDelivery.seq, WebhookDelivery.created_at, after_seq, created_before, limit)
 
 
-async def aged_events(conn: AsyncConnection, after_position: int, before_us: int, limit: int) -> Aged:
-    return await _aged(conn, Event.position, Event.microseconds, after_position, before_us, limit)
+def aged_events(conn: Connection, after_position: int, before_us: int, limit: int) -> Aged:
+    return _aged(conn, Event.position, Event.microseconds, after_position, before_us, limit)
 
 
-async def _aged(
-    conn: AsyncConnection,
+def _aged(
+    conn: Connection,
     key: InstrumentedAttribute[int],
     age: InstrumentedAttribute[int],
     after: int,
     before: int,
     limit: int,
 ) -> Aged:
-    rows = (await conn.execute(select(key, age).where(key > after).order_by(key).limit(limit))).all()
+    rows = (conn.execute(select(key, age).where(key > after).order_by(key).limit(limit))).all()
     old = [int(row[0]) for row in rows if row[1] < before]
     reached_recent = len(rows) < limit or rows[-1][1] >= before
     return Aged(old, None if reached_recent else int(rows[-1][0]))
 
 
-async def delete_finished_deliveries(conn: AsyncConnection, seqs: Sequence[int], created_before: int) -> int:
+def delete_finished_deliveries(conn: Connection, seqs: Sequence[int], created_before: int) -> int:
     """Delivered or failed: a pending delivery stays, whatever its age."""
     stmt = delete(WebhookDelivery).where(
         WebhookDelivery.seq.in_(seqs), WebhookDelivery.status != PENDING, WebhookDelivery.created_at < created_before
     )
-    return int((await conn.execute(stmt)).rowcount or 0)
+    return int((conn.execute(stmt)).rowcount or 0)
 
 
-async def delete_unowed_events(conn: AsyncConnection, positions: Sequence[int], before_us: int) -> int:
+def delete_unowed_events(conn: Connection, positions: Sequence[int], before_us: int) -> int:
     """Events no delivery refers to any more (a pending one keeps its event)."""
     owed = exists().where(WebhookDelivery.event_id == Event.id)
     stmt = delete(Event).where(Event.position.in_(positions), Event.microseconds < before_us, ~owed)
-    return int((await conn.execute(stmt)).rowcount or 0)
+    return int((conn.execute(stmt)).rowcount or 0)

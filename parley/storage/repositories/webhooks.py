@@ -1,6 +1,6 @@
 """Webhooks and their deliveries: the only SQL of the webhook feature.
 
-A delivery row is created in the same transaction as its event (see `parley.webhooks.outbox`). Workers lease due
+A delivery row is created in the same transaction as its event (see `parley.storage.outbox`). Workers lease due
 rows (`claim_due`), post them outside any transaction, and record the outcome only if they still hold the lease
 (`finish`). On PostgreSQL the claim locks rows with `FOR UPDATE SKIP LOCKED`, so processes claiming at the same
 moment never take the same row; the lease then keeps the row theirs while the POST is in flight. On SQLite the
@@ -13,14 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Result, bindparam, exists, func, insert, literal, or_, select, update
+from sqlalchemy import Connection, Result, bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm import aliased
 
 from parley.storage.models import Event, Webhook, WebhookDelivery
-from parley.storage.plans import InsertRows, Plan, Statement
 from parley.storage.records import Record
 from parley.storage.repositories._query import fetch_all, fetch_one
 
@@ -86,28 +84,28 @@ class ClaimedDelivery(Record):
 
 
 # Webhooks
-async def get_webhook(conn: AsyncConnection, workspace_id: str) -> WebhookRecord | None:
-    return await fetch_one(conn, select(Webhook).where(Webhook.workspace_id == workspace_id), WebhookRecord)
+def get_webhook(conn: Connection, workspace_id: str) -> WebhookRecord | None:
+    return fetch_one(conn, select(Webhook).where(Webhook.workspace_id == workspace_id), WebhookRecord)
 
 
-async def put_webhook(conn: AsyncConnection, webhook: WebhookRecord) -> None:
+def put_webhook(conn: Connection, webhook: WebhookRecord) -> None:
     """Create the workspace's webhook, or replace its url, secret and events (one per workspace, id kept)."""
     values = webhook.as_row()
     changes = {key: values[key] for key in ("url", "secret", "events", "updated_at")}
     dialect_insert = postgresql_insert if conn.dialect.name == "postgresql" else sqlite_insert
     stmt = dialect_insert(Webhook).values(**values)
-    await conn.execute(stmt.on_conflict_do_update(index_elements=[Webhook.workspace_id], set_=changes))
+    conn.execute(stmt.on_conflict_do_update(index_elements=[Webhook.workspace_id], set_=changes))
 
 
-async def plain_secrets(conn: AsyncConnection, sealed_prefix: str) -> list[tuple[str, str]]:
+def plain_secrets(conn: Connection, sealed_prefix: str) -> list[tuple[str, str]]:
     """(webhook id, secret) of the secrets not yet sealed."""
     stmt = select(Webhook.id, Webhook.secret).where(Webhook.secret.not_like(f"{sealed_prefix}%"))
-    return [(row.id, row.secret) for row in await conn.execute(stmt)]
+    return [(row.id, row.secret) for row in conn.execute(stmt)]
 
 
-async def replace_secret(conn: AsyncConnection, webhook_id: str, old: str, new: str) -> bool:
+def replace_secret(conn: Connection, webhook_id: str, old: str, new: str) -> bool:
     stmt = update(Webhook).where(Webhook.id == webhook_id, Webhook.secret == old).values(secret=new)
-    return bool((await conn.execute(stmt)).rowcount)
+    return bool((conn.execute(stmt)).rowcount)
 
 
 _WEBHOOK_FILTERS = select(Webhook.id, Webhook.workspace_id, Webhook.events).where(
@@ -115,32 +113,24 @@ _WEBHOOK_FILTERS = select(Webhook.id, Webhook.workspace_id, Webhook.events).wher
 )
 
 
-def webhook_filters(workspace_ids: Iterable[str]) -> Plan[list[WebhookFilter]]:
-    result = yield Statement(_WEBHOOK_FILTERS, {"workspace_ids": sorted(set(workspace_ids))})
+def webhook_filters(conn: Connection, workspace_ids: Iterable[str]) -> list[WebhookFilter]:
+    result: Result[Any] = conn.execute(_WEBHOOK_FILTERS, {"workspace_ids": sorted(set(workspace_ids))})
     return [WebhookFilter.from_row(row) for row in result]
 
 
-# Deliveries
-_INSERT_DELIVERIES = insert(WebhookDelivery)
-
-
-def add_deliveries(rows: list[dict[str, Any]]) -> Plan[None]:
-    """Rows in event order: `seq` then orders each stream as its events were written."""
-    yield InsertRows(_INSERT_DELIVERIES, rows)
-
-
+# Deliveries (created with their events: `parley.storage.outbox`)
 _DELIVERY_COLUMNS = [WebhookDelivery.__table__.c[name] for name in DeliveryRecord.__dataclass_fields__]
 
 
-async def get_delivery(conn: AsyncConnection, workspace_id: str, delivery_id: str) -> DeliveryRecord | None:
+def get_delivery(conn: Connection, workspace_id: str, delivery_id: str) -> DeliveryRecord | None:
     stmt = select(*_DELIVERY_COLUMNS).where(
         WebhookDelivery.id == delivery_id, WebhookDelivery.workspace_id == workspace_id
     )
-    return await fetch_one(conn, stmt, DeliveryRecord)
+    return fetch_one(conn, stmt, DeliveryRecord)
 
 
-async def list_deliveries(
-    conn: AsyncConnection, workspace_id: str, before_seq: int | None, limit: int, status: str | None
+def list_deliveries(
+    conn: Connection, workspace_id: str, before_seq: int | None, limit: int, status: str | None
 ) -> list[DeliveryRecord]:
     """Newest first; `before_seq` continues after the last row of the previous page."""
     stmt = select(*_DELIVERY_COLUMNS).where(WebhookDelivery.workspace_id == workspace_id)
@@ -148,13 +138,13 @@ async def list_deliveries(
         stmt = stmt.where(WebhookDelivery.seq < before_seq)
     if status is not None:
         stmt = stmt.where(WebhookDelivery.status == status)
-    return await fetch_all(conn, stmt.order_by(WebhookDelivery.seq.desc()).limit(limit), DeliveryRecord)
+    return fetch_all(conn, stmt.order_by(WebhookDelivery.seq.desc()).limit(limit), DeliveryRecord)
 
 
-async def redeliver(conn: AsyncConnection, delivery_id: str, now_us: int, now: int) -> None:
+def redeliver(conn: Connection, delivery_id: str, now_us: int, now: int) -> None:
     """Due again now, with a fresh retry window. A lease in force is left alone: the POST in flight is the
     redelivery, and no other worker may post the row meanwhile."""
-    await conn.execute(
+    conn.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id)
         .values(status=PENDING, next_attempt_us=now_us, window_start_us=now_us, updated_at=now)
@@ -204,26 +194,24 @@ _CLAIMED = (
 )
 
 
-async def claim_due(
-    conn: AsyncConnection, now_us: int, lease_until_us: int, token: str, limit: int
-) -> list[ClaimedDelivery]:
+def claim_due(conn: Connection, now_us: int, lease_until_us: int, token: str, limit: int) -> list[ClaimedDelivery]:
     """Lease up to `limit` due deliveries, each the oldest pending one of its stream (so a conversation's events
     go out one at a time, in order). Run inside a write transaction; the lease holds once it commits."""
-    seqs = list((await conn.execute(_DUE, {"now_us": now_us, "limit": limit})).scalars())
+    seqs = list((conn.execute(_DUE, {"now_us": now_us, "limit": limit})).scalars())
     if not seqs:
         return []
-    await conn.execute(
+    conn.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.seq.in_(seqs))
         .values(claim_token=token, locked_until_us=lease_until_us)
     )
-    result: Result[Any] = await conn.execute(_CLAIMED, {"seqs": seqs})
+    result: Result[Any] = conn.execute(_CLAIMED, {"seqs": seqs})
     return [ClaimedDelivery.from_row(row) for row in result]
 
 
-async def finish(conn: AsyncConnection, delivery_id: str, token: str, **values: Any) -> bool:
+def finish(conn: Connection, delivery_id: str, token: str, **values: Any) -> bool:
     """Record an attempt's outcome and release the lease; False when the lease was no longer ours."""
-    result = await conn.execute(
+    result = conn.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.claim_token == token)
         .values(attempts=WebhookDelivery.attempts + 1, claim_token=None, locked_until_us=None, **values)
@@ -231,8 +219,8 @@ async def finish(conn: AsyncConnection, delivery_id: str, token: str, **values: 
     return bool(result.rowcount)
 
 
-async def pending_backlog(conn: AsyncConnection) -> tuple[int | None, int]:
+def pending_backlog(conn: Connection) -> tuple[int | None, int]:
     """When the oldest pending delivery's window started (microseconds; None when none) and how many are pending."""
     stmt = select(func.min(WebhookDelivery.window_start_us), func.count()).where(WebhookDelivery.status == PENDING)
-    oldest_us, pending = (await conn.execute(stmt)).one()
+    oldest_us, pending = (conn.execute(stmt)).one()
     return (None if oldest_us is None else int(oldest_us)), int(pending)
