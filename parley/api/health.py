@@ -45,8 +45,8 @@ async def readyz(services: ServicesDep) -> object:
 async def _database(services: Services) -> str | None:
     """None when the database answered `SELECT 1`, else what went wrong (the exception's type, never its text)."""
     try:
-        async with asyncio.timeout(READY_TIMEOUT_SECONDS), services.db.read() as conn:
-            await ping(conn)
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await services.db.read(ping)
     except TimeoutError:
         return f"no answer within {READY_TIMEOUT_SECONDS:g} s"
     except Exception as exc:  # any failure to reach the database means not ready

@@ -99,8 +99,7 @@ def _console_file(request: Request, name: str) -> Response:
 @router.api_route("/demo", methods=["GET", "HEAD"])
 async def demo_page(request: Request, services: ServicesDep) -> Response:
     """A page that embeds the widget for the demo workspace (made by `parley demo`)."""
-    async with services.db.read() as conn:
-        workspace = await workspace_repo.get_workspace_by_name(conn, DEMO_WORKSPACE)
+    workspace = await services.db.read(workspace_repo.get_workspace_by_name, DEMO_WORKSPACE)
     if workspace is None or not workspace.is_demo:
         raise not_found("Demo workspace (run `parley demo` first)")
     template = (WEB_DIR / "demo.html").read_text()

@@ -185,8 +185,8 @@ class WebhookBacklog:
 
     async def _read(self) -> None:
         try:
-            async with asyncio.timeout(BACKLOG_QUERY_SECONDS), self._db.read() as conn:
-                self._oldest_us, self._pending = await webhooks_repo.pending_backlog(conn)
+            async with asyncio.timeout(BACKLOG_QUERY_SECONDS):
+                self._oldest_us, self._pending = await self._db.read(webhooks_repo.pending_backlog)
         except Exception as exc:  # a scrape must answer even when the database does not
             log.warning("metrics: could not read the webhook backlog (%s)", type(exc).__name__)
 

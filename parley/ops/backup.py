@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from parley import __version__
 from parley.clock import now
 from parley.config import Settings
+from parley.storage.database import Database
 from parley.storage.migrate import upgrade
 from parley.storage.repositories.schema import schema_revision
 from parley.storage.snapshots import snapshot_sqlite, sqlite_quick_check, sqlite_revision
@@ -149,12 +149,11 @@ def copy_store(source: Path, target: Path) -> CopiedFiles:
 
 def _postgres_revision(url: str) -> str | None:
     async def read() -> str | None:
-        engine = create_async_engine(url)
+        db = Database(url)
         try:
-            async with engine.connect() as conn:
-                return await schema_revision(conn)
+            return await db.read(schema_revision)
         finally:
-            await engine.dispose()
+            await db.dispose()
 
     return asyncio.run(read())
 

@@ -66,8 +66,8 @@ async def demo_workspace_verdict(settings: Settings) -> Verdict:
     subject = "demo workspace"
     db = Database(settings.resolved_database_url)
     try:
-        async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS), db.read() as conn:
-            ids = await workspace_repo.demo_workspace_ids(conn)
+        async with asyncio.timeout(DATABASE_TIMEOUT_SECONDS):
+            ids = await db.read(workspace_repo.demo_workspace_ids)
     except Exception as exc:  # unreachable, not migrated, ...: the check cannot pass
         return Verdict(FAIL, subject, f"could not look in the database ({type(exc).__name__}); run `parley migrate`")
     finally:

@@ -70,21 +70,23 @@ async def port_database(
     source, target = _snapshot_engine(source_url), create_async_engine(target_url)
     try:
         async with source.connect() as src, src.begin():  # BEGIN: every read below sees the same state
-            revision = await schema_revision(src)
+            revision = await src.run_sync(schema_revision)
             if revision != head:
                 raise PortError(
                     f"the SQLite database is at schema revision {revision}, this Parley's is {head}: "
                     "run `parley migrate` on it first"
                 )
             await _prepare_target(target, target_url, head, echo)
-            counts = {table.name: await count_rows(src, table) for table in tables()}
+            counts = {table.name: await src.run_sync(count_rows, table) for table in tables()}
             echo(f"copying {sum(counts.values())} rows in {len(counts)} tables")
             async with target.begin() as dst:
                 for table in tables():
                     await _copy(src, dst, table, counts[table.name], batch_size, progress, echo)
-                await advance_sequences(dst)
+                await dst.run_sync(advance_sequences)
         async with target.connect() as dst:
-            return [TableCount(table.name, counts[table.name], await count_rows(dst, table)) for table in tables()]
+            return [
+                TableCount(table.name, counts[table.name], await dst.run_sync(count_rows, table)) for table in tables()
+            ]
     finally:
         await source.dispose()
         await target.dispose()
@@ -108,15 +110,15 @@ def _snapshot_engine(url: str) -> AsyncEngine:
 async def _prepare_target(target: AsyncEngine, target_url: str, head: str | None, echo: Echo) -> None:
     """Migrate an empty target (or one behind); refuse a foreign one or one that holds any row."""
     async with target.connect() as conn:
-        names = await table_names(conn)
-        revision = await schema_revision(conn)
+        names = await conn.run_sync(table_names)
+        revision = await conn.run_sync(schema_revision)
     if names and revision is None:
         raise PortError("the target database has tables but no Parley schema: port into an empty database")
     if revision != head:
         echo("migrating the target database" + (f" from revision {revision}" if revision else ""))
         await upgrade_async(target_url)
     async with target.connect() as conn:
-        filled = {table.name: n for table in tables() if (n := await count_rows(conn, table))}
+        filled = {table.name: n for table in tables() if (n := await conn.run_sync(count_rows, table))}
     if filled:
         rows = ", ".join(f"{name}: {n}" for name, n in filled.items())
         raise PortError(f"the target database is not empty ({rows}): port into an empty database")
@@ -137,12 +139,12 @@ async def _copy(
     done, last = 0, None
     progress(table.name, 0, total)
     while True:
-        rows = await rows_after(src, table, key, last, batch_size)
+        rows = await src.run_sync(rows_after, table, key, last, batch_size)
         if not rows:
             break
         for row in rows:
             _repair_json(table, key, json_columns, row, echo)
-        await insert_rows(dst, table, rows)
+        await dst.run_sync(insert_rows, table, rows)
         done += len(rows)
         last = rows[-1][key.name]
         progress(table.name, done, total)

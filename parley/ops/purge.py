@@ -20,7 +20,8 @@ from parley.clock import MICROSECONDS_PER_DAY, now_microseconds
 from parley.files.removal import delete_stored
 from parley.files.store import FileStore
 from parley.realtime.broker import Invalidation
-from parley.storage.database import Database
+from parley.storage.database import Database, Transaction
+from parley.storage.records import FileRecord
 from parley.storage.repositories import retention as repo
 
 BATCH = 200
@@ -63,25 +64,33 @@ async def purge(
     invalidate: Callable[[Invalidation], Awaitable[None]],
 ) -> PurgeReport:
     report = PurgeReport(cutoff_us=now_microseconds() - int(older_than_days * MICROSECONDS_PER_DAY), dry_run=dry_run)
+
+    def delete_batch(
+        tx: Transaction, candidates: list[str]
+    ) -> tuple[list[str], repo.Deleted, list[FileRecord], set[str]] | None:
+        """The candidates still stale, what went with them, and the paths of bytes nothing refers to any more."""
+        # Checked again in the transaction: a message may have arrived since.
+        stale = repo.stale_conversation_ids(tx.conn, report.cutoff_us, batch, workspace_id, among=candidates)
+        if not stale:
+            return None
+        deleted = repo.delete_conversations(tx.conn, stale)
+        dropped = repo.drop_unreferenced_files(tx.conn, deleted.file_ids or set())
+        paths = {f.path for f in dropped}
+        return stale, deleted, dropped, paths - repo.paths_in_use(tx.conn, paths)
+
     after = ""
     while True:
-        async with db.read() as conn:
-            candidates = await repo.stale_conversation_ids(conn, report.cutoff_us, batch, workspace_id, after)
+        candidates = await db.read(repo.stale_conversation_ids, report.cutoff_us, batch, workspace_id, after)
         if not candidates:
             return report
         after = candidates[-1]
         if dry_run:
             report.conversations += len(candidates)
             continue
-        async with db.write() as tx:
-            # Checked again in the transaction: a message may have arrived since.
-            stale = await repo.stale_conversation_ids(tx.conn, report.cutoff_us, batch, workspace_id, among=candidates)
-            if not stale:
-                continue
-            deleted = await repo.delete_conversations(tx.conn, stale)
-            dropped = await repo.drop_unreferenced_files(tx.conn, deleted.file_ids or set())
-            paths = {f.path for f in dropped}
-            unused_paths = paths - await repo.paths_in_use(tx.conn, paths)
+        done = await db.write(delete_batch, candidates)
+        if done is None:
+            continue
+        stale, deleted, dropped, unused_paths = done
         await invalidate(Invalidation(conversation_ids=tuple(stale)))
         report.conversations += deleted.conversations
         report.messages += deleted.messages

@@ -82,8 +82,7 @@ class AgentsOnline:
         if known is not None:
             return known
         generation = self._generation
-        async with db.read() as conn:
-            online = await people_repo.any_agent_online(conn, workspace_id)
+        online = await db.read(people_repo.any_agent_online, workspace_id)
         if generation == self._generation:
             self._known[workspace_id] = online
         return online

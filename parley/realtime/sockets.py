@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from sqlalchemy import Connection
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from parley.background import cancel_and_wait
@@ -138,9 +139,8 @@ class ConversationFeed:
             return
         cursor = self.after
         while True:
-            async with self.db.read() as conn:
-                conversations = sorted(self.audience.conversation_ids)
-                page = await event_repo.events_after(conn, self.workspace_id, conversations, cursor, REPLAY_PAGE)
+            conversations = sorted(self.audience.conversation_ids)
+            page = await self.db.read(event_repo.events_after, self.workspace_id, conversations, cursor, REPLAY_PAGE)
             for event in page:
                 if self.accepts(event):
                     await websocket.send_text(event.payload)
@@ -178,13 +178,7 @@ class StreamFeed:
     async def prepare(self) -> None:
         """Where to start, read before the subscription opens: without `after`, the stream's head then, so that
         what commits before the subscription takes over is replayed (and nothing twice, by position)."""
-        async with self.db.read() as conn:
-            head = await event_repo.stream_head(conn, self.workspace_id)
-            after = self.after
-            if after is not None and after > LEGACY_MICROSECONDS_CURSOR:
-                after = await event_repo.stream_position_before_time(conn, self.workspace_id, after)
-        # A cursor beyond the head is from another life of the database (a restored backup): from the head on.
-        self._sent = head if after is None else min(after, head)
+        self._sent = await self.db.read(_start_position, self.workspace_id, self.after)
 
     async def catch_up(self, websocket: WebSocket) -> None:
         await self._send_stored(websocket, before=None)
@@ -206,14 +200,24 @@ class StreamFeed:
     async def _send_stored(self, websocket: WebSocket, before: int | None) -> None:
         """The stored events after the last sent (and before `before`), a page at a time."""
         while True:
-            async with self.db.read() as conn:
-                page = await event_repo.stream_events_between(conn, self.workspace_id, self._sent, before, REPLAY_PAGE)
+            page = await self.db.read(
+                event_repo.stream_events_between, self.workspace_id, self._sent, before, REPLAY_PAGE
+            )
             for event in page:
                 if self.accepts(event):
                     await websocket.send_text(positioned_frame(event))
                 self._sent = event.stream_position or self._sent
             if len(page) < REPLAY_PAGE:
                 return
+
+
+def _start_position(conn: Connection, workspace_id: str, after: int | None) -> int:
+    """The stream position a feed starts after: `after`, or the stream's head without one."""
+    head = event_repo.stream_head(conn, workspace_id)
+    if after is not None and after > LEGACY_MICROSECONDS_CURSOR:
+        after = event_repo.stream_position_before_time(conn, workspace_id, after)
+    # A cursor beyond the head is from another life of the database (a restored backup): from the head on.
+    return head if after is None else min(after, head)
 
 
 def positioned_frame(event: NewEvent) -> str:

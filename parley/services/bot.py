@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from parley import schemas
 from parley.clock import now_microseconds, now_seconds
@@ -26,7 +26,6 @@ from parley.services.drafts import draft_message
 from parley.services.views import Related
 from parley.storage.database import Transaction
 from parley.storage.message_writer import MessageDraft, write_messages
-from parley.storage.plans import run
 from parley.storage.records import BotRecord, ConversationRecord, ConversationRef, WorkspaceRecord
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import messages as message_repo
@@ -46,26 +45,24 @@ def _text(settings: dict[str, Any], key: str) -> str:
 
 
 # Conversation start: auto-assignment and the greeting, inside the conversation's transaction
-async def auto_assignee(conn: AsyncConnection, workspace: WorkspaceRecord) -> str | None:
+def auto_assignee(conn: Connection, workspace: WorkspaceRecord) -> str | None:
     """The agent a new conversation goes to, when the workspace has `autoAssign` on and an agent is online.
 
     Two conversations opened at the same moment may both go to the same agent: the balance is a best effort."""
     if workspace.settings.get("autoAssign") is not True:
         return None
-    return await conversation_repo.least_busy_online_agent(conn, workspace.id)
+    return conversation_repo.least_busy_online_agent(conn, workspace.id)
 
 
-async def greet(svc: Services, tx: Transaction, workspace: WorkspaceRecord, conversation: ConversationRecord) -> None:
+def greet(svc: Services, tx: Transaction, workspace: WorkspaceRecord, conversation: ConversationRecord) -> None:
     """The greeting, as the bot's text message, in the transaction that opens the conversation."""
     greeting = _text(workspace.settings, "greeting")
     if not greeting:
         return
-    bot = await workspace_repo.get_bot(tx.conn, workspace.id)
+    bot = workspace_repo.get_bot(tx.conn, workspace.id)
     if bot is None:
         return
-    await tx.run(
-        write_messages(tx.dialect, [_bot_text(svc, conversation, bot, greeting, None)], now_microseconds(), tx.emit)
-    )
+    write_messages(tx, [_bot_text(svc, conversation, bot, greeting, None)], now_microseconds())
 
 
 # The visitor wrote: the away message
@@ -81,8 +78,7 @@ async def after_visitor_message(svc: Services, workspace: WorkspaceRecord, conve
     try:
         if await svc.agents_online.any_online(svc.db, workspace.id):
             return
-        async with svc.db.read() as conn:
-            found = await message_repo.away_context(conn, workspace.id, conversation.id)
+        found = await svc.db.read(message_repo.away_context, workspace.id, conversation.id)
         if found is None:
             return
         bot, last_agent_message, last_status_change = found
@@ -101,9 +97,11 @@ def _bot_text(
 
 # The External API's widget settings
 async def get_widget_settings(svc: Services, workspace: WorkspaceRecord) -> schemas.WorkspaceWidgetSettings:
-    async with svc.db.read() as conn:
-        current = await run(conn, workspace_repo.get_workspace(workspace.id))
-        bot = await workspace_repo.get_bot(conn, workspace.id)
+
+    def load(conn: Connection) -> tuple[WorkspaceRecord | None, BotRecord | None]:
+        return workspace_repo.get_workspace(conn, workspace.id), workspace_repo.get_bot(conn, workspace.id)
+
+    current, bot = await svc.db.read(load)
     if current is None or bot is None:
         raise not_found("Workspace")
     return _settings_view(current, bot)
@@ -123,18 +121,20 @@ async def put_widget_settings(
     if "accentColor" in changes:
         changes["accentColor"] = changes["accentColor"].lower()
     now = now_seconds()
-    async with svc.db.write() as tx:
-        current = await workspace_repo.get_workspace_for_update(tx.conn, workspace.id)
+
+    def change(tx: Transaction) -> tuple[WorkspaceRecord | None, BotRecord | None]:
+        current = workspace_repo.get_workspace_for_update(tx.conn, workspace.id)
         if current is None:
             raise not_found("Workspace")
         if changes:
-            await workspace_repo.update_workspace(
+            workspace_repo.update_workspace(
                 tx.conn, workspace.id, settings={**current.settings, **changes}, updated_at=now
             )
         if bot_name is not None:
-            await workspace_repo.update_bot(tx.conn, workspace.id, name=bot_name, updated_at=now)
-        updated = await tx.run(workspace_repo.get_workspace(workspace.id))
-        bot = await workspace_repo.get_bot(tx.conn, workspace.id)
+            workspace_repo.update_bot(tx.conn, workspace.id, name=bot_name, updated_at=now)
+        return workspace_repo.get_workspace(tx.conn, workspace.id), workspace_repo.get_bot(tx.conn, workspace.id)
+
+    updated, bot = await svc.db.write(change)
     assert updated is not None and bot is not None
     # Tokens and visitors cache their workspace, settings included: every process drops it.
     await svc.invalidate(Invalidation(workspace_ids=(workspace.id,)))

@@ -1,10 +1,12 @@
-"""The long-lived parts every service call needs, built once per process by the app (or the CLI)."""
+"""The long-lived parts every service call needs, built in one step per process by the app (or the CLI), which
+starts them (`start`: the writer, the delivery worker, the housekeeping, the broker's subscription) and stops them
+(`close`) in one place."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from parley.background import Periodic
 from parley.clock import now_microseconds
@@ -12,7 +14,7 @@ from parley.config import Settings
 from parley.files.spool import spool_sweeper
 from parley.files.store import FileStore, build_file_store
 from parley.observability import metrics
-from parley.realtime.broker import Broker, Invalidation, LocalBroker, build_broker
+from parley.realtime.broker import Broker, Invalidation, build_broker
 from parley.realtime.hub import Hub
 from parley.realtime.presence import AgentsOnline, Presence
 from parley.services.auth import Principal, WebsocketTokens
@@ -46,27 +48,30 @@ class Services:
     end_users: SharedLookups[str, EndUserRecord]  # changed only by erasure, which invalidates them
     workspaces: SharedLookups[str, WorkspaceRecord]
     current_conversations: SharedLookups[str, ConversationRef]  # by end user
+    conversation_owners: SharedLookups[str, ConversationRef]
     token_uses: TokenUses
-    hub: Hub = field(default_factory=Hub)
-    broker: Broker = field(default_factory=LocalBroker)
-    presence: Presence = field(default_factory=Presence)
-    conversation_owners: SharedLookups[str, ConversationRef] = field(default_factory=lambda: SharedLookups(CACHE_SIZE))
-    webhooks: WebhookWorker | None = None  # the delivery worker, while started
-    housekeeping: list[Periodic] = field(default_factory=list)  # while started
-    rate_limits: RateLimits = field(default_factory=RateLimits.unlimited)
-    agents_online: AgentsOnline = field(default_factory=AgentsOnline)  # for the bot's away message
+    hub: Hub
+    broker: Broker
+    presence: Presence
+    rate_limits: RateLimits
+    agents_online: AgentsOnline  # for the bot's away message
+    webhooks: WebhookWorker  # the delivery worker
+    housekeeping: list[Periodic]
 
     @classmethod
     def build(cls, settings: Settings) -> Services:
         db = Database(settings.resolved_database_url)
         tokens = WebsocketTokens(settings.signing_key)
+        files = build_file_store(settings)
+        token_uses = TokenUses(db)
+        secret_seal = SecretSeal(settings.signing_key)
         services = cls(
             settings=settings,
             db=db,
             writer=MessageWriter(db, now_microseconds, settings.write_batch_max),
-            files=build_file_store(settings),
+            files=files,
             websocket_tokens=tokens,
-            secret_seal=SecretSeal(settings.signing_key),
+            secret_seal=secret_seal,
             trusted_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=True),
             public_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=False),
             principals=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
@@ -74,14 +79,21 @@ class Services:
             end_users=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
             workspaces=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
             current_conversations=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
-            token_uses=TokenUses(db),
+            conversation_owners=SharedLookups(CACHE_SIZE),
+            token_uses=token_uses,
+            hub=Hub(settings.ws_queue_limit),
+            broker=build_broker(settings.redis_url),
+            presence=Presence(settings.redis_url),
+            rate_limits=RateLimits.build(settings),
+            agents_online=AgentsOnline(settings.agents_online_cache_seconds),
+            webhooks=WebhookWorker(db, settings, secret_seal),
+            housekeeping=[
+                outbox_pruner(db, settings.event_retention_days),
+                spool_sweeper(files.staging_dir),
+                token_uses.writer(),
+            ],
         )
-        services.hub = Hub(settings.ws_queue_limit)
-        services.broker = build_broker(settings.redis_url)
-        services.presence = Presence(settings.redis_url)
-        services.rate_limits = RateLimits.build(settings)
         db.add_publisher(services.publish)
-        services.agents_online = AgentsOnline(settings.agents_online_cache_seconds)
         db.add_publisher(services.agents_online.observe)
         return services
 
@@ -129,13 +141,7 @@ class Services:
         self.db.start()
         self.writer.start()
         await seal_stored_secrets(self.db, self.secret_seal)
-        self.webhooks = WebhookWorker(self.db, self.settings, self.secret_seal)
         self.webhooks.start()
-        self.housekeeping = [
-            outbox_pruner(self.db, self.settings.event_retention_days),
-            spool_sweeper(self.files.staging_dir),
-            self.token_uses.writer(),
-        ]
         for periodic in self.housekeeping:
             periodic.start()
         await self.broker.start(self.observe, self.forget)
@@ -143,11 +149,8 @@ class Services:
     async def close(self) -> None:
         for periodic in self.housekeeping:
             await periodic.stop()
-        self.housekeeping = []
         await self.token_uses.write()  # the last uses noted
-        if self.webhooks is not None:
-            await self.webhooks.stop()
-            self.webhooks = None
+        await self.webhooks.stop()
         await self.writer.stop()
         await self.broker.close()
         await self.presence.close()

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import replace
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from parley import schemas
 from parley.clock import now_microseconds, now_seconds
@@ -39,25 +39,30 @@ async def create_conversation(
         created_at=now,
         updated_at=now,
     )
-    async with svc.db.write() as tx:
-        await repo.add_conversation(tx.conn, **conversation.as_row())
-        rendered = await _rendered_with_event(svc, tx, conversation, "conversation.created", views)
-        agent_id = await bot.auto_assignee(tx.conn, workspace)  # None unless the workspace has autoAssign on
+
+    def open_conversation(tx: Transaction, conversation: ConversationRecord) -> schemas.Conversation:
+        repo.add_conversation(tx.conn, **conversation.as_row())
+        rendered = _rendered_with_event(svc, tx, conversation, "conversation.created", views)
+        agent_id = bot.auto_assignee(tx.conn, workspace)  # None unless the workspace has autoAssign on
         if agent_id is not None:
-            await repo.update_conversation(tx.conn, conversation.id, assigned_agent_id=agent_id)
+            repo.update_conversation(tx.conn, conversation.id, assigned_agent_id=agent_id)
             conversation = replace(conversation, assigned_agent_id=agent_id)
-            rendered = await _rendered_with_event(svc, tx, conversation, "conversation.assigned", views)
-        await bot.greet(svc, tx, workspace, conversation)  # the bot's greeting, if the workspace has one
+            rendered = _rendered_with_event(svc, tx, conversation, "conversation.assigned", views)
+        bot.greet(svc, tx, workspace, conversation)  # the bot's greeting, if the workspace has one
         return rendered
+
+    return await svc.db.write(open_conversation, conversation)
 
 
 async def get_conversation(
     svc: Services, workspace: WorkspaceRecord, conversation_id: str, *, views: Views
 ) -> schemas.Conversation:
-    async with svc.db.read() as conn:
-        conversation = await find_conversation(conn, workspace.id, conversation_id)
-        related = await load_related(conn, conversations=[conversation])
-    return views.conversation(conversation, related)
+
+    def load(conn: Connection) -> schemas.Conversation:
+        conversation = find_conversation(conn, workspace.id, conversation_id)
+        return views.conversation(conversation, load_related(conn, conversations=[conversation]))
+
+    return await svc.db.read(load)
 
 
 async def list_conversations(
@@ -70,21 +75,20 @@ async def list_conversations(
     *,
     views: Views,
 ) -> list[schemas.Conversation]:
-    async with svc.db.read() as conn:
-        cursor = None
-        if after is not None:
-            anchor = await find_conversation(conn, workspace.id, after)
-            cursor = (anchor.created_us, anchor.id)
-        conversations = await repo.list_conversations(
+
+    def load(conn: Connection) -> list[schemas.Conversation]:
+        conversations = repo.list_conversations(
             conn,
             workspace.id,
-            cursor,
+            _page_after(conn, workspace.id, after),
             limit,
             end_user_id=check_id(end_user_id, "End user") if end_user_id else None,
             assigned_agent_id=check_id(agent_id, "Agent") if agent_id else None,
         )
-        related = await load_related(conn, conversations=conversations)
-    return [views.conversation(c, related) for c in conversations]
+        related = load_related(conn, conversations=conversations)
+        return [views.conversation(c, related) for c in conversations]
+
+    return await svc.db.read(load)
 
 
 async def assign_agent(
@@ -92,8 +96,8 @@ async def assign_agent(
 ) -> schemas.Conversation:
     """Re-assigning the same agent is a no-op that still answers; an inactive agent cannot take conversations."""
 
-    async def check(conn: AsyncConnection, conversation: ConversationRecord) -> dict[str, object] | None:
-        agent = await find_agent(conn, workspace.id, agent_id)
+    def check(conn: Connection, conversation: ConversationRecord) -> dict[str, object] | None:
+        agent = find_agent(conn, workspace.id, agent_id)
         if not agent.active:
             raise conflict("The agent is not active.")
         return None if conversation.assigned_agent_id == agent.id else {"assigned_agent_id": agent.id}
@@ -104,7 +108,7 @@ async def assign_agent(
 async def unassign_agent(
     svc: Services, workspace: WorkspaceRecord, conversation_id: str, *, views: Views
 ) -> schemas.Conversation:
-    async def check(_conn: AsyncConnection, conversation: ConversationRecord) -> dict[str, object] | None:
+    def check(_conn: Connection, conversation: ConversationRecord) -> dict[str, object] | None:
         return {"assigned_agent_id": None} if conversation.assigned_agent_id else None
 
     return await _change(svc, workspace, conversation_id, "conversation.unassigned", check, views)
@@ -113,7 +117,7 @@ async def unassign_agent(
 async def set_locked(
     svc: Services, workspace: WorkspaceRecord, conversation_id: str, locked: bool, *, views: Views
 ) -> schemas.Conversation:
-    async def check(_conn: AsyncConnection, conversation: ConversationRecord) -> dict[str, object] | None:
+    def check(_conn: Connection, conversation: ConversationRecord) -> dict[str, object] | None:
         return {"locked": locked} if conversation.locked != locked else None
 
     name = "conversation.locked" if locked else "conversation.unlocked"
@@ -127,31 +131,41 @@ def find_conversation(conn: Connection, workspace_id: str, conversation_id: str)
     return conversation
 
 
-ChangeCheck = Callable[[AsyncConnection, ConversationRecord], Awaitable[dict[str, object] | None]]
+def _page_after(conn: Connection, workspace_id: str, after: str | None) -> tuple[int, str] | None:
+    """The keyset cursor of a listing of conversations continued after the conversation `after` (newest first)."""
+    if after is None:
+        return None
+    anchor = find_conversation(conn, workspace_id, after)
+    return anchor.created_us, anchor.id
+
+
+ChangeCheck = Callable[[Connection, ConversationRecord], dict[str, object] | None]
 
 
 async def _change(
     svc: Services, workspace: WorkspaceRecord, conversation_id: str, event_name: str, check: ChangeCheck, views: Views
 ) -> schemas.Conversation:
     """Read, decide the change (None: nothing to do), write it with its event, answer the new state."""
-    async with svc.db.write() as tx:
-        conversation = await find_conversation(tx.conn, workspace.id, conversation_id)
-        changes = await check(tx.conn, conversation)
+
+    def change(tx: Transaction) -> schemas.Conversation:
+        conversation = find_conversation(tx.conn, workspace.id, conversation_id)
+        changes = check(tx.conn, conversation)
         if changes is None:
-            related = await load_related(tx.conn, conversations=[conversation])
-            return views.conversation(conversation, related)
-        await repo.update_conversation(tx.conn, conversation.id, updated_at=now_seconds(), **changes)
-        conversation = await find_conversation(tx.conn, workspace.id, conversation.id)
-        return await _rendered_with_event(svc, tx, conversation, event_name, views)
+            return views.conversation(conversation, load_related(tx.conn, conversations=[conversation]))
+        repo.update_conversation(tx.conn, conversation.id, updated_at=now_seconds(), **changes)
+        conversation = find_conversation(tx.conn, workspace.id, conversation.id)
+        return _rendered_with_event(svc, tx, conversation, event_name, views)
+
+    return await svc.db.write(change)
 
 
-async def _rendered_with_event(
+def _rendered_with_event(
     svc: Services, tx: Transaction, conversation: ConversationRecord, event_name: str, views: Views
 ) -> schemas.Conversation:
     """The event carries the public view (agents and webhooks read it); the caller gets `views`' rendering."""
-    related = await load_related(tx.conn, conversations=[conversation])
+    related = load_related(tx.conn, conversations=[conversation])
     public = svc.public_views.conversation(conversation, related)
-    await emit_conversation_event(tx, event_name, conversation.workspace_id, conversation.id, public)
+    emit_conversation_event(tx, event_name, conversation.workspace_id, conversation.id, public)
     return views.conversation(conversation, related)
 
 
@@ -159,21 +173,20 @@ async def list_summaries(
     svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int, *, views: Views
 ) -> list[schemas.ConversationSummary]:
     """The console's list: each conversation with its last message and its unread visitor messages."""
-    async with svc.db.read() as conn:
-        cursor = None
-        if after is not None:
-            anchor = await find_conversation(conn, workspace.id, after)
-            cursor = (anchor.created_us, anchor.id)
-        found = await repo.list_conversations(conn, workspace.id, cursor, limit)
+
+    def load(conn: Connection) -> list[schemas.ConversationSummary]:
+        found = repo.list_conversations(conn, workspace.id, _page_after(conn, workspace.id, after), limit)
         ids = [c.id for c in found]
-        last = await message_repo.last_messages(conn, ids)
-        unread = await message_repo.unread_counts(conn, ids)
-        related = await load_related(conn, messages=last.values(), conversations=found)
-    return [
-        schemas.ConversationSummary(
-            conversation=views.conversation(c, related),
-            last_message=views.message(last[c.id], related) if c.id in last else None,
-            unread_count=unread.get(c.id, 0),
-        )
-        for c in found
-    ]
+        last = message_repo.last_messages(conn, ids)
+        unread = message_repo.unread_counts(conn, ids)
+        related = load_related(conn, messages=last.values(), conversations=found)
+        return [
+            schemas.ConversationSummary(
+                conversation=views.conversation(c, related),
+                last_message=views.message(last[c.id], related) if c.id in last else None,
+                unread_count=unread.get(c.id, 0),
+            )
+            for c in found
+        ]
+
+    return await svc.db.read(load)

@@ -15,8 +15,7 @@ DEMO_AGENT_NAME = "Demo Agent"
 async def ensure_demo_agent(svc: Services, workspace: WorkspaceRecord) -> tuple[schemas.Agent, str]:
     """The demo workspace's agent (created once) and a fresh console token for them; their older ones are revoked,
     as `ensure_demo_workspace` does with the demo API token."""
-    async with svc.db.read() as conn:
-        found = await people_repo.agent_with_service_user_id(conn, workspace.id, DEMO_AGENT_SERVICE_USER_ID)
+    found = await svc.db.read(people_repo.agent_with_service_user_id, workspace.id, DEMO_AGENT_SERVICE_USER_ID)
     if found is None:
         request = schemas.CreateAgentRequest(service_user_id=DEMO_AGENT_SERVICE_USER_ID, name=DEMO_AGENT_NAME)
         agent = await people.create_agent(svc, workspace, request)

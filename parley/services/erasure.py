@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from parley import schemas
 from parley.clock import now_seconds
@@ -23,7 +23,8 @@ from parley.services.context import Services
 from parley.services.events import emit_workspace_event
 from parley.services.ids import check_id
 from parley.services.views import load_related
-from parley.storage.records import WorkspaceRecord
+from parley.storage.database import Transaction
+from parley.storage.records import EndUserRecord, WorkspaceRecord
 from parley.storage.repositories import people as people_repo
 from parley.storage.repositories import retention as repo
 
@@ -36,23 +37,28 @@ async def erase_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id:
     """Erase in one transaction, then delete the bytes nobody else stored. Erasing again changes nothing more."""
     end_user_id = check_id(end_user_id, "End user")
     now = now_seconds()
-    async with svc.db.write() as tx:
-        found = await people_repo.get_end_user(tx.conn, workspace.id, end_user_id)
+
+    def erase(tx: Transaction) -> tuple[EndUserRecord, set[str]]:
+        """The erased end user, and the paths of their files' bytes that nothing stored references any more."""
+        found = people_repo.get_end_user(tx.conn, workspace.id, end_user_id)
         if found is None:
             raise not_found("End user")
-        conversation_ids = [c.id for c in await repo.conversations_of(tx.conn, workspace.id, end_user_id)]
-        sent_file_ids = await repo.file_ids_sent_by(tx.conn, end_user_id)
-        await repo.scrub_messages_by(tx.conn, end_user_id, now)
-        await repo.scrub_reviews_by(tx.conn, end_user_id, now)
-        await repo.replace_end_user_fields(tx.conn, end_user_id, ERASED_NAME, now)
-        erased = await people_repo.get_end_user(tx.conn, workspace.id, end_user_id)
+        conversation_ids = [c.id for c in repo.conversations_of(tx.conn, workspace.id, end_user_id)]
+        sent_file_ids = repo.file_ids_sent_by(tx.conn, end_user_id)
+        repo.scrub_messages_by(tx.conn, end_user_id, now)
+        repo.scrub_reviews_by(tx.conn, end_user_id, now)
+        repo.replace_end_user_fields(tx.conn, end_user_id, ERASED_NAME, now)
+        erased = people_repo.get_end_user(tx.conn, workspace.id, end_user_id)
         assert erased is not None
-        dropped = await repo.drop_unreferenced_files(tx.conn, sent_file_ids)
+        dropped = repo.drop_unreferenced_files(tx.conn, sent_file_ids)
         paths = {f.path for f in dropped}
-        unused_paths = paths - await repo.paths_in_use(tx.conn, paths)
+        unused_paths = paths - repo.paths_in_use(tx.conn, paths)
         public = svc.public_views.end_user(erased)
-        await _rewrite_outbox(tx.conn, conversation_ids, end_user_id, public.model_dump(mode="json"))
+        _rewrite_outbox(tx.conn, conversation_ids, end_user_id, public.model_dump(mode="json"))
         emit_workspace_event(tx, ERASED_EVENT, workspace.id, public)
+        return erased, unused_paths
+
+    erased, unused_paths = await svc.db.write(erase)
     await svc.invalidate(Invalidation(end_user_ids=(end_user_id,)))
     await delete_stored(svc.files, unused_paths)
     return svc.trusted_views.end_user(erased)
@@ -61,43 +67,44 @@ async def erase_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id:
 async def export_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id: str) -> schemas.EndUserExport:
     """The end user, their conversations with every message in them, their reviews and the files' metadata."""
     end_user_id = check_id(end_user_id, "End user")
-    async with svc.db.read() as conn:
-        end_user = await people_repo.get_end_user(conn, workspace.id, end_user_id)
+
+    def export(conn: Connection) -> schemas.EndUserExport:
+        end_user = people_repo.get_end_user(conn, workspace.id, end_user_id)
         if end_user is None:
             raise not_found("End user")
-        conversations = await repo.conversations_of(conn, workspace.id, end_user_id)
-        messages = await repo.messages_of(conn, [c.id for c in conversations])
-        reviews = await repo.reviews_by(conn, end_user_id)
-        related = await load_related(conn, messages=messages, conversations=conversations)
+        conversations = repo.conversations_of(conn, workspace.id, end_user_id)
+        messages = repo.messages_of(conn, [c.id for c in conversations])
+        reviews = repo.reviews_by(conn, end_user_id)
+        related = load_related(conn, messages=messages, conversations=conversations)
         missing_agents = {r.agent_id for r in reviews} - set(related.agents)
-        related.agents.update(await people_repo.agents_by_id(conn, missing_agents))
+        related.agents.update(people_repo.agents_by_id(conn, missing_agents))
         related.end_users[end_user.id] = end_user
         related.reviews.update({r.id: r for r in reviews})
-    views = svc.trusted_views
-    file_ids = list(dict.fromkeys(m.file_id for m in messages if m.file_id and m.file_id in related.files))
-    return schemas.EndUserExport(
-        end_user=views.end_user(end_user),
-        conversations=[views.conversation(c, related) for c in conversations],
-        messages=[views.message(m, related) for m in messages],
-        reviews=[views.review(r, related) for r in reviews],
-        files=[views.file(related.files[i]) for i in file_ids],
-        exported_at=now_seconds(),
-    )
+        views = svc.trusted_views
+        file_ids = list(dict.fromkeys(m.file_id for m in messages if m.file_id and m.file_id in related.files))
+        return schemas.EndUserExport(
+            end_user=views.end_user(end_user),
+            conversations=[views.conversation(c, related) for c in conversations],
+            messages=[views.message(m, related) for m in messages],
+            reviews=[views.review(r, related) for r in reviews],
+            files=[views.file(related.files[i]) for i in file_ids],
+            exported_at=now_seconds(),
+        )
+
+    return await svc.db.read(export)
 
 
-async def _rewrite_outbox(
-    conn: AsyncConnection, conversation_ids: list[str], end_user_id: str, erased: dict[str, Any]
-) -> None:
+def _rewrite_outbox(conn: Connection, conversation_ids: list[str], end_user_id: str, erased: dict[str, Any]) -> None:
     if not conversation_ids:
         return
     position = 0
-    while page := await repo.event_payloads(conn, conversation_ids, position, OUTBOX_PAGE):
+    while page := repo.event_payloads(conn, conversation_ids, position, OUTBOX_PAGE):
         for position, payload in page:
             body = json.loads(payload)
             rewritten = scrub(body, end_user_id, erased)
             if rewritten != body:
                 text = json.dumps(rewritten, ensure_ascii=False, separators=(",", ":"))
-                await repo.set_event_payload(conn, position, text)
+                repo.set_event_payload(conn, position, text)
 
 
 def scrub(value: Any, end_user_id: str, erased: dict[str, Any]) -> Any:

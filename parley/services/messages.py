@@ -10,6 +10,7 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+from sqlalchemy import Connection
 from starlette.datastructures import UploadFile
 
 from parley import schemas
@@ -28,11 +29,13 @@ from parley.services.people import find_end_user
 from parley.services.views import Related, Views, load_related
 from parley.storage.database import Transaction
 from parley.storage.message_writer import MessageDraft, Outcome, WriteResult, write_messages
-from parley.storage.plans import run
 from parley.storage.records import (
     AgentRecord,
+    BotRecord,
+    ConversationRecord,
     ConversationRef,
     FileRecord,
+    MessageRecord,
     ReviewRecord,
     WorkspaceRecord,
 )
@@ -74,8 +77,7 @@ async def _author(
     if agent is None:
         end_user = await find_end_user(svc, conversation.workspace_id, conversation.end_user_id)
         return {"end_user_id": end_user.id}, Related(end_users={end_user.id: end_user})
-    async with svc.db.read() as conn:
-        return {"agent_id": agent.id}, await load_related(conn, agents=[agent])
+    return {"agent_id": agent.id}, await svc.db.read(lambda conn: load_related(conn, agents=[agent]))
 
 
 async def send_file(
@@ -108,9 +110,12 @@ async def send_obtained_file(
 ) -> schemas.Message:
     """A replayed uuid answers from storage, and a locked conversation refuses, before `obtain` runs."""
     conversation = await _conversation_for_send(svc, workspace.id, conversation_id)
-    async with svc.db.read() as conn:
-        known = await run(conn, message_repo.messages_with_client_uuids([(conversation.id, client_uuid)]))
-        current = await find_conversation(conn, workspace.id, conversation.id)
+
+    def load(conn: Connection) -> tuple[dict[tuple[str, str], MessageRecord], ConversationRecord]:
+        known = message_repo.messages_with_client_uuids(conn, [(conversation.id, client_uuid)])
+        return known, find_conversation(conn, workspace.id, conversation.id)
+
+    known, current = await svc.db.read(load)
     if known:
         draft = draft_message(svc, conversation, Related(), client_uuid, "file", digest)
         return await _answer(svc, draft, WriteResult(Outcome.DUPLICATE, *known.values()), Related(), views)
@@ -120,7 +125,7 @@ async def send_obtained_file(
     file = await obtain()
     related.files[file.id] = file
     draft = draft_message(svc, conversation, related, client_uuid, "file", digest, file_id=file.id, **author)
-    result = await _store_alone(svc, draft, lambda tx: record_file(tx, file))
+    result = await _store_alone(svc, draft, partial(record_file, record=file))
     return await _answer(svc, draft, result, related, views)
 
 
@@ -128,9 +133,13 @@ async def request_review(
     svc: Services, workspace: WorkspaceRecord, conversation_id: str, *, views: Views
 ) -> schemas.Message:
     """A bot message holding a fresh Review (mark 0) of the assigned agent by the end user."""
-    async with svc.db.read() as conn:
-        conversation = await find_conversation(conn, workspace.id, conversation_id)
-        bot = await workspace_repo.get_bot(conn, workspace.id)
+
+    def load(conn: Connection) -> tuple[ConversationRecord, BotRecord | None, Related]:
+        conversation = find_conversation(conn, workspace.id, conversation_id)
+        related = load_related(conn, conversations=[conversation])
+        return conversation, workspace_repo.get_bot(conn, workspace.id), related
+
+    conversation, bot, related = await svc.db.read(load)
     if conversation.assigned_agent_id is None:
         raise conflict("The conversation has no assigned agent to review.", code="no_assigned_agent")
     assert bot is not None
@@ -147,16 +156,14 @@ async def request_review(
         created_at=now,
         updated_at=now,
     )
-    async with svc.db.read() as conn:
-        related = await load_related(conn, conversations=[conversation])
     related.reviews[review.id] = review
     related.bots[bot.id] = bot
     draft = draft_message(svc, conversation, related, None, "review", None, review_id=review.id, bot_id=bot.id)
 
-    async def add_review(tx: Transaction) -> None:
-        await message_repo.add_review(tx.conn, **review.as_row())
+    def add_review(tx: Transaction) -> None:
+        message_repo.add_review(tx.conn, **review.as_row())
         public = svc.public_views.review(review, related)
-        await emit_conversation_event(tx, "review.requested", workspace.id, conversation.id, public)
+        emit_conversation_event(tx, "review.requested", workspace.id, conversation.id, public)
 
     return await _answer(svc, draft, await _store_alone(svc, draft, add_review), related, views)
 
@@ -164,11 +171,14 @@ async def request_review(
 async def list_messages(
     svc: Services, workspace: WorkspaceRecord, conversation_id: str, after: int, limit: int, *, views: Views
 ) -> list[schemas.Message]:
-    async with svc.db.read() as conn:
-        conversation = await find_conversation(conn, workspace.id, conversation_id)
-        records = await message_repo.messages_after(conn, conversation.id, after, limit)
-        related = await load_related(conn, messages=records)
-    return [views.message(r, related) for r in records]
+
+    def load(conn: Connection) -> list[schemas.Message]:
+        conversation = find_conversation(conn, workspace.id, conversation_id)
+        records = message_repo.messages_after(conn, conversation.id, after, limit)
+        related = load_related(conn, messages=records)
+        return [views.message(r, related) for r in records]
+
+    return await svc.db.read(load)
 
 
 async def _conversation_for_send(svc: Services, workspace_id: str, conversation_id: str) -> ConversationRef:
@@ -181,7 +191,7 @@ async def _conversation_for_send(svc: Services, workspace_id: str, conversation_
 
 
 async def _load_conversation(svc: Services, conversation_id: str) -> ConversationRef | None:
-    return await svc.db.lookup(conversation_repo.conversation_ref, check_id(conversation_id, "Conversation"))
+    return await svc.db.read(conversation_repo.conversation_ref, check_id(conversation_id, "Conversation"))
 
 
 class _NotStored(Exception):
@@ -192,15 +202,19 @@ class _NotStored(Exception):
 
 
 async def _store_alone(
-    svc: Services, draft: MessageDraft, add_companions: Callable[[Transaction], Awaitable[None]]
+    svc: Services, draft: MessageDraft, add_companions: Callable[[Transaction], None]
 ) -> WriteResult:
     """Messages that bring rows of their own (a file, a review) are written in their own transaction."""
+
+    def store(tx: Transaction) -> WriteResult:
+        add_companions(tx)
+        [result] = write_messages(tx, [draft], now_microseconds())
+        if result.outcome is not Outcome.STORED:
+            raise _NotStored(result)
+        return result
+
     try:
-        async with svc.db.write() as tx:
-            await add_companions(tx)
-            [result] = await tx.run(write_messages(tx.dialect, [draft], now_microseconds(), tx.emit))
-            if result.outcome is not Outcome.STORED:
-                raise _NotStored(result)
+        result = await svc.db.write(store)
     except _NotStored as not_stored:
         return not_stored.result
     metrics.messages_stored([draft.type])
@@ -216,8 +230,7 @@ async def _answer(
     if result.outcome is Outcome.DUPLICATE:
         if message.request_digest != draft.request_digest or message.type != draft.type:
             raise conflict("This uuid was already used for a different message.", code="uuid_conflict")
-        async with svc.db.read() as conn:
-            related = await load_related(conn, messages=[message])
+        related = await svc.db.read(lambda conn: load_related(conn, messages=[message]))
     return views.message(message, related)
 
 
@@ -225,7 +238,7 @@ async def _refusal(svc: Services, conversation_id: str) -> ParleyError:
     """The writer refuses a locked conversation and a deleted one alike: neither has a row it may update. A cached
     conversation may have been deleted by another process (`parley purge`, whose word may not have reached this
     one), so the database says which; only this rare answer pays for the read."""
-    if await svc.db.lookup(conversation_repo.conversation_ref, conversation_id) is None:
+    if await svc.db.read(conversation_repo.conversation_ref, conversation_id) is None:
         svc.forget(Invalidation(conversation_ids=(conversation_id,)))
         return not_found("Conversation")
     return _locked()
@@ -243,14 +256,17 @@ async def mark_read(
     svc: Services, workspace: WorkspaceRecord, conversation_id: str, until: int, by_end_user: bool
 ) -> int:
     """Read receipts: the other side's messages up to `until` become `read`, each with its event."""
-    async with svc.db.write() as tx:
-        conversation = await find_conversation(tx.conn, workspace.id, conversation_id)
-        changed = await message_repo.mark_read(tx.conn, conversation.id, until, by_end_user, now_seconds())
-        related = await load_related(tx.conn, messages=changed)
+
+    def mark(tx: Transaction) -> int:
+        conversation = find_conversation(tx.conn, workspace.id, conversation_id)
+        changed = message_repo.mark_read(tx.conn, conversation.id, until, by_end_user, now_seconds())
+        related = load_related(tx.conn, messages=changed)
         for record in changed:
             public = svc.public_views.message(record, related)
-            await emit_conversation_event(tx, "message.status_changed", workspace.id, conversation.id, public)
-    return len(changed)
+            emit_conversation_event(tx, "message.status_changed", workspace.id, conversation.id, public)
+        return len(changed)
+
+    return await svc.db.write(mark)
 
 
 async def send_upload(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import partial
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from parley import schemas
 from parley.clock import now_microseconds, now_seconds
@@ -16,6 +16,7 @@ from parley.services.events import emit_workspace_event
 from parley.services.files import fetch_and_store, record_file
 from parley.services.ids import check_id, new_id
 from parley.services.views import Related, load_related
+from parley.storage.database import Transaction
 from parley.storage.records import AgentRecord, EndUserRecord, FileRecord, WorkspaceRecord
 from parley.storage.repositories import people as repo
 from parley.storage.repositories import workspaces as workspace_repo
@@ -37,23 +38,28 @@ async def create_agent(svc: Services, workspace: WorkspaceRecord, request: schem
         created_at=now,
         updated_at=now,
     )
+
+    def add(tx: Transaction) -> None:
+        if repo.agent_with_service_user_id(tx.conn, workspace.id, request.service_user_id):
+            raise _duplicate_service_user_id("agent")
+        if avatar:
+            record_file(tx, avatar)
+        repo.add_agent(tx.conn, **agent.as_row())
+
     try:
-        async with svc.db.write() as tx:
-            if await repo.agent_with_service_user_id(tx.conn, workspace.id, request.service_user_id):
-                raise _duplicate_service_user_id("agent")
-            if avatar:
-                await record_file(tx, avatar)
-            await repo.add_agent(tx.conn, **agent.as_row())
+        await svc.db.write(add)
     except IntegrityError:
         raise _duplicate_service_user_id("agent") from None
     return _render_agent(svc, agent, avatar)
 
 
 async def get_agent(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> schemas.Agent:
-    async with svc.db.read() as conn:
-        agent = await find_agent(conn, workspace.id, agent_id)
-        related = await load_related(conn, agents=[agent])
-    return svc.trusted_views.agent(agent, related)
+
+    def load(conn: Connection) -> schemas.Agent:
+        agent = find_agent(conn, workspace.id, agent_id)
+        return svc.trusted_views.agent(agent, load_related(conn, agents=[agent]))
+
+    return await svc.db.read(load)
 
 
 async def signed_in_agent(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> schemas.SignedInAgent:
@@ -64,14 +70,17 @@ async def signed_in_agent(svc: Services, workspace: WorkspaceRecord, agent_id: s
 
 
 async def list_agents(svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int) -> list[schemas.Agent]:
-    async with svc.db.read() as conn:
+
+    def load(conn: Connection) -> list[schemas.Agent]:
         cursor = None
         if after is not None:
-            anchor = await find_agent(conn, workspace.id, after)
+            anchor = find_agent(conn, workspace.id, after)
             cursor = (anchor.created_us, anchor.id)
-        agents = await repo.list_agents(conn, workspace.id, cursor, limit)
-        related = await load_related(conn, agents=agents)
-    return [svc.trusted_views.agent(a, related) for a in agents]
+        agents = repo.list_agents(conn, workspace.id, cursor, limit)
+        related = load_related(conn, agents=agents)
+        return [svc.trusted_views.agent(a, related) for a in agents]
+
+    return await svc.db.read(load)
 
 
 async def update_agent(
@@ -82,45 +91,48 @@ async def update_agent(
     changes = request.model_dump(exclude_unset=True, exclude_none=True, exclude={"avatar"}, by_alias=False)
     avatar = None
     if request.avatar:
-        async with svc.db.read() as conn:
-            await find_agent(conn, workspace.id, agent_id)  # an unknown or foreign agent fetches nothing
+        await svc.db.read(find_agent, workspace.id, agent_id)  # an unknown or foreign agent fetches nothing
         avatar = await fetch_and_store(svc, workspace.id, request.avatar, only_images=True)
+
+    def change(tx: Transaction) -> tuple[AgentRecord, Related, bool]:
+        """The changed agent, what rendering it needs, and whether this change deactivated them."""
+        current = find_agent(tx.conn, workspace.id, agent_id)
+        new_sid = changes.get("service_user_id")
+        if (
+            new_sid
+            and new_sid != current.service_user_id
+            and repo.agent_with_service_user_id(tx.conn, workspace.id, new_sid)
+        ):
+            raise _duplicate_service_user_id("agent")
+        if avatar:
+            record_file(tx, avatar)
+            changes["avatar_file_id"] = avatar.id
+        elif "avatar" in request.model_fields_set and current.avatar_file_id is not None:
+            changes["avatar_file_id"] = None
+        if changes:
+            changes["updated_at"] = now_seconds()
+            repo.update_agent(tx.conn, current.id, **changes)
+        deactivated = current.active and changes.get("active") is False
+        if deactivated:
+            workspace_repo.revoke_tokens_of_agent(tx.conn, current.id, changes["updated_at"])
+        agent = find_agent(tx.conn, workspace.id, agent_id)
+        related = load_related(tx.conn, agents=[agent])
+        if agent.status != current.status:
+            public = svc.public_views.agent(agent, related)
+            emit_workspace_event(tx, "agent.status_changed", workspace.id, public)
+        return agent, related, deactivated
+
     try:
-        async with svc.db.write() as tx:
-            current = await find_agent(tx.conn, workspace.id, agent_id)
-            new_sid = changes.get("service_user_id")
-            if (
-                new_sid
-                and new_sid != current.service_user_id
-                and await repo.agent_with_service_user_id(tx.conn, workspace.id, new_sid)
-            ):
-                raise _duplicate_service_user_id("agent")
-            if avatar:
-                await record_file(tx, avatar)
-                changes["avatar_file_id"] = avatar.id
-            elif "avatar" in request.model_fields_set and current.avatar_file_id is not None:
-                changes["avatar_file_id"] = None
-            if changes:
-                changes["updated_at"] = now_seconds()
-                await repo.update_agent(tx.conn, current.id, **changes)
-            deactivated = current.active and changes.get("active") is False
-            if deactivated:
-                await workspace_repo.revoke_tokens_of_agent(tx.conn, current.id, changes["updated_at"])
-            agent = await find_agent(tx.conn, workspace.id, agent_id)
-            related = await load_related(tx.conn, agents=[agent])
-            if agent.status != current.status:
-                public = svc.public_views.agent(agent, related)
-                emit_workspace_event(tx, "agent.status_changed", workspace.id, public)
+        agent, related, deactivated = await svc.db.write(change)
     except IntegrityError:
         raise _duplicate_service_user_id("agent") from None
     if deactivated:
-        await svc.invalidate(Invalidation(agent_ids=(current.id,)))
+        await svc.invalidate(Invalidation(agent_ids=(agent.id,)))
     return svc.trusted_views.agent(agent, related)
 
 
 async def agent_record(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> AgentRecord:
-    async with svc.db.read() as conn:
-        return await find_agent(conn, workspace.id, agent_id)
+    return await svc.db.read(find_agent, workspace.id, agent_id)
 
 
 def find_agent(conn: Connection, workspace_id: str, agent_id: str, lock: bool = False) -> AgentRecord:
@@ -144,13 +156,16 @@ async def create_end_user(
         created_at=now,
         updated_at=now,
     )
+
+    def add(tx: Transaction) -> None:
+        if request.service_user_id and repo.end_user_with_service_user_id(
+            tx.conn, workspace.id, request.service_user_id
+        ):
+            raise _duplicate_service_user_id("end user")
+        repo.add_end_user(tx.conn, **end_user.as_row())
+
     try:
-        async with svc.db.write() as tx:
-            if request.service_user_id and await repo.end_user_with_service_user_id(
-                tx.conn, workspace.id, request.service_user_id
-            ):
-                raise _duplicate_service_user_id("end user")
-            await repo.add_end_user(tx.conn, **end_user.as_row())
+        await svc.db.write(add)
     except IntegrityError:
         raise _duplicate_service_user_id("end user") from None
     return svc.trusted_views.end_user(end_user)

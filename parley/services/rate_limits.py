@@ -105,10 +105,6 @@ class RateLimits:
         self._bypass_until = 0.0
 
     @classmethod
-    def unlimited(cls) -> RateLimits:
-        return cls(ProcessMemoryStorage(), {limit: [] for limit in _WHO}, None)
-
-    @classmethod
     def build(cls, settings: Settings) -> RateLimits:
         limits = {
             API_TOKEN: _parse("PARLEY_RATE_LIMIT_API_TOKEN", settings.rate_limit_api_token),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from parley import schemas
 from parley.clock import now_seconds
@@ -21,6 +21,7 @@ from parley.services.messages import check_text
 from parley.services.people import find_agent
 from parley.services.views import Related
 from parley.services.visitors import Visitor
+from parley.storage.database import Transaction
 from parley.storage.records import EndUserRecord, ReviewRecord, WorkspaceRecord
 from parley.storage.repositories import messages as message_repo
 from parley.storage.repositories import people as people_repo
@@ -33,37 +34,42 @@ async def rate(svc: Services, visitor: Visitor, review_id: str, request: schemas
     """Set the mark (and the text, when given). Setting what is already there changes nothing and emits nothing."""
     if request.text is not None:
         check_text(svc, request.text)
-    async with svc.db.write() as tx:
-        review = await _open_review_of(tx.conn, visitor, review_id)
+
+    def change(tx: Transaction) -> schemas.Review:
+        review = _open_review_of(tx.conn, visitor, review_id)
         text = review.text if request.text is None else request.text
-        if (review.mark, review.text) != (request.mark, text):
-            review = await repo.update_review(
-                tx.conn, review.id, mark=request.mark, text=text, updated_at=now_seconds()
-            )
-            related = await _related(tx.conn, [review], visitor.end_user)
-            public = svc.public_views.review(review, related)
-            await emit_conversation_event(tx, "review.updated", review.workspace_id, review.conversation_id, public)
-        else:
-            related = await _related(tx.conn, [review], visitor.end_user)
-    return svc.trusted_views.review(review, related)
+        if (review.mark, review.text) == (request.mark, text):
+            return svc.trusted_views.review(review, _related(tx.conn, [review], visitor.end_user))
+        review = repo.update_review(tx.conn, review.id, mark=request.mark, text=text, updated_at=now_seconds())
+        return _rendered_with_event(svc, tx, review, visitor)
+
+    return await svc.db.write(change)
 
 
 async def confirm(svc: Services, visitor: Visitor, review_id: str) -> schemas.Review:
     """Freeze the review; it must be rated first (422)."""
-    async with svc.db.write() as tx:
-        review = await _open_review_of(tx.conn, visitor, review_id)
+
+    def change(tx: Transaction) -> schemas.Review:
+        review = _open_review_of(tx.conn, visitor, review_id)
         if review.mark == 0:
             raise validation_error("Rate the review (mark 1..5) before confirming it.")
-        review = await repo.update_review(tx.conn, review.id, confirmed=True, updated_at=now_seconds())
-        related = await _related(tx.conn, [review], visitor.end_user)
-        public = svc.public_views.review(review, related)
-        await emit_conversation_event(tx, "review.updated", review.workspace_id, review.conversation_id, public)
+        review = repo.update_review(tx.conn, review.id, confirmed=True, updated_at=now_seconds())
+        return _rendered_with_event(svc, tx, review, visitor)
+
+    return await svc.db.write(change)
+
+
+def _rendered_with_event(svc: Services, tx: Transaction, review: ReviewRecord, visitor: Visitor) -> schemas.Review:
+    """The `review.updated` event carries the public view; the visitor gets the trusted one."""
+    related = _related(tx.conn, [review], visitor.end_user)
+    public = svc.public_views.review(review, related)
+    emit_conversation_event(tx, "review.updated", review.workspace_id, review.conversation_id, public)
     return svc.trusted_views.review(review, related)
 
 
-async def _open_review_of(conn: AsyncConnection, visitor: Visitor, review_id: str) -> ReviewRecord:
+def _open_review_of(conn: Connection, visitor: Visitor, review_id: str) -> ReviewRecord:
     """The visitor's own review, locked for the change; another's is unknown (404), a confirmed one frozen (409)."""
-    review = await repo.get_review(conn, visitor.workspace.id, check_id(review_id, "Review"), for_update=True)
+    review = repo.get_review(conn, visitor.workspace.id, check_id(review_id, "Review"), for_update=True)
     if review is None or review.end_user_id != visitor.end_user.id:
         raise not_found("Review")
     if review.confirmed:
@@ -79,24 +85,29 @@ async def list_agent_reviews(
     svc: Services, workspace: WorkspaceRecord, agent_id: str, after: str | None, limit: int
 ) -> list[schemas.Review]:
     """Newest first; `after` is the id of the last review of the previous page."""
-    async with svc.db.read() as conn:
-        agent = await find_agent(conn, workspace.id, agent_id)
+
+    def load(conn: Connection) -> list[schemas.Review]:
+        agent = find_agent(conn, workspace.id, agent_id)
         cursor = None
         if after is not None:
-            anchor = await repo.get_review(conn, workspace.id, check_id(after, "Review"))
+            anchor = repo.get_review(conn, workspace.id, check_id(after, "Review"))
             if anchor is None or anchor.agent_id != agent.id:
                 raise not_found("Review")
             cursor = (anchor.created_at, anchor.id)
-        found = await repo.list_agent_reviews(conn, workspace.id, agent.id, cursor, limit)
-        related = await _related(conn, found)
-    return [svc.trusted_views.review(r, related) for r in found]
+        found = repo.list_agent_reviews(conn, workspace.id, agent.id, cursor, limit)
+        related = _related(conn, found)
+        return [svc.trusted_views.review(r, related) for r in found]
+
+    return await svc.db.read(load)
 
 
 async def summary(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> schemas.ReviewSummary:
     """Count, mean and distribution of the agent's confirmed marks."""
-    async with svc.db.read() as conn:
-        agent = await find_agent(conn, workspace.id, agent_id)
-        counts = await repo.confirmed_mark_counts(conn, workspace.id, agent.id)
+
+    def load(conn: Connection) -> dict[int, int]:
+        return repo.confirmed_mark_counts(conn, workspace.id, find_agent(conn, workspace.id, agent_id).id)
+
+    counts = await svc.db.read(load)
     per_mark = {mark: counts.get(mark, 0) for mark in MARKS}
     count = sum(per_mark.values())
     average = round(sum(mark * n for mark, n in per_mark.items()) / count, 2) if count else None
@@ -107,15 +118,13 @@ async def summary(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> s
     )
 
 
-async def _related(
-    conn: AsyncConnection, reviews: Iterable[ReviewRecord], end_user: EndUserRecord | None = None
-) -> Related:
+def _related(conn: Connection, reviews: Iterable[ReviewRecord], end_user: EndUserRecord | None = None) -> Related:
     """What rendering reviews needs: their agents (with avatars) and end users."""
     reviews = list(reviews)
-    agents = await people_repo.agents_by_id(conn, (r.agent_id for r in reviews))
+    agents = people_repo.agents_by_id(conn, (r.agent_id for r in reviews))
     known = {end_user.id: end_user} if end_user is not None else {}
-    end_users = known | await people_repo.end_users_by_id(
+    end_users = known | people_repo.end_users_by_id(
         conn, (r.end_user_id for r in reviews if r.end_user_id not in known)
     )
-    files = await message_repo.files_by_id(conn, (a.avatar_file_id for a in agents.values()))
+    files = message_repo.files_by_id(conn, (a.avatar_file_id for a in agents.values()))
     return Related(agents=agents, end_users=end_users, files=files, reviews={r.id: r for r in reviews})

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
+from sqlalchemy import Connection
+
 from parley import schemas
 from parley.errors import ParleyError, not_found, unauthorized
 from parley.realtime.sockets import Audience, VisitorFilter
@@ -55,8 +57,7 @@ async def start_session(
         check_origin(workspace, origin)
         end_user = svc.trusted_views.end_user(visitor.end_user)
     elif site_key:
-        async with svc.db.read() as conn:
-            found = await workspace_repo.get_workspace_by_site_key(conn, site_key)
+        found = await svc.db.read(workspace_repo.get_workspace_by_site_key, site_key)
         if found is None:
             raise not_found("Site key")
         workspace = found
@@ -84,7 +85,7 @@ async def current_conversation(svc: Services, visitor: Visitor) -> ConversationR
 
 
 async def _load_current_conversation(svc: Services, workspace_id: str, end_user_id: str) -> ConversationRef | None:
-    return await svc.db.lookup(conversation_repo.latest_conversation_of, workspace_id, end_user_id)
+    return await svc.db.read(conversation_repo.latest_conversation_of, workspace_id, end_user_id)
 
 
 def widget_settings(workspace: WorkspaceRecord) -> schemas.WidgetSettings:
@@ -99,8 +100,11 @@ def widget_settings(workspace: WorkspaceRecord) -> schemas.WidgetSettings:
 
 async def audience(svc: Services, visitor: Visitor) -> Audience:
     """What the visitor's socket carries: their conversations, and the status of the agents assigned to them."""
-    async with svc.db.read() as conn:
-        ids = set(await conversation_repo.conversation_ids_of(conn, visitor.workspace.id, visitor.end_user.id))
-        agents = await conversation_repo.assigned_agent_ids(conn, sorted(ids))
+
+    def load(conn: Connection) -> tuple[set[str], set[str]]:
+        ids = set(conversation_repo.conversation_ids_of(conn, visitor.workspace.id, visitor.end_user.id))
+        return ids, conversation_repo.assigned_agent_ids(conn, sorted(ids))
+
+    ids, agents = await svc.db.read(load)
     accepts = VisitorFilter(visitor.end_user.id, ids, agents)
     return Audience(visitor.workspace.id, ids, accepts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from parley import schemas
 from parley.clock import now_microseconds
@@ -12,6 +12,7 @@ from parley.errors import ParleyError, not_found
 from parley.files.urlguard import resolve_fetch_target
 from parley.services.context import Services
 from parley.services.ids import check_id, new_id
+from parley.storage.database import Transaction
 from parley.storage.records import WorkspaceRecord
 from parley.storage.repositories import webhooks as repo
 from parley.storage.repositories.webhooks import DeliveryRecord, WebhookRecord
@@ -24,8 +25,7 @@ def _no_webhook() -> ParleyError:
 
 
 async def get_webhook(svc: Services, workspace: WorkspaceRecord) -> schemas.WebhookConfig:
-    async with svc.db.read() as conn:
-        webhook = await repo.get_webhook(conn, workspace.id)
+    webhook = await svc.db.read(repo.get_webhook, workspace.id)
     if webhook is None:
         raise _no_webhook()
     return _config(webhook, shown_secret=None)
@@ -41,8 +41,9 @@ async def put_webhook(
     target = await resolve_fetch_target(request.url, svc.settings)
     events: list[str] | None = None if request.events is None else list(dict.fromkeys(request.events))
     now = now_microseconds() // 1_000_000
-    async with svc.db.write() as tx:
-        current = await repo.get_webhook(tx.conn, workspace.id)
+
+    def put(tx: Transaction) -> schemas.WebhookConfig:
+        current = repo.get_webhook(tx.conn, workspace.id)
         generated = None
         if request.secret is not None:
             secret = svc.secret_seal.seal(request.secret)
@@ -60,38 +61,44 @@ async def put_webhook(
             created_at=current.created_at if current else now,
             updated_at=now,
         )
-        await repo.put_webhook(tx.conn, webhook)
-        stored = await repo.get_webhook(tx.conn, workspace.id)
-    assert stored is not None
-    return _config(stored, shown_secret=generated if stored.secret == secret else None)  # not if another PUT won
+        repo.put_webhook(tx.conn, webhook)
+        stored = repo.get_webhook(tx.conn, workspace.id)
+        assert stored is not None
+        return _config(stored, shown_secret=generated if stored.secret == secret else None)  # not if another PUT won
+
+    return await svc.db.write(put)
 
 
 async def list_deliveries(
     svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int, status: str | None
 ) -> list[schemas.WebhookDelivery]:
-    async with svc.db.read() as conn:
+    def load(conn: Connection) -> list[DeliveryRecord]:
         before_seq = None
         if after is not None:
-            before_seq = (await _find_delivery(conn, workspace, after)).seq
-        deliveries = await repo.list_deliveries(conn, workspace.id, before_seq, limit, status)
+            before_seq = _find_delivery(conn, workspace, after).seq
+        return repo.list_deliveries(conn, workspace.id, before_seq, limit, status)
+
+    deliveries = await svc.db.read(load)
     return [_delivery(d) for d in deliveries]
 
 
 async def redeliver(svc: Services, workspace: WorkspaceRecord, delivery_id: str) -> schemas.WebhookDelivery:
     """Pending again and due now, whatever its status; the receiver drops a repeat by the event id."""
     now_us = now_microseconds()
-    async with svc.db.write() as tx:
-        delivery = await _find_delivery(tx.conn, workspace, delivery_id)
-        await repo.redeliver(tx.conn, delivery.id, now_us, now_us // 1_000_000)
-        updated = await repo.get_delivery(tx.conn, workspace.id, delivery.id)
-    if svc.webhooks is not None:
-        svc.webhooks.wake()
+
+    def make_due(tx: Transaction) -> DeliveryRecord | None:
+        delivery = _find_delivery(tx.conn, workspace, delivery_id)
+        repo.redeliver(tx.conn, delivery.id, now_us, now_us // 1_000_000)
+        return repo.get_delivery(tx.conn, workspace.id, delivery.id)
+
+    updated = await svc.db.write(make_due)
+    svc.webhooks.wake()
     assert updated is not None
     return _delivery(updated)
 
 
-async def _find_delivery(conn: AsyncConnection, workspace: WorkspaceRecord, delivery_id: str) -> DeliveryRecord:
-    delivery = await repo.get_delivery(conn, workspace.id, check_id(delivery_id, "Webhook delivery"))
+def _find_delivery(conn: Connection, workspace: WorkspaceRecord, delivery_id: str) -> DeliveryRecord:
+    delivery = repo.get_delivery(conn, workspace.id, check_id(delivery_id, "Webhook delivery"))
     if delivery is None:
         raise not_found("Webhook delivery")
     return delivery

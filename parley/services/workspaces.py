@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
 from parley.clock import now_seconds
@@ -40,10 +41,13 @@ async def create_workspace(
 ) -> tuple[WorkspaceRecord, str]:
     """A new workspace with its bot and its first API token (returned once, stored hashed)."""
     token = generate_token()
-    async with svc.db.write() as tx:
-        workspace = await _add_workspace(tx, name, is_demo)
-        await _add_token(tx, workspace.id, token_name, token)
-    return workspace, token
+
+    def create(tx: Transaction) -> WorkspaceRecord:
+        workspace = _add_workspace(tx, name, is_demo)
+        _add_token(tx, workspace.id, token_name, token)
+        return workspace
+
+    return await svc.db.write(create), token
 
 
 async def ensure_bootstrap_workspace(svc: Services, token: str) -> WorkspaceRecord:
@@ -58,65 +62,71 @@ async def ensure_bootstrap_workspace(svc: Services, token: str) -> WorkspaceReco
 
 
 async def _ensure_bootstrap_workspace(svc: Services, token: str) -> WorkspaceRecord:
-    async with svc.db.write() as tx:
-        known = await tx.run(repo.find_live_token(hash_token(token)))
+    def ensure(tx: Transaction) -> WorkspaceRecord:
+        known = repo.find_live_token(tx.conn, hash_token(token))
         if known is not None:
-            workspace = await tx.run(repo.get_workspace(known.workspace_id))
+            workspace = repo.get_workspace(tx.conn, known.workspace_id)
             assert workspace is not None
             return workspace
-        workspace = await repo.get_workspace_by_name(tx.conn, DEFAULT_WORKSPACE) or await _add_workspace(
+        workspace = repo.get_workspace_by_name(tx.conn, DEFAULT_WORKSPACE) or _add_workspace(
             tx, DEFAULT_WORKSPACE, is_demo=False
         )
-        await _add_token(tx, workspace.id, "bootstrap", token)
+        _add_token(tx, workspace.id, "bootstrap", token)
         return workspace
+
+    return await svc.db.write(ensure)
 
 
 async def ensure_demo_workspace(svc: Services) -> tuple[WorkspaceRecord, str]:
     """The demo workspace, with a fresh API token each call (the previous demo tokens are revoked)."""
     token = generate_token()
-    async with svc.db.write() as tx:
-        workspace = await repo.get_workspace_by_name(tx.conn, DEMO_WORKSPACE)
+
+    def replace_demo_token(tx: Transaction) -> tuple[WorkspaceRecord, list[str]]:
+        workspace = repo.get_workspace_by_name(tx.conn, DEMO_WORKSPACE)
         if workspace is None or not workspace.is_demo:
-            workspace = await _add_workspace(tx, DEMO_WORKSPACE, is_demo=True)
+            workspace = _add_workspace(tx, DEMO_WORKSPACE, is_demo=True)
         revoked: list[str] = []
-        for old in await repo.list_tokens(tx.conn, workspace.id):
+        for old in repo.list_tokens(tx.conn, workspace.id):
             if old.name == DEMO_TOKEN_NAME and old.agent_id is None and old.revoked_at is None:
-                await repo.revoke_token(tx.conn, old.id, now_seconds())
+                repo.revoke_token(tx.conn, old.id, now_seconds())
                 revoked.append(old.id)
-        await _add_token(tx, workspace.id, DEMO_TOKEN_NAME, token)
+        _add_token(tx, workspace.id, DEMO_TOKEN_NAME, token)
+        return workspace, revoked
+
+    workspace, revoked = await svc.db.write(replace_demo_token)
     await svc.invalidate(Invalidation(token_ids=tuple(revoked)))
     return workspace, token
 
 
 async def issue_token(svc: Services, workspace_id: str, name: str) -> tuple[TokenRecord, str]:
     token = generate_token()
-    async with svc.db.write() as tx:
-        record = await _add_token(tx, workspace_id, name, token)
+    record = await svc.db.write(_add_token, workspace_id, name, token)
     return record, token
 
 
 async def list_tokens(svc: Services, workspace_id: str) -> list[TokenRecord]:
-    async with svc.db.read() as conn:
-        return await repo.list_tokens(conn, workspace_id)
+    return await svc.db.read(repo.list_tokens, workspace_id)
 
 
 async def revoke_token(svc: Services, token_id: str) -> bool:
     """Any token, an API token or an agent's (`parley tokens revoke`): refused from the next request on, in every
     process told through the broker."""
-    async with svc.db.write() as tx:
-        revoked = await repo.revoke_token(tx.conn, token_id, now_seconds())
+
+    def revoke(tx: Transaction) -> bool:
+        return repo.revoke_token(tx.conn, token_id, now_seconds())
+
+    revoked = await svc.db.write(revoke)
     if revoked:
         await svc.invalidate(Invalidation(token_ids=(token_id,)))
     return revoked
 
 
 async def list_workspaces(svc: Services) -> list[WorkspaceRecord]:
-    async with svc.db.read() as conn:
-        return await repo.list_workspaces(conn)
+    return await svc.db.read(repo.list_workspaces)
 
 
 async def get_workspace(svc: Services, workspace_id: str) -> WorkspaceRecord | None:
-    return await svc.db.lookup(repo.get_workspace, workspace_id)
+    return await svc.db.read(repo.get_workspace, workspace_id)
 
 
 async def authenticate(svc: Services, authorization: str | None) -> Principal:
@@ -141,28 +151,37 @@ async def issue_agent_token(svc: Services, workspace: WorkspaceRecord, agent_id:
     """A console sign-in token for one active agent (shown once, stored hashed). The agent's row stays locked until
     the token is stored, so a deactivation at the same moment comes wholly before (409) or after (revoking it)."""
     token = generate_token()
-    async with svc.db.write() as tx:
-        agent = await find_agent(tx.conn, workspace.id, agent_id, lock=True)
+
+    def issue(tx: Transaction) -> None:
+        agent = find_agent(tx.conn, workspace.id, agent_id, lock=True)
         if not agent.active:
             raise conflict("The agent is inactive: activate it before issuing a token.")
-        await _add_token(tx, workspace.id, "console", token, agent_id=agent.id)
+        _add_token(tx, workspace.id, "console", token, agent_id=agent.id)
+
+    await svc.db.write(issue)
     return token
 
 
 async def list_agent_tokens(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> list[TokenRecord]:
     """The agent's live tokens (revoked ones leave the list)."""
-    async with svc.db.read() as conn:
-        agent = await find_agent(conn, workspace.id, agent_id)
-        return await repo.live_tokens_of_agent(conn, agent.id)
+
+    def load(conn: Connection) -> list[TokenRecord]:
+        agent = find_agent(conn, workspace.id, agent_id)
+        return repo.live_tokens_of_agent(conn, agent.id)
+
+    return await svc.db.read(load)
 
 
 async def revoke_agent_token(svc: Services, workspace: WorkspaceRecord, agent_id: str, token_id: str) -> str:
     """One of the agent's live tokens; any other id (another agent's, an API token, a revoked one) is 404."""
     token_id = check_id(token_id, "Token")
-    async with svc.db.write() as tx:
-        agent = await find_agent(tx.conn, workspace.id, agent_id)
-        if not await repo.revoke_token(tx.conn, token_id, now_seconds(), agent_id=agent.id):
+
+    def revoke(tx: Transaction) -> None:
+        agent = find_agent(tx.conn, workspace.id, agent_id)
+        if not repo.revoke_token(tx.conn, token_id, now_seconds(), agent_id=agent.id):
             raise not_found("Token")
+
+    await svc.db.write(revoke)
     await svc.invalidate(Invalidation(token_ids=(token_id,)))
     return token_id
 
@@ -174,14 +193,14 @@ async def _principal(svc: Services, token: str) -> Principal | None:
 
 
 async def _load_principal(svc: Services, token_hash: str) -> Principal | None:
-    record = await svc.db.lookup(repo.find_live_token, token_hash)
+    record = await svc.db.read(repo.find_live_token, token_hash)
     workspace = await get_workspace(svc, record.workspace_id) if record else None
     if record is None or workspace is None:
         return None
     return Principal(workspace=workspace, token_id=record.id, agent_id=record.agent_id)
 
 
-async def _add_workspace(tx: Transaction, name: str, is_demo: bool) -> WorkspaceRecord:
+def _add_workspace(tx: Transaction, name: str, is_demo: bool) -> WorkspaceRecord:
     now = now_seconds()
     workspace = WorkspaceRecord(
         id=new_id(),
@@ -192,16 +211,12 @@ async def _add_workspace(tx: Transaction, name: str, is_demo: bool) -> Workspace
         created_at=now,
         updated_at=now,
     )
-    await repo.add_workspace(tx.conn, **workspace.as_row())
-    await repo.add_bot(
-        tx.conn, id=new_id(), workspace_id=workspace.id, name=DEFAULT_BOT_NAME, created_at=now, updated_at=now
-    )
+    repo.add_workspace(tx.conn, **workspace.as_row())
+    repo.add_bot(tx.conn, id=new_id(), workspace_id=workspace.id, name=DEFAULT_BOT_NAME, created_at=now, updated_at=now)
     return workspace
 
 
-async def _add_token(
-    tx: Transaction, workspace_id: str, name: str, token: str, agent_id: str | None = None
-) -> TokenRecord:
+def _add_token(tx: Transaction, workspace_id: str, name: str, token: str, agent_id: str | None = None) -> TokenRecord:
     record = TokenRecord(
         id=new_id(),
         workspace_id=workspace_id,
@@ -212,5 +227,5 @@ async def _add_token(
         revoked_at=None,
         last_used_at=None,
     )
-    await repo.add_token(tx.conn, token_hash=hash_token(token), **record.as_row())
+    repo.add_token(tx.conn, token_hash=hash_token(token), **record.as_row())
     return record

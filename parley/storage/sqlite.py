@@ -187,9 +187,13 @@ def _passive(conn: Connection) -> int:
 
 
 def _restart(conn: Connection) -> None:
-    """Without waiting: a reader in the way would otherwise hold up every write for the busy timeout."""
-    conn.exec_driver_sql("PRAGMA busy_timeout=0")
+    """On the driver's connection, outside any transaction (SQLAlchemy's would BEGIN IMMEDIATE, and SQLite refuses a
+    checkpoint inside one), and without waiting: a reader in the way would otherwise hold up every write for the
+    busy timeout."""
+    driver_connection = conn.connection.driver_connection
+    assert driver_connection is not None
+    driver_connection.execute("PRAGMA busy_timeout=0")
     try:
-        conn.exec_driver_sql("PRAGMA wal_checkpoint(RESTART)")
+        driver_connection.execute("PRAGMA wal_checkpoint(RESTART)")
     finally:
-        conn.exec_driver_sql(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        driver_connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

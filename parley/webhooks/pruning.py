@@ -13,15 +13,15 @@ what is left, and a pruned delivery can no longer be redelivered (404).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection
 
 from parley.background import Periodic
 from parley.clock import MICROSECONDS_PER_DAY, now_microseconds
-from parley.storage.database import Database
+from parley.storage.database import Database, Transaction
 from parley.storage.repositories import retention as repo
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,8 @@ log = logging.getLogger(__name__)
 PRUNE_SECONDS = 600.0
 BATCH = 500
 
-Find = Callable[[AsyncConnection, int, int, int], Awaitable[repo.Aged]]
-Delete = Callable[[AsyncConnection, Sequence[int], int], Awaitable[int]]
+Find = Callable[[Connection, int, int, int], repo.Aged]
+Delete = Callable[[Connection, Sequence[int], int], int]
 
 
 @dataclass(frozen=True)
@@ -49,13 +49,15 @@ async def prune_outbox(db: Database, now_us: int, retention_days: float) -> Prun
 
 async def _prune(db: Database, find: Find, delete: Delete, before: int) -> int:
     """Read on a read connection; write only when something is old (the delete checks its conditions again)."""
+
+    def delete_aged(tx: Transaction, keys: Sequence[int]) -> int:
+        return delete(tx.conn, keys, before)
+
     deleted, after = 0, 0
     while True:
-        async with db.read() as conn:
-            aged = await find(conn, after, before, BATCH)
+        aged = await db.read(find, after, before, BATCH)
         if aged.keys:
-            async with db.write() as tx:
-                deleted += await delete(tx.conn, aged.keys, before)
+            deleted += await db.write(delete_aged, aged.keys)
         if aged.last is None:
             return deleted
         after = aged.last

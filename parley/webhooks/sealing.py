@@ -19,7 +19,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from parley.storage.database import Database
+from parley.storage.database import Database, Transaction
 from parley.storage.repositories import webhooks as repo
 
 log = logging.getLogger(__name__)
@@ -57,11 +57,13 @@ def is_sealed(stored: str) -> bool:
 
 async def seal_stored_secrets(db: Database, seal: SecretSeal) -> int:
     """Seal the secrets still stored plain; each only if unchanged meanwhile (another process may be at it)."""
-    async with db.read() as conn:
-        plain = await repo.plain_secrets(conn, PREFIX)
+    plain = await db.read(repo.plain_secrets, PREFIX)
     if not plain:
         return 0
-    async with db.write() as tx:
-        sealed = sum([await repo.replace_secret(tx.conn, id_, secret, seal.seal(secret)) for id_, secret in plain])
+
+    def seal_each(tx: Transaction) -> int:
+        return sum(repo.replace_secret(tx.conn, id_, secret, seal.seal(secret)) for id_, secret in plain)
+
+    sealed = await db.write(seal_each)
     log.info("sealed %d webhook secrets stored before sealing existed", sealed)
     return sealed

@@ -27,7 +27,7 @@ from parley.config import Settings
 from parley.errors import ParleyError
 from parley.files.urlguard import resolve_fetch_target
 from parley.observability import metrics
-from parley.storage.database import Database
+from parley.storage.database import Database, Transaction
 from parley.storage.repositories import webhooks as repo
 from parley.storage.repositories.webhooks import ClaimedDelivery
 from parley.webhooks import signing
@@ -120,8 +120,11 @@ class WebhookWorker:
     async def _claim(self, limit: int) -> list[ClaimedDelivery]:
         now_us = now_microseconds()
         lease_until = now_us + int(self._settings.webhook_lease_seconds * 1_000_000)
-        async with self._db.write() as tx:
-            return await repo.claim_due(tx.conn, now_us, lease_until, str(uuid.uuid4()), limit)
+
+        def claim(tx: Transaction) -> list[ClaimedDelivery]:
+            return repo.claim_due(tx.conn, now_us, lease_until, str(uuid.uuid4()), limit)
+
+        return await self._db.write(claim)
 
     async def _attempt(self, delivery: ClaimedDelivery) -> None:
         try:
@@ -195,10 +198,13 @@ class WebhookWorker:
                 values["next_attempt_us"] = due
                 self._soonest_us = due if self._soonest_us is None else min(self._soonest_us, due)
         metrics.webhook_delivery(str(values.get("status", "interrupted" if retry_now else "retry")))
+
+        def finish(tx: Transaction) -> bool:
+            return repo.finish(tx.conn, delivery.id, delivery.claim_token, **values)
+
         try:
-            async with self._db.write() as tx:
-                if not await repo.finish(tx.conn, delivery.id, delivery.claim_token, **values):
-                    log.info("webhook delivery %s: lease lost before its outcome was recorded", delivery.id)
+            if not await self._db.write(finish):
+                log.info("webhook delivery %s: lease lost before its outcome was recorded", delivery.id)
         except Exception:
             # The lease runs out and the delivery is tried again: at least once, never lost.
             log.exception("webhook delivery %s: recording the outcome failed", delivery.id)

@@ -14,7 +14,7 @@ import pytest
 from fastapi import FastAPI
 from prometheus_client import generate_latest
 from pydantic import SecretStr
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 from parley.app import create_app
 from parley.config import Settings
@@ -139,14 +139,13 @@ async def test_a_scrape_flood_reads_the_webhook_backlog_once_per_bound(settings:
             backlog_reads.append(statement)
 
     async with live_server(app) as base, httpx.AsyncClient(base_url=base) as http:
-        engine = app.state.services.db.read_engine.sync_engine
-        event.listen(engine, "before_cursor_execute", record)
+        event.listen(Engine, "before_cursor_execute", record)  # every engine: the database's are its own
         try:
             await asyncio.gather(*(scrape(http) for _ in range(10)))  # at once
             for _ in range(20):  # one after the other
                 exposition = await scrape(http)
         finally:
-            event.remove(engine, "before_cursor_execute", record)
+            event.remove(Engine, "before_cursor_execute", record)
 
     assert len(backlog_reads) == 1
     assert "parley_webhook_pending_deliveries 0.0" in exposition

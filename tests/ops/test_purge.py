@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from parley.app import create_app
 from parley.files.store import LocalFileStore
 from parley.ops.purge import MICROSECONDS_PER_DAY, purge
 from parley.services.context import Services
 from parley.services.workspaces import create_workspace
-from parley.storage.database import Database
+from parley.storage.database import Database, Transaction
 from parley.storage.models import Conversation, Event, Message, Review, StoredFile, WebhookDelivery
 from tests.conftest import Api
 from tests.ops.conftest import install_settings, parley_env, run_parley
@@ -26,16 +26,26 @@ AGE = 40 * MICROSECONDS_PER_DAY
 
 async def _age(db: Database, conversation_id: str) -> None:
     """Make a conversation look 40 days old: its messages and its creation."""
-    async with db.write() as tx:
+
+    def age(tx: Transaction) -> None:
         messages = update(Message).where(Message.conversation_id == conversation_id)
-        await tx.conn.execute(messages.values(microseconds=Message.microseconds - AGE))
+        tx.conn.execute(messages.values(microseconds=Message.microseconds - AGE))
         stmt = update(Conversation).where(Conversation.id == conversation_id)
-        await tx.conn.execute(stmt.values(created_us=Conversation.created_us - AGE))
+        tx.conn.execute(stmt.values(created_us=Conversation.created_us - AGE))
+
+    await db.write(age)
 
 
 async def _count(db: Database, table: Any, *where: Any) -> int:
-    async with db.read() as conn:
-        return int((await conn.execute(select(func.count()).select_from(table).where(*where))).scalar_one())
+
+    def count(conn: Connection) -> int:
+        return int(conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one())
+
+    return await db.read(count)
+
+
+def _conversation_ids(conn: Connection) -> set[str]:
+    return {r[0] for r in conn.execute(select(Conversation.id))}
 
 
 def _stored(services: Services, path: str) -> list[Path]:
@@ -75,8 +85,7 @@ async def test_purge_deletes_old_conversations_with_their_rows_and_files_nobody_
     assert (report.conversations, report.messages, report.reviews) == (2, 4, 1)
     assert report.events > 0 and report.deliveries > 0 and report.file_records == 2 and report.stored_files == 1
     db = services.db
-    async with db.read() as conn:
-        assert {r[0] for r in await conn.execute(select(Conversation.id))} == {recent["id"]}
+    assert await db.read(_conversation_ids) == {recent["id"]}
     for table, column in ((Message, Message.conversation_id), (Review, Review.conversation_id)):
         assert await _count(db, table, column.in_(gone)) == 0
     assert await _count(db, Event, Event.conversation_id.in_(gone)) == 0
@@ -119,8 +128,7 @@ async def test_the_purge_command(sqlite_install: tuple[Path, str]) -> None:
 
     db = Database(url)
     try:
-        async with db.read() as conn:
-            assert {r[0] for r in await conn.execute(select(Conversation.id))} == {recent["id"]}
+        assert await db.read(_conversation_ids) == {recent["id"]}
     finally:
         await db.dispose()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, insert, select
 
-from parley.storage.models import Base, Bot, EndUser, Workspace
 from parley.storage.bulk import insert_rows
+from parley.storage.models import Base, Bot, EndUser, Workspace
 
 
 def test_insert_rows_store_what_an_executemany_would() -> None:

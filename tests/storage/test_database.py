@@ -1,40 +1,101 @@
-"""Point lookups on SQLite: a file another process holds is waited for, not an error."""
+"""SQLite and another process: a file it holds is waited for, not an error, and never on the event loop's thread."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
-from parley.storage.database import Database
+from parley.storage.database import Database, Transaction
 from parley.storage.repositories import workspaces as workspace_repo
 from tests.support.databases import sqlite_url_from_template
 
 WORKSPACE = "00000000-0000-4000-8000-000000000001"
 
 
-async def test_a_lookup_waits_for_another_process_holding_the_file(sqlite_template_path: Path, tmp_path: Path) -> None:
-    """Its blocking call waits 50 ms on the event loop's thread; past that the lookup waits off it, and succeeds."""
-    url = sqlite_url_from_template(sqlite_template_path, tmp_path)
-    seeding = Database(url)
-    async with seeding.write() as tx:
-        await workspace_repo.add_workspace(
+async def _seeded_url(template: Path, directory: Path) -> str:
+    """A database file holding one workspace, named "held"."""
+    url = sqlite_url_from_template(template, directory)
+
+    def seed(tx: Transaction) -> None:
+        workspace_repo.add_workspace(
             tx.conn, id=WORKSPACE, name="held", site_key="k", is_demo=False, settings={}, created_at=1, updated_at=1
         )
-    await seeding.dispose()
 
+    seeding = Database(url)
+    await seeding.write(seed)
+    await seeding.dispose()
+    return url
+
+
+@asynccontextmanager
+async def loop_ticks() -> AsyncIterator[list[int]]:
+    """How many times a 10 ms timer fired meanwhile: it only fires while nothing blocks the event loop."""
+    ticks = [0]
+
+    async def tick() -> None:
+        while True:
+            await asyncio.sleep(0.01)
+            ticks[0] += 1
+
+    ticking = asyncio.create_task(tick())
+    try:
+        yield ticks
+    finally:
+        ticking.cancel()
+
+
+async def _name(db: Database) -> str:
+    found = await db.read(workspace_repo.get_workspace, WORKSPACE)
+    assert found is not None
+    return found.name
+
+
+async def test_a_read_waits_for_another_process_holding_the_file(sqlite_template_path: Path, tmp_path: Path) -> None:
+    """The read waits on a database thread while the event loop goes on, and succeeds once the file is free."""
+    url = await _seeded_url(sqlite_template_path, tmp_path)
     holder = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
     holder.execute("PRAGMA locking_mode=EXCLUSIVE")  # held from its first write until it closes
     holder.execute("UPDATE workspaces SET name = 'renamed meanwhile'")
     db = Database(url)
     try:
-        lookup = asyncio.create_task(db.lookup(workspace_repo.get_workspace, WORKSPACE))
-        await asyncio.sleep(0.3)
-        assert not lookup.done()
+        async with loop_ticks() as ticks:
+            reading = asyncio.create_task(_name(db))
+            await asyncio.sleep(0.3)
+            assert not reading.done()
+            assert ticks[0] >= 10, "the event loop kept running while the read waited"
         holder.close()
-        found = await asyncio.wait_for(lookup, timeout=10)
+        name = await asyncio.wait_for(reading, timeout=10)
     finally:
         holder.close()
         await db.dispose()
-    assert found is not None
-    assert found.name == "renamed meanwhile"
+    assert name == "renamed meanwhile"
+
+
+async def test_reads_go_on_while_a_write_waits_for_another_process_holding_the_write_lock(
+    sqlite_template_path: Path, tmp_path: Path
+) -> None:
+    """A write waits for the other process's transaction and then succeeds; meanwhile reads answer at once with
+    what is committed (WAL readers never wait for a writer, and ours wait on threads of their own)."""
+    url = await _seeded_url(sqlite_template_path, tmp_path)
+    other_process = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")  # e.g. `parley purge` in the middle of its transaction
+    other_process.execute("UPDATE workspaces SET name = 'not committed yet'")
+    db = Database(url)
+
+    def rename(tx: Transaction) -> None:
+        workspace_repo.update_workspace(tx.conn, WORKSPACE, name="renamed by us")
+
+    try:
+        writing = asyncio.create_task(db.write(rename))
+        await asyncio.sleep(0.3)
+        assert not writing.done()
+        assert await asyncio.wait_for(_name(db), timeout=5) == "held"
+        other_process.execute("COMMIT")
+        await asyncio.wait_for(writing, timeout=5)
+        assert await _name(db) == "renamed by us"
+    finally:
+        other_process.close()
+        await db.dispose()

@@ -14,14 +14,15 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
+from parley import schemas
 from parley.observability import metrics
 from parley.storage import sqlite
-from parley.storage.database import Database
+from parley.storage.database import Database, Transaction
 from parley.storage.message_writer import MessageDraft, MessageWriter, Outcome, WriteResult
 from parley.storage.models import Event, Message
-from parley.storage.records import MessageRecord, NewEvent
+from parley.storage.records import MessageRecord
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import people as people_repo
 from parley.storage.repositories import workspaces as workspace_repo
@@ -33,26 +34,33 @@ CONVERSATIONS = ("00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-800
 
 
 def draft(conversation: str, uuid: str | None, body: str, end_user: str = END_USER) -> MessageDraft:
-    def created_event(record: MessageRecord) -> NewEvent:
-        return NewEvent(
-            id=record.id,  # an id of its own table: the message's will do
-            workspace_id=record.workspace_id,
-            conversation_id=record.conversation_id,
-            name="message.created",
-            payload="{}",
-            microseconds=record.microseconds,
-            created_at=record.created_at,
-        )
-
+    message_id = str(uuid_module.uuid4())
+    public = schemas.Message(
+        id=message_id,
+        status="delivered",
+        type="text",
+        body=body,
+        file=None,
+        review=None,
+        bot=None,
+        agent=None,
+        end_user=None,  # what the writer does not look at: the services render it
+        microseconds=0,
+        uuid=uuid,
+        conversation_id=conversation,
+        created_at=0,
+        updated_at=0,
+    )
     return MessageDraft(
-        id=str(uuid_module.uuid4()),
+        id=message_id,
         workspace_id=WORKSPACE,
         conversation_id=conversation,
         client_uuid=uuid,
         request_digest=body,
         type="text",
         status="delivered",
-        created_event=created_event,
+        public=public,
+        event_id=message_id,  # an id of its own table: the message's will do
         body=body,
         end_user_id=end_user,
     )
@@ -71,30 +79,27 @@ async def opened(url: str) -> AsyncIterator[Database]:
 async def seeded(url: str) -> AsyncIterator[Database]:
     """A database holding one workspace, its end user and two open conversations."""
     async with opened(url) as db:
-        await _seed(db)
+        await db.write(_seed)
         yield db
 
 
-async def _seed(db: Database) -> None:
-    async with db.write() as tx:
-        await workspace_repo.add_workspace(
-            tx.conn, id=WORKSPACE, name="w", site_key="k", is_demo=False, settings={}, created_at=1, updated_at=1
+def _seed(tx: Transaction) -> None:
+    workspace_repo.add_workspace(
+        tx.conn, id=WORKSPACE, name="w", site_key="k", is_demo=False, settings={}, created_at=1, updated_at=1
+    )
+    people_repo.add_end_user(tx.conn, id=END_USER, workspace_id=WORKSPACE, meta={}, created_at=1, updated_at=1)
+    for conversation in CONVERSATIONS:
+        conversation_repo.add_conversation(
+            tx.conn,
+            id=conversation,
+            workspace_id=WORKSPACE,
+            end_user_id=END_USER,
+            locked=False,
+            last_microseconds=0,
+            created_us=1,
+            created_at=1,
+            updated_at=1,
         )
-        await people_repo.add_end_user(
-            tx.conn, id=END_USER, workspace_id=WORKSPACE, meta={}, created_at=1, updated_at=1
-        )
-        for conversation in CONVERSATIONS:
-            await conversation_repo.add_conversation(
-                tx.conn,
-                id=conversation,
-                workspace_id=WORKSPACE,
-                end_user_id=END_USER,
-                locked=False,
-                last_microseconds=0,
-                created_us=1,
-                created_at=1,
-                updated_at=1,
-            )
 
 
 @asynccontextmanager
@@ -117,9 +122,12 @@ async def running_writer(template: Path, clock: list[int]) -> AsyncIterator[tupl
 
 
 async def stored_messages(db: Database) -> list[MessageRecord]:
-    async with db.read() as conn:
-        rows = await conn.execute(select(Message).order_by(Message.conversation_id, Message.microseconds))
-        return [MessageRecord.from_row(row) for row in rows]
+    return await db.read(_stored_messages)
+
+
+def _stored_messages(conn: Connection) -> list[MessageRecord]:
+    rows = conn.execute(select(Message).order_by(Message.conversation_id, Message.microseconds))
+    return [MessageRecord.from_row(row) for row in rows]
 
 
 sends = st.lists(
@@ -163,8 +171,11 @@ def test_concurrent_sends_store_each_uuid_once_in_increasing_order(
 
 async def test_a_locked_conversation_stores_nothing(sqlite_template_path: Path) -> None:
     async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
-        async with db.write() as tx:
-            await conversation_repo.update_conversation(tx.conn, CONVERSATIONS[0], locked=True)
+
+        def lock(tx: Transaction) -> None:
+            conversation_repo.update_conversation(tx.conn, CONVERSATIONS[0], locked=True)
+
+        await db.write(lock)
         locked, open_ = await asyncio.gather(
             writer.submit(draft(CONVERSATIONS[0], "a", "x")), writer.submit(draft(CONVERSATIONS[1], "a", "x"))
         )
@@ -193,8 +204,11 @@ async def test_events_are_written_with_their_messages_and_published_after_commit
         db.add_publisher(publish)
         result = await writer.submit(draft(CONVERSATIONS[0], "a", "x"))
         assert result.message is not None
-        async with db.read() as conn:
-            outbox = [row.id for row in await conn.execute(select(Event))]
+
+        def outbox_ids(conn: Connection) -> list[str]:
+            return [row.id for row in conn.execute(select(Event))]
+
+        outbox = await db.read(outbox_ids)
         assert outbox == published == [result.message.id]
 
 
@@ -213,7 +227,8 @@ async def test_a_sender_that_goes_away_still_has_its_message_stored(sqlite_templ
 async def test_another_process_holding_the_write_lock_is_waited_for_without_stalling_the_server(
     sqlite_template_path: Path,
 ) -> None:
-    """SQLite batches are written on the event loop's thread: a lock held elsewhere must not freeze the loop."""
+    """SQLite batches are written on the writer thread, which waits for a lock held elsewhere in SQLite's busy
+    handler: that must freeze neither the event loop nor the reads."""
     async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
         database_file = db.url.split("///", 1)[1]
         other_process = sqlite3.connect(database_file, isolation_level=None)
@@ -231,6 +246,7 @@ async def test_another_process_holding_the_write_lock_is_waited_for_without_stal
         await asyncio.sleep(0.3)
         assert not sending.done()
         assert ticks >= 10, "the event loop kept running while the writer waited"
+        assert await asyncio.wait_for(stored_messages(db), timeout=5) == [], "a read does not queue behind it"
         other_process.execute("COMMIT")
         other_process.close()
         result = await asyncio.wait_for(sending, timeout=5)

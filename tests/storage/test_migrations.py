@@ -7,6 +7,7 @@ import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -15,7 +16,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from parley.storage.database import Database
+from parley.storage.database import Database, Transaction
 from parley.storage.migrate import alembic_config, upgrade_async
 from parley.storage.models import Base
 from parley.storage.records import NewEvent
@@ -78,11 +79,17 @@ async def test_events_of_an_earlier_version_get_stream_positions_and_new_ones_fo
     db = Database(unmigrated_url)
     published: list[NewEvent] = []
     db.add_publisher(published.extend)
-    async with db.write() as tx:
+
+    def emit(tx: Transaction) -> None:
         tx.emit(NewEvent("e5", "w1", None, "agent.status_changed", "{}", 6, 0))
-    async with db.read() as conn:
-        stored = (await conn.execute(text("SELECT id, stream_position FROM events ORDER BY position"))).all()
-        heads = dict((await conn.execute(text("SELECT workspace_id, position FROM workspace_streams"))).all())
+
+    def streams(conn: Connection) -> tuple[list[Any], dict[str, int]]:
+        stored = conn.execute(text("SELECT id, stream_position FROM events ORDER BY position")).all()
+        heads: dict[str, int] = dict(conn.execute(text("SELECT workspace_id, position FROM workspace_streams")).all())
+        return list(stored), heads
+
+    await db.write(emit)
+    stored, heads = await db.read(streams)
     await db.dispose()
     assert [tuple(row) for row in stored] == [("e0", 1), ("e1", 1), ("e2", 2), ("e3", 3), ("e4", 2), ("e5", 4)]
     assert heads == {"w1": 4, "w2": 2}

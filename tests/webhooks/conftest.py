@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from parley.app import create_app
 from parley.config import Settings
@@ -157,9 +157,12 @@ class StoredEvent:
 async def stored_events(services: Services, workspace_id: str) -> list[StoredEvent]:
     """The workspace's outbox, in the order it was written."""
     stmt = select(Event.id, Event.conversation_id, Event.name, Event.payload).where(Event.workspace_id == workspace_id)
-    async with services.db.read() as conn:
-        rows = (await conn.execute(stmt.order_by(Event.position))).all()
-    return [StoredEvent(row.id, row.conversation_id, row.name, row.payload) for row in rows]
+
+    def load(conn: Connection) -> list[StoredEvent]:
+        rows = conn.execute(stmt.order_by(Event.position)).all()
+        return [StoredEvent(row.id, row.conversation_id, row.name, row.payload) for row in rows]
+
+    return await services.db.read(load)
 
 
 @dataclass

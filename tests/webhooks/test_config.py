@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from parley.config import Settings
+from parley.storage.database import Transaction
 from parley.storage.repositories import webhooks as repo
 from parley.storage.repositories.webhooks import WebhookRecord
 from tests.conftest import Api
@@ -101,9 +102,12 @@ async def test_the_url_is_checked_again_at_delivery(unlisted: Settings, receiver
     """A webhook stored while its address was allowed (here: written directly) is not posted once it is not."""
     async with running_parley(unlisted) as parley:
         api = await parley.new_workspace()
-        async with parley.services.db.write() as tx:
+
+        def store_directly(tx: Transaction) -> None:
             webhook = WebhookRecord(str(uuid.uuid4()), api.workspace_id, receiver.url, "s" * 16, None, 0, 0)
-            await repo.put_webhook(tx.conn, webhook)
+            repo.put_webhook(tx.conn, webhook)
+
+        await parley.services.db.write(store_directly)
         await api.conversation(name="Ann")
         [refused] = await polled(lambda: deliveries(api), lambda found: bool(found) and found[0]["attempts"] >= 2)
     assert refused["status"] == "pending"

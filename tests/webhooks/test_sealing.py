@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from parley.config import Settings
 from parley.services.context import Services
+from parley.storage.database import Transaction
 from parley.storage.models import Webhook
 from parley.webhooks import signing
 from parley.webhooks.sealing import SecretSeal, SecretUnreadable
@@ -21,11 +22,12 @@ OTHER_KEY = "another-secret-key-of-sufficient-length-9876543210"
 
 
 async def stored_secret(services: Services, workspace_id: str) -> str:
-    async with services.db.read() as conn:
-        secret: str = (
-            await conn.execute(select(Webhook.secret).where(Webhook.workspace_id == workspace_id))
-        ).scalar_one()
-    return secret
+
+    def load(conn: Connection) -> str:
+        secret: str = conn.execute(select(Webhook.secret).where(Webhook.workspace_id == workspace_id)).scalar_one()
+        return secret
+
+    return await services.db.read(load)
 
 
 async def send_one(api: Api, text: str) -> None:
@@ -44,8 +46,11 @@ async def webhook_set_earlier(settings: Settings, receiver: Receiver, left_plain
         api = await parley.new_workspace()
         await api.ok("PUT", "/webhook", json={"url": receiver.url, "secret": GIVEN_SECRET})
         if left_plain:  # as an install from before sealing left it
-            async with parley.services.db.write() as tx:
-                await tx.conn.execute(update(Webhook).values(secret=GIVEN_SECRET))
+
+            def unseal(tx: Transaction) -> None:
+                tx.conn.execute(update(Webhook).values(secret=GIVEN_SECRET))
+
+            await parley.services.db.write(unseal)
     return api.token, api.workspace_id
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 
 from parley.config import Settings
 from parley.services.context import Services
@@ -88,10 +88,9 @@ def token_writes(services: Services) -> Iterator[list[str]]:
         if "last_used_at" in statement and statement.lstrip().upper().startswith("UPDATE"):
             seen.append(statement)
 
-    engine = services.db.write_engine.sync_engine
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(Engine, "before_cursor_execute", record)  # every engine: the database's are its own
     yield seen
-    event.remove(engine, "before_cursor_execute", record)
+    event.remove(Engine, "before_cursor_execute", record)
 
 
 async def test_using_a_token_many_times_writes_its_last_use_once(api: Api, token_writes: list[str]) -> None:

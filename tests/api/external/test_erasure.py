@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from parley.files.store import LocalFileStore
 from parley.services.context import Services
+from parley.storage.database import Transaction
 from parley.storage.models import EndUser, Event, Message, Review, StoredFile
 from tests.conftest import Api
 from tests.support.tables import dump_tables
@@ -49,9 +50,12 @@ async def _populate(api: Api, services: Services, file_server: FileServer) -> di
     own_file = await api.ok("POST", f"{path}/send-file-message", json={"file": own, "uuid": "f1"})
     shared_file = await api.ok("POST", f"{path}/send-file-message", json={"file": shared, "uuid": "f2"})
     review = await api.ok("POST", f"{path}/request-review")
-    async with services.db.write() as tx:  # as the widget's rating would leave it
+
+    def rate(tx: Transaction) -> None:  # as the widget's rating would leave it
         stmt = update(Review).where(Review.id == review["review"]["id"])
-        await tx.conn.execute(stmt.values(mark=5, confirmed=True, text="rated it because Ann was helped"))
+        tx.conn.execute(stmt.values(mark=5, confirmed=True, text="rated it because Ann was helped"))
+
+    await services.db.write(rate)
     bob_path = f"/conversation/{bob['id']}"
     bob_file = await api.ok("POST", f"{bob_path}/send-file-message", json={"file": bob_copy, "uuid": "f1"})
     return {
@@ -74,8 +78,11 @@ async def test_erasure_forgets_the_visitor_but_keeps_the_conversation_readable(
     assert all(p.is_file() for p in _stored(services, world["own_path"]) + _stored(services, world["shared_path"]))
     before = await dump_tables(services.db)
     assert all(secret in before for secret in SECRETS)
-    async with services.db.read() as conn:
-        messages_before = (await conn.execute(select(Message.id).where(Message.end_user_id == ann_id))).all()
+
+    def her_message_ids(conn: Connection) -> list[str]:
+        return list(conn.execute(select(Message.id).where(Message.end_user_id == ann_id)).scalars())
+
+    messages_before = await services.db.read(her_message_ids)
 
     erased = await api.ok("DELETE", f"/end-users/{ann_id}")
 
@@ -85,19 +92,22 @@ async def test_erasure_forgets_the_visitor_but_keeps_the_conversation_readable(
     # The database: no trace of what she wrote or who she is, in any table (the outbox included)
     after = await dump_tables(services.db)
     assert [secret for secret in SECRETS if secret in after] == []
-    async with services.db.read() as conn:
-        rows = (await conn.execute(select(Message).where(Message.end_user_id == ann_id))).mappings().all()
+
+    def assert_forgotten(conn: Connection) -> None:
+        rows = conn.execute(select(Message).where(Message.end_user_id == ann_id)).mappings().all()
         assert len(rows) == len(messages_before), "her messages stay, as placeholders"
         assert all(r["body"] is None and r["file_id"] is None and r["request_digest"] is None for r in rows)
-        [review] = (await conn.execute(select(Review).where(Review.end_user_id == ann_id))).mappings().all()
+        [review] = conn.execute(select(Review).where(Review.end_user_id == ann_id)).mappings().all()
         assert review["text"] == "" and review["mark"] == 5
-        end_user = (await conn.execute(select(EndUser).where(EndUser.id == ann_id))).mappings().one()
+        end_user = conn.execute(select(EndUser).where(EndUser.id == ann_id)).mappings().one()
         assert (end_user["name"], end_user["email"], end_user["meta"]) == ("Erased visitor", None, {})
-        paths = {r[0] for r in await conn.execute(select(StoredFile.path))}
+        paths = {r[0] for r in conn.execute(select(StoredFile.path))}
         assert paths == {world["shared_path"]}, "her File rows are gone; Bob's remains"
-        erased_events = (await conn.execute(select(Event).where(Event.name == "end_user.erased"))).mappings().all()
+        erased_events = conn.execute(select(Event).where(Event.name == "end_user.erased")).mappings().all()
         assert len(erased_events) == 1 and "Erased visitor" in erased_events[0]["payload"]
         assert 'websocketToken":null' in erased_events[0]["payload"].replace(" ", "")
+
+    await services.db.read(assert_forgotten)
     # The disk: her own picture and its thumbnails are gone; the bytes Bob sent too are not
     assert not any(p.exists() for p in _stored(services, world["own_path"]))
     assert all(p.is_file() for p in _stored(services, world["shared_path"]))

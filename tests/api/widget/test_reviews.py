@@ -34,8 +34,7 @@ async def requested_review(api: Api, agent_id: str | None = None) -> tuple[str, 
 
 
 async def review_events(services: Services, workspace_id: str, conversation_id: str) -> list[dict[str, Any]]:
-    async with services.db.read() as conn:
-        found = await event_repo.events_after(conn, workspace_id, [conversation_id], 0, 100)
+    found = await services.db.read(event_repo.events_after, workspace_id, [conversation_id], 0, 100)
     return [json.loads(e.payload) for e in found if e.name.startswith("review.")]
 
 
