@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import select, update
 
-from parley.files.store import LocalFileStore
+from parley.files.local import LocalFileStore
 from parley.services.context import Services
 from parley.storage.models import EndUser, Event, Message, Review, StoredFile
 from tests.conftest import Api
