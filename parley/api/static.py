@@ -19,8 +19,9 @@ from starlette.types import Receive, Scope, Send
 
 from parley.api.deps import get_services
 from parley.errors import ParleyError
+from parley.files.blobs import CACHE_CONTROL, Blob
 from parley.files.images import BOXES, Box
-from parley.files.store import CACHE_CONTROL, Blob, FileStore
+from parley.files.store import FileStore
 from parley.schemas import ErrorEnvelope
 
 router = APIRouter()

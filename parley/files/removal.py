@@ -11,8 +11,10 @@ import logging
 from collections.abc import Iterable
 from pathlib import Path
 
+from parley.files.blobs import StoredPath
 from parley.files.images import BOXES, Box
-from parley.files.store import FileStore, LocalFileStore, StoredPath
+from parley.files.local import LocalFileStore
+from parley.files.store import FileStore
 
 log = logging.getLogger(__name__)
 

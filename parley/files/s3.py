@@ -20,9 +20,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from parley.config import Settings
-from parley.files.images import Box, Thumbnailer, has_thumbnails
-from parley.files.spool import SpooledFile
-from parley.files.store import (
+from parley.files.blobs import (
     CACHE_CONTROL,
     READ_CHUNK,
     Blob,
@@ -32,6 +30,8 @@ from parley.files.store import (
     put_bytes,
     render_or_log,
 )
+from parley.files.images import Box, Thumbnailer, has_thumbnails
+from parley.files.spool import SpooledFile
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

@@ -39,25 +39,20 @@ log = logging.getLogger(__name__)
 AWAY_UUID_PREFIX = "parley:away:"
 
 
-def _text(settings: dict[str, Any], key: str) -> str:
-    value = settings.get(key)
-    return value if isinstance(value, str) and value.strip() else ""
-
-
 # Conversation start: auto-assignment and the greeting, inside the conversation's transaction
 def auto_assignee(conn: Connection, workspace: WorkspaceRecord) -> str | None:
     """The agent a new conversation goes to, when the workspace has `autoAssign` on and an agent is online.
 
     Two conversations opened at the same moment may both go to the same agent: the balance is a best effort."""
-    if workspace.settings.get("autoAssign") is not True:
+    if not workspace.widget_settings.auto_assign:
         return None
     return conversation_repo.least_busy_online_agent(conn, workspace.id)
 
 
 def greet(svc: Services, tx: Transaction, workspace: WorkspaceRecord, conversation: ConversationRecord) -> None:
     """The greeting, as the bot's text message, in the transaction that opens the conversation."""
-    greeting = _text(workspace.settings, "greeting")
-    if not greeting:
+    greeting = workspace.widget_settings.greeting
+    if not greeting.strip():
         return
     bot = workspace_repo.get_bot(tx.conn, workspace.id)
     if bot is None:
@@ -72,8 +67,8 @@ async def after_visitor_message(svc: Services, workspace: WorkspaceRecord, conve
     Called after the visitor's message is stored. The common cases cost no round trip: no away message set (a dict
     lookup), or an agent online (the cached answer). A failure here never fails the visitor's send.
     """
-    away = _text(workspace.settings, "awayMessage")
-    if not away:
+    away = workspace.widget_settings.away_message
+    if not away.strip():
         return
     try:
         if await svc.agents_online.any_online(svc.db, workspace.id):
@@ -142,15 +137,14 @@ async def put_widget_settings(
 
 
 def _settings_view(workspace: WorkspaceRecord, bot: BotRecord) -> schemas.WorkspaceWidgetSettings:
-    settings = workspace.settings
-    origins = settings.get("allowedOrigins")
+    settings = workspace.widget_settings
     return schemas.WorkspaceWidgetSettings(
-        title=str(settings.get("title", "")),
-        accent_color=str(settings.get("accentColor", "")),
-        greeting=str(settings.get("greeting", "")),
-        away_message=str(settings.get("awayMessage", "")),
-        allowed_origins=[str(o) for o in origins] if isinstance(origins, list) else [],
-        auto_assign=settings.get("autoAssign") is True,
+        title=settings.title,
+        accent_color=settings.accent_color,
+        greeting=settings.greeting,
+        away_message=settings.away_message,
+        allowed_origins=list(settings.allowed_origins),
+        auto_assign=settings.auto_assign,
         bot_name=bot.name,
         site_key=workspace.site_key,
     )

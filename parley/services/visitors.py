@@ -42,7 +42,7 @@ async def authenticate_visitor(svc: Services, token: str | None) -> Visitor:
 
 def check_origin(workspace: WorkspaceRecord, origin: str | None) -> None:
     """When the workspace lists allowed origins, a browser page from anywhere else is refused."""
-    allowed = workspace.settings.get("allowedOrigins") or []
+    allowed = workspace.widget_settings.allowed_origins
     if allowed and origin not in allowed:
         raise ParleyError(403, "origin_not_allowed", "This page's origin may not use this workspace's widget.")
 
@@ -89,12 +89,12 @@ async def _load_current_conversation(svc: Services, workspace_id: str, end_user_
 
 
 def widget_settings(workspace: WorkspaceRecord) -> schemas.WidgetSettings:
-    settings = workspace.settings
+    settings = workspace.widget_settings
     return schemas.WidgetSettings(
-        title=str(settings.get("title", "")),
-        accent_color=str(settings.get("accentColor", "")),
-        greeting=str(settings.get("greeting", "")),
-        away_message=str(settings.get("awayMessage", "")),
+        title=settings.title,
+        accent_color=settings.accent_color,
+        greeting=settings.greeting,
+        away_message=settings.away_message,
     )
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import Any, Self
 
 from sqlalchemy import Row
@@ -21,6 +23,39 @@ class Record:
 
 
 @dataclass(frozen=True, slots=True)
+class StoredWidgetSettings:
+    """A workspace's `settings` JSON, typed: what the widget shows, what the bot says, whether auto-assignment is on.
+
+    Read leniently, so that whatever a database holds works: a key that is missing, or holds a value of another type,
+    reads as empty (off), and keys it does not know are ignored. The JSON itself is stored as it always was: its keys
+    are the External API's (`accentColor`, `allowedOrigins`, ...), and a change is merged into the stored dict.
+    """
+
+    title: str = ""
+    accent_color: str = ""
+    greeting: str = ""
+    away_message: str = ""
+    allowed_origins: tuple[str, ...] = ()
+    auto_assign: bool = False
+
+    @classmethod
+    def from_stored(cls, stored: Mapping[str, Any]) -> StoredWidgetSettings:
+        def text(key: str) -> str:
+            value = stored.get(key)
+            return value if isinstance(value, str) else ""
+
+        origins = stored.get("allowedOrigins")
+        return cls(
+            title=text("title"),
+            accent_color=text("accentColor"),
+            greeting=text("greeting"),
+            away_message=text("awayMessage"),
+            allowed_origins=tuple(o for o in origins if isinstance(o, str)) if isinstance(origins, list) else (),
+            auto_assign=stored.get("autoAssign") is True,
+        )
+
+
+@dataclass(frozen=True)  # no slots: `widget_settings` is kept in the instance's dict once parsed
 class WorkspaceRecord(Record):
     id: str
     name: str
@@ -29,6 +64,11 @@ class WorkspaceRecord(Record):
     settings: dict[str, Any]
     created_at: int
     updated_at: int
+
+    @cached_property
+    def widget_settings(self) -> StoredWidgetSettings:
+        """`settings` typed, parsed on first use; records are immutable and cached, so that is once per load."""
+        return StoredWidgetSettings.from_stored(self.settings)
 
 
 @dataclass(frozen=True, slots=True)

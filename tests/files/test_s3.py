@@ -25,8 +25,9 @@ import pytest
 from PIL import Image
 
 from parley.config import Settings
+from parley.files.blobs import StoredPath
 from parley.files.s3 import S3FileStore
-from parley.files.store import StoredPath, build_file_store
+from parley.files.store import build_file_store
 from parley.services.context import Services
 from tests.conftest import Api
 from tests.support.processes import stop_process

@@ -12,7 +12,9 @@ import pytest
 from PIL import Image
 
 from parley.config import Settings
-from parley.files.store import LocalFileStore, StoredPath, build_file_store
+from parley.files.blobs import StoredPath
+from parley.files.local import LocalFileStore
+from parley.files.store import build_file_store
 from parley.services.context import Services
 
 IMMUTABLE = "public, max-age=31536000, immutable"

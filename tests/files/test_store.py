@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 from parley.errors import ParleyError
+from parley.files.blobs import StoredBlob
 from parley.files.spool import Spool
-from parley.files.store import StoredBlob
 from tests.support.files import local_store
 
 

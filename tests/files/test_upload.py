@@ -18,7 +18,7 @@ from starlette.requests import Request
 
 from parley.config import Settings
 from parley.errors import ParleyError
-from parley.files.store import LocalFileStore
+from parley.files.local import LocalFileStore
 from parley.services.context import Services
 from parley.services.files import store_upload
 

@@ -10,7 +10,7 @@ import httpx
 from sqlalchemy import Connection, func, select, update
 
 from parley.app import create_app
-from parley.files.store import LocalFileStore
+from parley.files.local import LocalFileStore
 from parley.ops.purge import MICROSECONDS_PER_DAY, purge
 from parley.services.context import Services
 from parley.services.workspaces import create_workspace

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from parley.config import Settings
 from parley.files.images import Thumbnailer
+from parley.files.local import LocalFileStore
 from parley.files.sniff import Sniffed, sniff_file
-from parley.files.store import LocalFileStore
 
 DECODE_BYTES: int = Settings.model_fields["image_decode_max_bytes"].default
 DECODE_CONCURRENCY: int = Settings.model_fields["image_decode_concurrency"].default

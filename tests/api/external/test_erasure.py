@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from sqlalchemy import Connection, select, update
 
-from parley.files.store import LocalFileStore
+from parley.files.local import LocalFileStore
 from parley.services.context import Services
 from parley.storage.database import Transaction
 from parley.storage.models import EndUser, Event, Message, Review, StoredFile

@@ -15,7 +15,7 @@ from PIL import Image
 
 from parley.app import create_app
 from parley.config import Settings
-from parley.files.store import LocalFileStore
+from parley.files.local import LocalFileStore
 from parley.services.context import Services
 from tests.conftest import Api
 from tests.support.upstream import FileServer, image_bytes

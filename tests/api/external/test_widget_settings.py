@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import select, update
 
+from parley.services.context import Services
+from parley.storage.models import Workspace
 from tests.api.widget.test_reviews import assert_error
 from tests.conftest import Api
 
@@ -101,3 +104,40 @@ async def test_the_bot_name_is_the_name_on_its_messages(api: Api) -> None:
     await api.ok("POST", f"/conversation/{conversation['id']}/assign-agent", json={"agentId": agent["id"]})
     message = await api.ok("POST", f"/conversation/{conversation['id']}/request-review")
     assert message["bot"]["name"] == "Robin"
+
+
+async def test_settings_another_parley_stored_are_read_and_their_unknown_keys_kept(
+    api: Api, client: httpx.AsyncClient, services: Services
+) -> None:
+    """An existing database's settings JSON may lack keys, hold keys this version does not know, or a hand-edited
+    value of another type: the API and the widget still answer, and a partial PUT leaves the rest of the JSON as is."""
+    stored = {"title": "Old shop", "theme": "dark", "autoAssign": "yes"}
+    async with services.db.write() as tx:
+        await tx.conn.execute(update(Workspace).where(Workspace.id == api.workspace_id).values(settings=stored))
+
+    settings = await api.ok("GET", "/widget-settings")
+    site_key = settings.pop("siteKey")
+    assert settings == {
+        "title": "Old shop",
+        "accentColor": "",
+        "greeting": "",
+        "awayMessage": "",
+        "allowedOrigins": [],
+        "autoAssign": False,
+        "botName": "Parley bot",
+    }
+    session = await client.post(
+        "/api/widget/v1/session", json={"siteKey": site_key}, headers={"Origin": "https://anywhere.example"}
+    )
+    assert session.status_code == 200, session.text
+    assert session.json()["data"]["settings"] == {
+        "title": "Old shop",
+        "accentColor": "",
+        "greeting": "",
+        "awayMessage": "",
+    }
+
+    await api.ok("PUT", "/widget-settings", json={"awayMessage": "Back soon"})
+    async with services.db.read() as conn:
+        kept = await conn.scalar(select(Workspace.settings).where(Workspace.id == api.workspace_id))
+    assert kept == stored | {"awayMessage": "Back soon"}

@@ -1,0 +1,103 @@
+"""The people of a workspace (agents, end users, the bot), the requests that make and change them, and agents' console
+tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from parley.schemas.common import (
+    META_MAX_BYTES,
+    META_MAX_DEPTH,
+    Name,
+    RequestModel,
+    StorableJsonObject,
+    StorableStr,
+    WireModel,
+)
+from parley.schemas.files import File
+
+
+class Agent(WireModel):
+    id: str
+    service_user_id: str
+    name: str
+    status: Literal["online", "offline"]
+    avatar: File | None
+    active: bool
+    created_at: int
+    updated_at: int
+
+
+class EndUser(WireModel):
+    id: str
+    websocket_token: str | None = Field(description="The visitor's credential; null wherever others may see it.")
+    service_user_id: str | None = None
+    name: str | None = None
+    email: str | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+    created_at: int
+    updated_at: int
+
+
+class Bot(WireModel):
+    id: str
+    name: str
+    created_at: int
+    updated_at: int
+
+
+class AgentToken(WireModel):
+    token: str = Field(description="Shown once; Parley keeps only its hash.")
+
+
+class AgentTokenInfo(WireModel):
+    """One of an agent's live console tokens, never its secret."""
+
+    id: str
+    created_at: int
+    last_used_at: int | None = Field(description="Unix seconds, to within a minute; null until first used.")
+
+
+class CreateAgentRequest(RequestModel):
+    service_user_id: Annotated[StorableStr, Field(min_length=1, max_length=200)]
+    name: Name
+    avatar: Annotated[StorableStr, Field(max_length=2048)] | None = None
+    status: Literal["online", "offline"] = "offline"
+    active: bool = True
+
+
+class UpdateAgentRequest(RequestModel):
+    service_user_id: Annotated[StorableStr, Field(min_length=1, max_length=200)] | None = None
+    name: Name | None = None
+    avatar: Annotated[StorableStr, Field(max_length=2048)] | None = None
+    status: Literal["online", "offline"] | None = None
+    active: bool | None = None
+
+
+class SetStatusRequest(RequestModel):
+    status: Literal["online", "offline"]
+
+
+class CreateEndUserRequest(RequestModel):
+    name: Annotated[StorableStr, Field(max_length=200)] | None = None
+    email: Annotated[StorableStr, Field(max_length=320)] | None = None
+    service_user_id: Annotated[StorableStr, Field(min_length=1, max_length=200)] | None = None
+    meta: StorableJsonObject = Field(
+        default_factory=dict,
+        description=f"Free-form JSON about the visitor: at most {META_MAX_DEPTH} levels deep and {META_MAX_BYTES} "
+        "bytes, finite numbers only.",
+    )
+
+
+class WorkspaceName(WireModel):
+    id: str
+    name: str
+
+
+class SignedInAgent(Agent):
+    """The agent a console token signs in as, with their workspace: a console asked to switch to another token names
+    both sessions before it does."""
+
+    workspace: WorkspaceName

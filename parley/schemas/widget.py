@@ -1,0 +1,82 @@
+"""The widget: a visitor's session, what it shows, and the workspace's widget settings the External API edits."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from parley.schemas.common import Name, RequestModel, StorableStr, WireModel
+from parley.schemas.conversations import Conversation
+from parley.schemas.people import EndUser
+
+
+class WidgetSettings(WireModel):
+    title: str
+    accent_color: str
+    greeting: str
+    away_message: str
+
+
+class SessionRequest(RequestModel):
+    site_key: Annotated[StorableStr, Field(min_length=1, max_length=64)] | None = None
+
+
+class WidgetSession(WireModel):
+    end_user: EndUser
+    conversation: Conversation
+    settings: WidgetSettings
+
+
+def _origin(value: str) -> str:
+    """A page origin as browsers send it in `Origin`: the default port is implied, so it is dropped."""
+    scheme, _, rest = value.partition("://")
+    host, colon, port = rest.rpartition(":") if not rest.endswith("]") and ":" in rest else (rest, "", "")
+    if colon:
+        number = int(port)
+        if not 0 < number < 65536:
+            raise ValueError("the port must be between 1 and 65535")
+        if number == {"http": 80, "https": 443}[scheme]:
+            return f"{scheme}://{host}"
+    return value
+
+
+_HOST_LABEL = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?"
+WidgetOrigin = Annotated[
+    str,
+    Field(
+        max_length=300,
+        pattern=rf"^https?://({_HOST_LABEL}(\.{_HOST_LABEL})*|\[[0-9a-f:.]+\])(:[0-9]{{1,5}})?$",
+        description="An origin as browsers send it: lowercase scheme and host, an optional port, no path.",
+    ),
+    AfterValidator(_origin),
+]
+AccentColor = Annotated[str, Field(pattern=r"^#[0-9a-fA-F]{6}$", description="A colour as `#rrggbb`.")]
+
+
+class WorkspaceWidgetSettings(WireModel):
+    """`GET/PUT /widget-settings`: what the widget shows and how the bot and auto-assignment behave."""
+
+    title: str
+    accent_color: str = Field(description="`#rrggbb`.")
+    greeting: str = Field(description="Posted by the bot when a conversation starts; empty for none.")
+    away_message: str = Field(
+        description="Posted by the bot when the visitor writes while no agent is online (not twice in a row); "
+        "empty for none."
+    )
+    allowed_origins: list[str] = Field(description="Pages allowed to use the widget; empty allows any.")
+    auto_assign: bool = Field(description="New conversations go to the least busy online agent.")
+    bot_name: str = Field(description="The name of the workspace's bot, the author of its messages.")
+    site_key: str = Field(description="Read-only: the public key of the widget snippet.")
+
+
+class PutWidgetSettingsRequest(RequestModel):
+    """Partial: absent (or null) fields keep their value. `siteKey` is read-only and ignored here."""
+
+    title: Annotated[StorableStr, Field(max_length=200)] | None = None
+    accent_color: AccentColor | None = None
+    greeting: StorableStr | None = Field(default=None, description="At most PARLEY_MAX_TEXT_LENGTH characters.")
+    away_message: StorableStr | None = Field(default=None, description="At most PARLEY_MAX_TEXT_LENGTH characters.")
+    allowed_origins: Annotated[list[WidgetOrigin], Field(max_length=100)] | None = None
+    auto_assign: Annotated[bool, Field(strict=True)] | None = None
+    bot_name: Name | None = None
