@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,29 @@ async def other_api(client: httpx.AsyncClient, services: Services) -> Api:
     """A second workspace on the same server, for isolation tests."""
     workspace, token = await create_workspace(services, "Rival")
     return Api(client, token, workspace.id)
+
+
+@dataclass
+class Parley:
+    """One running Parley (an app with its lifespan entered) and a client of its External API."""
+
+    services: Services
+    client: httpx.AsyncClient
+
+    def api(self, token: str, workspace_id: str) -> Api:
+        return Api(self.client, token, workspace_id)
+
+    async def new_workspace(self, name: str = "Acme") -> Api:
+        workspace, token = await create_workspace(self.services, name)
+        return self.api(token, workspace.id)
+
+
+@asynccontextmanager
+async def running_parley(settings: Settings) -> AsyncIterator[Parley]:
+    """A fresh app over `settings`' database and data dir, as a started (or restarted) process would be."""
+    app = create_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://parley.test") as client,
+    ):
+        yield Parley(app.state.services, client)

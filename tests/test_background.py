@@ -25,6 +25,6 @@ async def test_a_failed_round_is_logged_and_the_next_one_still_runs(caplog: pyte
     await asyncio.wait_for(three_rounds.wait(), timeout=5)
     await periodic.stop()
     stopped_at = len(rounds)
-    await asyncio.sleep(0.05)
+    await asyncio.sleep(0.05)  # five of its periods: a round still scheduled would have run by now
     assert len(rounds) == stopped_at
     assert "parley-test-job: a round failed (disk unplugged)" in caplog.text

@@ -47,7 +47,7 @@ def test_every_acknowledged_message_survives_sigkill_exactly_once(
     async def load_then_kill() -> None:
         async with httpx.AsyncClient(timeout=10) as client:
             senders = [asyncio.create_task(sender(client, n)) for n in range(16)]
-            await asyncio.sleep(random.uniform(0.5, 1.5))
+            await asyncio.sleep(random.uniform(0.5, 1.5))  # the kill lands at a random point of the load
             server.send_signal(signal.SIGKILL)
             await asyncio.gather(*senders)
 

@@ -67,13 +67,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("Content-Length", str(10**9))
             self.end_headers()
-            time.sleep(5)
+            time.sleep(5)  # the body never comes: the size it declares must be refused without waiting for it
         elif segments[0] == "trickle":
             self._trickle()
         elif segments[0] == "stall":
             self.send_response(200)
             self.end_headers()
-            time.sleep(5)
+            time.sleep(5)  # headers, then silence: the fetch's read timeout must end it
         else:
             self._send(404, b"not here", {})
 

@@ -11,7 +11,8 @@ import pytest
 from parley.config import Settings
 from parley.files import spool
 from parley.files.spool import Spool, sweep_abandoned
-from tests.webhooks.conftest import eventually, running_parley
+from tests.conftest import running_parley
+from tests.support.waiting import eventually
 
 TWO_HOURS = 2 * 3600
 
@@ -49,5 +50,5 @@ async def test_a_serving_parley_sweeps_what_a_killed_process_left(
         staging = parley.services.files.staging_dir
         abandoned = left_behind(staging, TWO_HOURS)
         recent = left_behind(staging, 60, ".incoming-recent.tmp")
-        await eventually(lambda: not abandoned.exists(), "the abandoned spool to be swept")
+        await eventually(lambda: not abandoned.exists(), what="the abandoned spool to be swept")
         assert recent.exists()

@@ -27,6 +27,7 @@ from parley.observability.logging import JsonFormatter, TextFormatter, access_re
 from parley.observability.middleware import MAX_REQUEST_ID, client_request_id
 from tests.conftest import Api
 from tests.support.live import free_port
+from tests.support.waiting import polled
 
 SEND = "/api/external/v1/conversation/{id}/send-text-message"
 
@@ -193,9 +194,9 @@ async def test_no_secret_or_message_text_reaches_the_logs(production_server: Any
     async with websockets.connect(f"{ws_base}/api/agent/v1/ws?token={wrong_token}", open_timeout=5) as socket:
         with pytest.raises(websockets.ConnectionClosed):
             await asyncio.wait_for(socket.recv(), 5)  # refused with 4401
-    await asyncio.sleep(0.5)  # the last lines reach the file
-
-    written = log.read_text()
+    written = await polled(  # the server writes its log lines after answering: the three sockets' come last
+        lambda: asyncio.to_thread(log.read_text), lambda text: text.count("WebSocket") >= 3 and text.endswith("\n")
+    )
     for secret in (api_token, visitor_token, agent_token, webhook_secret, wrong_token, text):
         assert secret not in written, f"a log line carries {secret[:12]}..."
     assert "my card number" not in written

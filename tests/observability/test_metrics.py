@@ -6,7 +6,6 @@ The registry is the process's own, shared by every test: each test reads a sampl
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -24,19 +23,10 @@ from parley.services.context import Services
 from tests.conftest import Api
 from tests.observability.conftest import sample, scrape
 from tests.support.live import free_port, live_server, open_socket
+from tests.support.waiting import polled
 
 REQUESTS = "parley_http_request_duration_seconds_count"
 SEND = "/api/external/v1/conversation/{id}/send-text-message"
-
-
-async def eventually(read: Callable[[], Awaitable[float]], done: Callable[[float], bool], within: float = 5.0) -> bool:
-    """Whether what `read` returns satisfies `done` within the time (polled)."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not done(await read()):
-        if asyncio.get_running_loop().time() > deadline:
-            return False
-        await asyncio.sleep(0.05)
-    return True
 
 
 async def test_requests_are_counted_by_route_template_method_and_status(api: Api, client: httpx.AsyncClient) -> None:
@@ -105,10 +95,10 @@ async def test_open_websockets_are_counted_by_kind(settings: Settings) -> None:
             open_socket(f"{ws}/api/widget/v1/ws?token={session['endUser']['websocketToken']}"),
             open_socket(f"{ws}/api/agent/v1/ws?token={agent_token}"),
         ):
-            assert await eventually(lambda: gauge("visitor"), lambda v: v == visitors + 1)
-            assert await eventually(lambda: gauge("agent"), lambda v: v == agents + 1)
-        assert await eventually(lambda: gauge("visitor"), lambda v: v == visitors)
-        assert await eventually(lambda: gauge("agent"), lambda v: v == agents)
+            await polled(lambda: gauge("visitor"), lambda v: v == visitors + 1)
+            await polled(lambda: gauge("agent"), lambda v: v == agents + 1)
+        await polled(lambda: gauge("visitor"), lambda v: v == visitors)
+        await polled(lambda: gauge("agent"), lambda v: v == agents)
 
 
 async def test_webhook_outcomes_and_the_age_of_the_oldest_undelivered_event(
@@ -123,11 +113,11 @@ async def test_webhook_outcomes_and_the_age_of_the_oldest_undelivered_event(
         return sample(await scrape(client), "parley_webhook_deliveries_total", outcome="retry")
 
     baseline = sample(before, "parley_webhook_deliveries_total", outcome="retry")
-    assert await eventually(retries, lambda count: count >= baseline + 1)
-    await asyncio.sleep(1.1)
-    after = await scrape(client)
+    await polled(retries, lambda count: count >= baseline + 1)
+    after = await polled(  # the undelivered event ages while its retries keep failing
+        lambda: scrape(client), lambda now: sample(now, "parley_webhook_oldest_undelivered_age_seconds") >= 1.0
+    )
     assert sample(after, "parley_webhook_pending_deliveries") >= 1
-    assert sample(after, "parley_webhook_oldest_undelivered_age_seconds") >= 1.0
 
 
 async def test_a_scrape_flood_reads_the_webhook_backlog_once_per_bound(settings: Settings) -> None:

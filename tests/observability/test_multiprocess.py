@@ -18,6 +18,7 @@ from parley.observability import metrics
 from tests.observability.conftest import sample
 from tests.support.live import free_port
 from tests.support.redis import require_redis
+from tests.support.waiting import wait_until
 
 HEALTHZ = {"method": "GET", "route": "/healthz", "status": "200"}
 REQUESTS = "parley_http_request_duration_seconds_count"
@@ -127,8 +128,13 @@ def test_every_workers_counts_add_up_and_a_dead_workers_gauges_go(
 
     victim = min(workers)
     os.kill(victim, signal.SIGKILL)  # a worker of the server this test started, by its pid
-    time.sleep(0.5)
-    after = httpx.get(f"{base}/metrics").text  # answered by the survivor, which sweeps the dead one's gauges
-    assert not list(directory.glob(f"gauge_live*_{victim}.db"))
+
+    def scraped_after_the_sweep() -> str:
+        """A scrape, answered by the survivor, which sweeps the dead one's gauges once the server has reaped it."""
+        exposition = httpx.get(f"{base}/metrics").text
+        assert not list(directory.glob(f"gauge_live*_{victim}.db")), "the dead worker's gauges are still there"
+        return exposition
+
+    after = wait_until(scraped_after_the_sweep)
     assert (directory / f"histogram_{victim}.db").exists()
     assert sample(after, REQUESTS, **HEALTHZ) == counted + 60  # its counts stay in the totals

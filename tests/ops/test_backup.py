@@ -9,17 +9,14 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from parley.app import create_app
 from parley.config import Settings
 from parley.ops import backup as backups
-from parley.services.context import Services
-from parley.services.workspaces import create_workspace
-from tests.conftest import Api
+from tests.conftest import Api, running_parley
 from tests.ops.conftest import install_settings, parley_env, run_parley
 from tests.support.upstream import FileServer, image_bytes
+from tests.support.waiting import eventually
 
 WRITERS = 4
 
@@ -43,14 +40,8 @@ async def test_a_backup_taken_under_write_load_restores_every_acknowledged_messa
     acknowledged: list[tuple[str, str, float]] = []  # (conversation, uuid, when the 200 came back)
     stop = asyncio.Event()
 
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://parley.test") as client,
-    ):
-        services: Services = app.state.services
-        workspace, token = await create_workspace(services, "Acme")
-        api = Api(client, token, workspace.id)
+    async with running_parley(settings) as parley:
+        api = await parley.new_workspace()
         first = await api.conversation(name="Ann")
         sent_file = await api.ok(
             "POST", f"/conversation/{first['id']}/send-file-message", json={"file": picture, "uuid": "pic"}
@@ -67,11 +58,11 @@ async def test_a_backup_taken_under_write_load_restores_every_acknowledged_messa
                 i += 1
 
         writers = [asyncio.create_task(writer(n)) for n in range(WRITERS)]
-        await asyncio.sleep(0.5)
+        await eventually(lambda: len(acknowledged) > 20, what="the writers to be under way")
         began = time.monotonic()
         ran = await run_parley(parley_env(data_dir, url), "backup", str(tmp_path / "backup"))
         ended = time.monotonic()
-        await asyncio.sleep(0.2)
+        await eventually(lambda: acknowledged[-1][2] > ended, what="a write acknowledged after the backup")
         stop.set()
         await asyncio.gather(*writers)
 
@@ -88,12 +79,8 @@ async def test_a_backup_taken_under_write_load_restores_every_acknowledged_messa
     assert restored.returncode == 0, restored.stderr
 
     # Parley started on the restored directory (its default database, its restored secret key)
-    app = create_app(Settings(data_dir=restored_dir, public_url="http://parley.test"))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://parley.test") as client,
-    ):
-        api = Api(client, token, workspace.id)
+    async with running_parley(Settings(data_dir=restored_dir, public_url="http://parley.test")) as parley:
+        api = parley.api(api.token, api.workspace_id)
         found: Counter[tuple[str, str]] = Counter()
         ids: Counter[str] = Counter()
         for conversation in {c for c, _, _ in acknowledged}:
@@ -108,9 +95,9 @@ async def test_a_backup_taken_under_write_load_restores_every_acknowledged_messa
         assert message["file"] == sent_file["file"]
         path = sent_file["file"]["info"]["path"]
         for prefix in ("", "/120x120", "/520x400"):
-            response = await client.get(f"/static{prefix}{path}")
+            response = await parley.client.get(f"/static{prefix}{path}")
             assert response.status_code == 200, prefix
-        assert (await client.get(f"/static{path}")).content == file_server.files["/backup/picture.png"][1]
+        assert (await parley.client.get(f"/static{path}")).content == file_server.files["/backup/picture.png"][1]
 
 
 async def test_restore_refuses_a_non_empty_data_dir_and_backup_a_non_empty_target(

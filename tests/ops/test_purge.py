@@ -6,17 +6,15 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-import httpx
 from sqlalchemy import Connection, func, select, update
 
-from parley.app import create_app
 from parley.files.local import LocalFileStore
 from parley.ops.purge import MICROSECONDS_PER_DAY, purge
 from parley.services.context import Services
 from parley.services.workspaces import create_workspace
 from parley.storage.database import Database, Transaction
 from parley.storage.models import Conversation, Event, Message, Review, StoredFile, WebhookDelivery
-from tests.conftest import Api
+from tests.conftest import Api, running_parley
 from tests.ops.conftest import install_settings, parley_env, run_parley
 from tests.support.tables import dump_tables
 from tests.support.upstream import FileServer, image_bytes
@@ -103,19 +101,13 @@ async def test_purge_deletes_old_conversations_with_their_rows_and_files_nobody_
 
 async def test_the_purge_command(sqlite_install: tuple[Path, str]) -> None:
     data_dir, url = sqlite_install
-    app = create_app(install_settings(data_dir, url))
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://parley.test") as client,
-    ):
-        services: Services = app.state.services
-        workspace, token = await create_workspace(services, "Acme")
-        api = Api(client, token, workspace.id)
+    async with running_parley(install_settings(data_dir, url)) as parley:
+        api = await parley.new_workspace()
         old, recent = await api.conversation(), await api.conversation()
         for conversation in (old, recent):
             body = {"uuid": "t", "text": "hello"}
             await api.ok("POST", f"/conversation/{conversation['id']}/send-text-message", json=body)
-        await _age(services.db, old["id"])
+        await _age(parley.services.db, old["id"])
     env = parley_env(data_dir, url)
 
     dry, refused = await asyncio.gather(
@@ -139,14 +131,10 @@ async def test_a_conversation_purged_while_the_server_runs_answers_404_to_a_send
     """The server cached the conversation (and the visitor's current one) on earlier sends; `parley purge` ran in
     another process. A send is then 404, as a read is, never 423; the visitor's widget starts afresh."""
     settings = install_settings(tmp_path, database_url).model_copy(update={"token_cache_seconds": 300})
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://parley.test") as client,
-    ):
-        services: Services = app.state.services
+    async with running_parley(settings) as parley:
+        services, client = parley.services, parley.client
         workspace, token = await create_workspace(services, "Acme")
-        api = Api(client, token, workspace.id)
+        api = parley.api(token, workspace.id)
         session = (await client.post("/api/widget/v1/session", json={"siteKey": workspace.site_key})).json()["data"]
         visitor = {"Authorization": f"Bearer {session['endUser']['websocketToken']}"}
         conversation = session["conversation"]

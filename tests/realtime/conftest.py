@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,9 +19,10 @@ from parley.config import Settings
 from parley.services.context import Services
 from parley.services.workspaces import create_workspace
 from tests.conftest import Api
-from tests.support.live import free_port, live_server
+from tests.support.live import Socket, free_port, live_server, open_socket
 from tests.support.processes import parley_env, run_parley, serving
 from tests.support.redis import require_redis
+from tests.support.waiting import eventually
 
 
 @dataclass
@@ -83,6 +86,31 @@ async def live(realtime_settings: Settings) -> AsyncIterator[Live]:
         yield Live(base, services, Api(http, token, workspace.id), http, site_key=workspace.site_key)
 
 
+async def hears(socket: Socket, text: str) -> bool:
+    """Whether the message `text` reaches `socket` within half a second (the frames before it are read past)."""
+    try:
+        await socket.events_until(lambda f: f["event"] == "message.created" and f["data"]["body"] == text, 0.5)
+    except TimeoutError:
+        return False
+    return True
+
+
+async def until_every_socket_hears(send: Callable[[str], Awaitable[object]], sockets: Sequence[Socket]) -> None:
+    """Send numbered pings until one reaches every socket: the Redis links between the workers are live.
+
+    Each worker subscribes to Redis as it starts; a ping proves the subscription is in place for the sockets
+    that share its worker, where a fixed wait would only hope so. Every socket has read up to the same ping.
+    """
+    numbers = itertools.count()
+
+    async def heard_everywhere() -> bool:
+        text = f"ping {next(numbers)}"
+        await send(text)
+        return all(await asyncio.gather(*(hears(socket, text) for socket in sockets)))
+
+    await eventually(heard_everywhere, what="a ping to reach every socket")
+
+
 @pytest.fixture
 def redis_url() -> str:
     return require_redis()
@@ -120,4 +148,10 @@ async def two_workers(settings: Settings, redis_url: str, postgres_url: str) -> 
                 workspace, token = await create_workspace(services, "Acme")
                 site_key, workspace_id = workspace.site_key, workspace.id
             workers.append(Live(base, services, Api(http, token, workspace_id), http, site_key=site_key))
-        yield workers[0], workers[1]
+        a, b = workers
+        pinger = (await a.visitor())["endUser"]["websocketToken"]
+        async with open_socket(f"{b.ws_base}/api/widget/v1/ws?token={pinger}") as socket:
+            await until_every_socket_hears(
+                lambda text: a.widget(pinger, "POST", "/messages", json={"uuid": text, "text": text}), [socket]
+            )
+        yield a, b

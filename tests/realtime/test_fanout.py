@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from contextlib import AsyncExitStack
 
 import httpx
 import pytest
 
-from tests.realtime.conftest import Live
+from tests.realtime.conftest import Live, until_every_socket_hears
 from tests.support.live import open_socket
+from tests.support.waiting import polled
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -18,7 +20,6 @@ async def test_a_message_sent_to_worker_a_reaches_a_socket_on_worker_b(two_worke
     ann = await a.visitor()
     token = ann["endUser"]["websocketToken"]
     async with open_socket(f"{b.ws_base}/api/widget/v1/ws?token={token}") as socket:
-        await asyncio.sleep(0.2)  # let worker B's Redis subscription settle
         sent = await a.widget(token, "POST", "/messages", json={"uuid": "x1", "text": "via A"})
         frame = await socket.events_until(lambda f: f["event"] == "message.created")
     assert frame[-1]["data"]["id"] == sent["id"]
@@ -36,7 +37,6 @@ async def test_a_conversation_opened_on_worker_a_takes_the_visitors_next_message
     first = await b.widget(token, "POST", "/messages", json={"uuid": "b1", "text": "hi"})
     assert first["conversationId"] == ann["conversation"]["id"]
     async with open_socket(f"{b.ws_base}/api/widget/v1/ws?token={token}") as socket:
-        await asyncio.sleep(0.2)  # let worker B's Redis subscription settle
         newer = await a.api.ok("POST", "/conversations", json={"endUserId": ann["endUser"]["id"]})
         await socket.events_until(lambda f: f["event"] == "conversation.created")
     sent = await b.widget(token, "POST", "/messages", json={"uuid": "b2", "text": "again"})
@@ -47,16 +47,20 @@ async def test_a_conversation_opened_on_worker_a_takes_the_visitors_next_message
 async def test_presence_counts_consoles_on_every_worker(two_workers: tuple[Live, Live]) -> None:
     a, b = two_workers
     agent, agent_token = await a.agent_with_token()
+
+    async def status() -> str:
+        return str((await a.api.ok("GET", f"/agents/{agent['id']}"))["status"])
+
+    def consoles() -> Awaitable[int]:
+        return b.services.presence.count(agent["id"])
+
     async with open_socket(f"{a.ws_base}/api/agent/v1/ws?token={agent_token}"):
         async with open_socket(f"{b.ws_base}/api/agent/v1/ws?token={agent_token}"):
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(0.5)  # B's socket closed past the grace period; A's is still open
-        assert (await a.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "online"
-    for _ in range(40):
-        await asyncio.sleep(0.05)
-        if (await a.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "offline":
-            break
-    assert (await a.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "offline"
+            await polled(consoles, lambda held: held == 2)
+            await polled(status, lambda now: now == "online")  # whichever worker counted first says so
+        await polled(consoles, lambda held: held == 1)  # B has counted its socket closed; A's is still open
+        assert await status() == "online"
+    await polled(status, lambda now: now == "offline")
 
 
 async def test_parley_serve_with_two_workers_delivers_to_every_socket(
@@ -73,8 +77,12 @@ async def test_parley_serve_with_two_workers_delivers_to_every_socket(
                 await stack.enter_async_context(open_socket(f"{ws_base}/api/widget/v1/ws?token={token}"))
                 for _ in range(8)
             ]
-            await asyncio.sleep(0.5)
             headers = {"Authorization": f"Bearer {token}"}
+
+            async def ping(text: str) -> httpx.Response:
+                return await http.post("/api/widget/v1/messages", json={"uuid": text, "text": text}, headers=headers)
+
+            await until_every_socket_hears(ping, sockets)
             sent = [
                 (
                     await http.post("/api/widget/v1/messages", json={"uuid": f"u{i}", "text": f"t{i}"}, headers=headers)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import websockets
 
 from tests.realtime.conftest import Live
 from tests.support.live import open_socket
+from tests.support.waiting import eventually, polled
 
 
 async def close_code(url: str) -> int:
@@ -59,10 +61,7 @@ async def test_a_socket_is_subscribed_by_the_time_the_client_sees_it_open(live: 
     ):
         async with open_socket(url):
             assert live.services.hub.connections() == 1
-        for _ in range(100):
-            if live.services.hub.connections() == 0:
-                break
-            await asyncio.sleep(0.01)
+        await eventually(lambda: live.services.hub.connections() == 0, what="the closed socket to leave the hub")
 
 
 async def test_frames_have_the_event_shape_and_never_carry_a_websocket_token(live: Live) -> None:
@@ -129,7 +128,7 @@ async def test_cutting_connections_while_a_writer_sends_loses_and_repeats_nothin
             text = f"w{i}"
             await live.widget(token, "POST", "/messages", json={"uuid": text, "text": text})
             sent.append(text)
-            await asyncio.sleep(0.005)
+            await asyncio.sleep(0.005)  # spread the sends over the connections the reader keeps cutting
 
     received: list[str] = []
     cursor = 0  # from the very beginning: the writer may have sent before the first connection
@@ -151,18 +150,22 @@ async def test_cutting_connections_while_a_writer_sends_loses_and_repeats_nothin
 async def test_an_agent_is_online_while_a_console_is_open_and_offline_after(live: Live) -> None:
     agent, agent_token = await live.agent_with_token()
     assert agent["status"] == "offline"
+
+    async def status() -> str:
+        return str((await live.api.ok("GET", f"/agents/{agent['id']}"))["status"])
+
+    def consoles() -> Awaitable[int]:
+        return live.services.presence.count(agent["id"])
+
     async with open_socket(f"{live.ws_base}/api/agent/v1/ws?token={agent_token}") as first:
         async with open_socket(f"{live.ws_base}/api/agent/v1/ws?token={agent_token}"):
             changed = await first.events_until(lambda f: f["event"] == "agent.status_changed")
             assert changed[-1]["data"]["status"] == "online"
-            assert (await live.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "online"
-        await asyncio.sleep(0.5)  # past the grace period: one console is still open
-        assert (await live.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "online"
-    for _ in range(50):
-        await asyncio.sleep(0.05)
-        if (await live.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "offline":
-            break
-    assert (await live.api.ok("GET", f"/agents/{agent['id']}"))["status"] == "offline"
+            assert await status() == "online"
+            await polled(consoles, lambda held: held == 2)
+        await polled(consoles, lambda held: held == 1)  # one console closed, one still open
+        assert await status() == "online"
+    await polled(status, lambda now: now == "offline")
 
 
 async def test_the_visitor_sees_their_agent_go_online(live: Live) -> None:

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import Connection, select
 
-from parley.app import create_app
 from parley.config import Settings
 from parley.services.context import Services
-from parley.services.workspaces import create_workspace
 from parley.storage.models import Event
 from tests.conftest import Api
 
@@ -120,32 +115,6 @@ def settings(settings: Settings) -> Settings:
     )
 
 
-T = TypeVar("T")
-
-
-WAIT_SECONDS = 15.0
-
-
-async def eventually(check: Callable[[], bool], what: str = "the condition") -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-
-
-async def polled(fetch: Callable[[], Awaitable[T]], done: Callable[[T], bool]) -> T:
-    """Fetch until `done` accepts the answer; returns it."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        found = await fetch()
-        if done(found):
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; last seen: {found}")
-        await asyncio.sleep(0.05)
-
-
 @dataclass(frozen=True)
 class StoredEvent:
     id: str
@@ -163,32 +132,6 @@ async def stored_events(services: Services, workspace_id: str) -> list[StoredEve
         return [StoredEvent(row.id, row.conversation_id, row.name, row.payload) for row in rows]
 
     return await services.db.read(load)
-
-
-@dataclass
-class Parley:
-    """One running Parley (an app with its lifespan entered) and a client of its External API."""
-
-    services: Services
-    client: httpx.AsyncClient
-
-    def api(self, token: str, workspace_id: str) -> Api:
-        return Api(self.client, token, workspace_id)
-
-    async def new_workspace(self, name: str = "Acme") -> Api:
-        workspace, token = await create_workspace(self.services, name)
-        return self.api(token, workspace.id)
-
-
-@asynccontextmanager
-async def running_parley(settings: Settings) -> AsyncIterator[Parley]:
-    """A fresh app over `settings`' database, as a restarted process would be."""
-    app = create_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://parley.test") as client,
-    ):
-        yield Parley(app.state.services, client)
 
 
 async def deliveries(api: Api, **params: Any) -> list[dict[str, Any]]:

@@ -11,8 +11,9 @@ from parley.config import Settings
 from parley.storage.database import Transaction
 from parley.storage.repositories import webhooks as repo
 from parley.storage.repositories.webhooks import WebhookRecord
-from tests.conftest import Api
-from tests.webhooks.conftest import Receiver, deliveries, polled, running_parley
+from tests.conftest import Api, running_parley
+from tests.support.waiting import polled
+from tests.webhooks.conftest import Receiver, deliveries
 
 
 async def test_a_new_webhook_gets_a_secret_shown_once(api: Api, receiver: Receiver) -> None:

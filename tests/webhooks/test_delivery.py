@@ -10,9 +10,10 @@ from parley.config import Settings
 from parley.schemas import WEBHOOK_EVENTS
 from parley.services.context import Services
 from parley.webhooks.worker import retry_delay
-from tests.conftest import Api
+from tests.conftest import Api, running_parley
 from tests.support.signatures import verify
-from tests.webhooks.conftest import Receiver, deliveries, eventually, polled, running_parley, stored_events
+from tests.support.waiting import eventually, polled
+from tests.webhooks.conftest import Receiver, deliveries, stored_events
 
 
 async def test_every_event_arrives_as_stored_and_signed(api: Api, services: Services, receiver: Receiver) -> None:
@@ -37,7 +38,7 @@ async def test_every_event_arrives_as_stored_and_signed(api: Api, services: Serv
         "conversation.unassigned",
         "agent.status_changed",
     }
-    await eventually(lambda: len(receiver.received) >= len(stored), "every event to arrive")
+    await eventually(lambda: len(receiver.received) >= len(stored), what="every event to arrive")
     by_id = {r.headers["X-Parley-Event-Id"]: r for r in receiver.received}
     assert len(receiver.received) == len(stored) == len(by_id)
     for event in stored:
@@ -68,7 +69,7 @@ async def test_only_the_chosen_events_are_delivered(api: Api, services: Services
         await api.ok("POST", f"{path}/send-text-message", json={"uuid": f"m{n}", "text": f"#{n}"})
     await api.ok("POST", f"{path}/lock")
 
-    await eventually(lambda: len(receiver.received) >= 3, "three messages")
+    await eventually(lambda: len(receiver.received) >= 3, what="three messages")
     listed = await polled(lambda: deliveries(api), lambda found: all(d["status"] == "delivered" for d in found))
     assert [d["event"] for d in listed] == ["message.created"] * 3
     assert [json.loads(r.body)["data"]["body"] for r in receiver.received] == ["#0", "#1", "#2"]

@@ -9,8 +9,9 @@ from parley.config import Settings
 from parley.services.context import Services
 from parley.webhooks import pruning
 from parley.webhooks.pruning import Pruned, prune_outbox
-from tests.conftest import Api
-from tests.webhooks.conftest import Receiver, deliveries, eventually, polled, running_parley, stored_events
+from tests.conftest import Api, running_parley
+from tests.support.waiting import eventually, polled
+from tests.webhooks.conftest import Receiver, deliveries, stored_events
 
 
 async def test_old_events_and_finished_deliveries_go_while_a_pending_delivery_keeps_its_event(
@@ -57,7 +58,7 @@ async def test_a_serving_parley_prunes_on_its_own(
         await api.ok("PUT", "/webhook", json={"url": receiver.url})
         conversation = await api.conversation()
         await api.ok("POST", f"/conversation/{conversation['id']}/send-text-message", json={"uuid": "m", "text": "Hi"})
-        await eventually(lambda: len(receiver.received) == 2, "both events to be delivered")
+        await eventually(lambda: len(receiver.received) == 2, what="both events to be delivered")
         await polled(lambda: stored_events(parley.services, api.workspace_id), lambda found: found == [])
         assert await deliveries(api) == []
         [message] = await api.ok("GET", f"/conversation/{conversation['id']}/messages")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from typing import Any
 
@@ -12,16 +11,9 @@ from parley.config import Settings
 from parley.schemas import WEBHOOK_EVENTS
 from parley.services.context import Services
 from parley.storage.repositories.webhooks import ClaimedDelivery
-from tests.conftest import Api
-from tests.webhooks.conftest import (
-    Receiver,
-    StoredEvent,
-    deliveries,
-    eventually,
-    polled,
-    running_parley,
-    stored_events,
-)
+from tests.conftest import Api, running_parley
+from tests.support.waiting import eventually, polled
+from tests.webhooks.conftest import Receiver, StoredEvent, deliveries, stored_events
 
 
 def assert_in_order_per_conversation(stored: list[StoredEvent], arrived: list[str]) -> None:
@@ -35,6 +27,10 @@ def assert_in_order_per_conversation(stored: list[StoredEvent], arrived: list[st
         by_conversation.setdefault(event.conversation_id, []).append(event.id)
     for conversation_id, written in by_conversation.items():
         assert sorted(written, key=first_arrival.__getitem__) == written, f"out of order in {conversation_id}"
+
+
+def attempts(listed: list[dict[str, Any]]) -> int:
+    return sum(delivery["attempts"] for delivery in listed)
 
 
 async def send_round(api: Api, conversations: list[dict[str, Any]], label: str) -> None:
@@ -53,20 +49,23 @@ async def test_nothing_is_lost_while_the_receiver_is_down_and_parley_restarts(
         await api.ok("PUT", "/webhook", json={"url": receiver.url})
         conversations = [await api.conversation(name=name) for name in ("Ann", "Bob", "Cid")]
         await send_round(api, conversations, "before")
-        await polled(lambda: deliveries(api), lambda found: sum(d["attempts"] for d in found) >= 6)
+        await polled(lambda: deliveries(api), lambda found: attempts(found) >= 6)
+        attempts_before_restart = attempts(await deliveries(api, limit=100))
 
     # A new process over the same database: the pending deliveries are still there, and new events join them.
     async with running_parley(settings) as second:
         api = second.api(api.token, api.workspace_id)
         await send_round(api, conversations, "after")
         await api.ok("POST", f"/conversation/{conversations[0]['id']}/lock")
-        await asyncio.sleep(0.5)  # a few more refused tries
+        await polled(  # the restarted process takes up the retries, and is refused too
+            lambda: deliveries(api, limit=100), lambda found: attempts(found) >= attempts_before_restart + 3
+        )
         assert receiver.received == []
 
         receiver.start()  # back on the same port
         stored = [e for e in await stored_events(second.services, api.workspace_id) if e.name in WEBHOOK_EVENTS]
         assert len(stored) == 3 + 3 * 3 * 2 + 1
-        await eventually(lambda: set(receiver.event_ids()) >= {e.id for e in stored}, "every event to arrive")
+        await eventually(lambda: set(receiver.event_ids()) >= {e.id for e in stored}, what="every event to arrive")
         listed = await polled(
             lambda: deliveries(api, limit=100), lambda found: all(d["status"] == "delivered" for d in found)
         )
@@ -80,7 +79,9 @@ async def test_nothing_is_lost_while_the_receiver_is_down_and_parley_restarts(
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)  # on SQLite one process delivers
 async def test_two_workers_never_post_one_event_at_the_same_time(settings: Settings, receiver: Receiver) -> None:
     """Two processes (two `Services`) over one PostgreSQL database share the work, each event posted once."""
-    receiver.delay = 0.05  # each POST takes a while: a second worker would have time to take the same row
+    # Each POST takes a while: a backlog builds up however fast the sends go, so the second worker (which only
+    # polls, every 0.2 s) finds rows to take, and would have time to take one the first worker holds.
+    receiver.delay = 0.15
     narrow = settings.model_copy(update={"webhook_concurrency": 3})
     posts: Counter[str] = Counter()
 
@@ -106,8 +107,12 @@ async def test_two_workers_never_post_one_event_at_the_same_time(settings: Setti
             conversations = [await api.conversation(name=f"Visitor {n}") for n in range(8)]
             await send_round(api, conversations, "m")
             stored = [e for e in await stored_events(parley.services, api.workspace_id) if e.name in WEBHOOK_EVENTS]
-            await eventually(lambda: set(receiver.event_ids()) >= {e.id for e in stored}, "every event to arrive")
-            await asyncio.sleep(0.3)  # time for a duplicate, were there one
+            await eventually(lambda: set(receiver.event_ids()) >= {e.id for e in stored}, what="every event to arrive")
+            # Settled: the outbox says delivered, and every POST either worker began has arrived (a duplicate too).
+            await polled(
+                lambda: deliveries(api, limit=100), lambda found: all(d["status"] == "delivered" for d in found)
+            )
+            await eventually(lambda: posts.total() == len(receiver.received), what="every POST begun to arrive")
     finally:
         await other.close()
 

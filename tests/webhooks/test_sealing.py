@@ -13,9 +13,10 @@ from parley.storage.database import Transaction
 from parley.storage.models import Webhook
 from parley.webhooks import signing
 from parley.webhooks.sealing import SecretSeal, SecretUnreadable
-from tests.conftest import Api
+from tests.conftest import Api, running_parley
 from tests.support.signatures import verify
-from tests.webhooks.conftest import Receiver, deliveries, eventually, polled, running_parley
+from tests.support.waiting import eventually, polled
+from tests.webhooks.conftest import Receiver, deliveries
 
 GIVEN_SECRET = "whsec_chosen-by-the-integrator-0123456789"
 OTHER_KEY = "another-secret-key-of-sufficient-length-9876543210"
@@ -37,7 +38,7 @@ async def send_one(api: Api, text: str) -> None:
 
 async def delivered(receiver: Receiver) -> None:
     """Both events of `send_one` (the conversation, its message) have arrived."""
-    await eventually(lambda: len(receiver.received) >= 2, "the deliveries")
+    await eventually(lambda: len(receiver.received) >= 2, what="the deliveries")
 
 
 async def webhook_set_earlier(settings: Settings, receiver: Receiver, left_plain: bool = False) -> tuple[str, str]:

@@ -15,8 +15,9 @@ import pytest
 from parley.webhooks import signing
 from tests.conftest import Api
 from tests.support.signatures import verify
+from tests.support.waiting import polled
 from tests.webhooks import readme_receiver
-from tests.webhooks.conftest import deliveries, polled
+from tests.webhooks.conftest import deliveries
 
 README = Path(__file__).parents[2] / "README.md"
 SECRET = "whsec_test-secret-0123456789abcdef"

@@ -6,7 +6,6 @@ next request because the cache entry is dropped, not because it expired.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from sqlalchemy import Engine, event
 from parley.config import Settings
 from parley.services.context import Services
 from tests.conftest import Api
+from tests.support.waiting import polled
 
 TOKEN_KEYS = {"id", "createdAt", "lastUsedAt"}
 
@@ -43,15 +43,6 @@ def _assert_error(response: httpx.Response, status: int, code: str) -> None:
     assert body["status"] == status and body["error"]["code"] == code and body["error"]["message"]
 
 
-async def _poll(check: Any, within: float = 10.0) -> Any:
-    """`check()`'s first truthy answer, asked again every 50 ms."""
-    deadline = time.monotonic() + within
-    while not (found := await check()):
-        assert time.monotonic() < deadline, "not within the time allowed"
-        await asyncio.sleep(0.05)
-    return found
-
-
 async def test_the_list_shows_each_live_token_without_its_secret(api: Api) -> None:
     agent_id, tokens = await _agent_with_tokens(api, 2)
     before = int(time.time())
@@ -71,11 +62,10 @@ async def test_a_used_token_shows_when_it_was_last_used(api: Api) -> None:
     assert (await _console(api, used)).status_code == 200
     now = int(time.time())
 
-    async def stamped() -> list[Any]:
-        listed = await api.ok("GET", f"/agents/{agent_id}/tokens")
-        return [t["lastUsedAt"] for t in listed] if listed[0]["lastUsedAt"] is not None else []
-
-    first, second = await _poll(stamped)
+    listed = await polled(
+        lambda: api.ok("GET", f"/agents/{agent_id}/tokens"), lambda found: found[0]["lastUsedAt"] is not None
+    )
+    first, second = [t["lastUsedAt"] for t in listed]
     assert now - 5 <= first <= now + 5 and second is None
 
 
@@ -99,10 +89,7 @@ async def test_using_a_token_many_times_writes_its_last_use_once(api: Api, token
     for _ in range(20):
         assert (await _console(api, token)).status_code == 200
 
-    async def stamped() -> bool:
-        return (await api.ok("GET", f"/agents/{agent_id}/tokens"))[0]["lastUsedAt"] is not None
-
-    await _poll(stamped)
+    await polled(lambda: api.ok("GET", f"/agents/{agent_id}/tokens"), lambda found: found[0]["lastUsedAt"] is not None)
     assert len(token_writes) == 1
 
 
