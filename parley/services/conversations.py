@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from functools import partial
 
 from sqlalchemy import Connection
 
@@ -14,6 +15,7 @@ from parley.services import bot
 from parley.services.context import Services
 from parley.services.events import emit_conversation_event
 from parley.services.ids import check_id, new_id
+from parley.services.paging import continue_after
 from parley.services.people import find_agent, find_end_user
 from parley.services.views import Views, load_related
 from parley.storage.database import Transaction
@@ -132,11 +134,8 @@ def find_conversation(conn: Connection, workspace_id: str, conversation_id: str)
 
 
 def _page_after(conn: Connection, workspace_id: str, after: str | None) -> tuple[int, str] | None:
-    """The keyset cursor of a listing of conversations continued after the conversation `after` (newest first)."""
-    if after is None:
-        return None
-    anchor = find_conversation(conn, workspace_id, after)
-    return anchor.created_us, anchor.id
+    """Listings of conversations are newest first, by (created_us, id)."""
+    return continue_after(after, partial(find_conversation, conn, workspace_id), lambda c: (c.created_us, c.id))
 
 
 ChangeCheck = Callable[[Connection, ConversationRecord], dict[str, object] | None]

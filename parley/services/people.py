@@ -15,6 +15,7 @@ from parley.services.context import Services
 from parley.services.events import emit_workspace_event
 from parley.services.files import fetch_and_store, record_file
 from parley.services.ids import check_id, new_id
+from parley.services.paging import continue_after
 from parley.services.views import Related, load_related
 from parley.storage.database import Transaction
 from parley.storage.records import AgentRecord, EndUserRecord, FileRecord, WorkspaceRecord
@@ -72,10 +73,7 @@ async def signed_in_agent(svc: Services, workspace: WorkspaceRecord, agent_id: s
 async def list_agents(svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int) -> list[schemas.Agent]:
 
     def load(conn: Connection) -> list[schemas.Agent]:
-        cursor = None
-        if after is not None:
-            anchor = find_agent(conn, workspace.id, after)
-            cursor = (anchor.created_us, anchor.id)
+        cursor = continue_after(after, partial(find_agent, conn, workspace.id), lambda a: (a.created_us, a.id))
         agents = repo.list_agents(conn, workspace.id, cursor, limit)
         related = load_related(conn, agents=agents)
         return [svc.trusted_views.agent(a, related) for a in agents]

@@ -18,6 +18,7 @@ from parley.services.context import Services
 from parley.services.events import emit_conversation_event
 from parley.services.ids import check_id
 from parley.services.messages import check_text
+from parley.services.paging import continue_after
 from parley.services.people import find_agent
 from parley.services.views import Related
 from parley.services.visitors import Visitor
@@ -88,12 +89,14 @@ async def list_agent_reviews(
 
     def load(conn: Connection) -> list[schemas.Review]:
         agent = find_agent(conn, workspace.id, agent_id)
-        cursor = None
-        if after is not None:
-            anchor = repo.get_review(conn, workspace.id, check_id(after, "Review"))
-            if anchor is None or anchor.agent_id != agent.id:
+
+        def agents_review(review_id: str) -> ReviewRecord:
+            review = repo.get_review(conn, workspace.id, check_id(review_id, "Review"))
+            if review is None or review.agent_id != agent.id:
                 raise not_found("Review")
-            cursor = (anchor.created_at, anchor.id)
+            return review
+
+        cursor = continue_after(after, agents_review, lambda r: (r.created_at, r.id))
         found = repo.list_agent_reviews(conn, workspace.id, agent.id, cursor, limit)
         related = _related(conn, found)
         return [svc.trusted_views.review(r, related) for r in found]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import partial
 
 from sqlalchemy import Connection
 
@@ -12,6 +13,7 @@ from parley.errors import ParleyError, not_found
 from parley.files.urlguard import resolve_fetch_target
 from parley.services.context import Services
 from parley.services.ids import check_id, new_id
+from parley.services.paging import continue_after
 from parley.storage.database import Transaction
 from parley.storage.records import WorkspaceRecord
 from parley.storage.repositories import webhooks as repo
@@ -73,9 +75,7 @@ async def list_deliveries(
     svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int, status: str | None
 ) -> list[schemas.WebhookDelivery]:
     def load(conn: Connection) -> list[DeliveryRecord]:
-        before_seq = None
-        if after is not None:
-            before_seq = _find_delivery(conn, workspace, after).seq
+        before_seq = continue_after(after, partial(_find_delivery, conn, workspace), lambda d: d.seq)
         return repo.list_deliveries(conn, workspace.id, before_seq, limit, status)
 
     deliveries = await svc.db.read(load)
