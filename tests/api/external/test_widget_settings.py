@@ -112,8 +112,8 @@ async def test_settings_another_parley_stored_are_read_and_their_unknown_keys_ke
     """An existing database's settings JSON may lack keys, hold keys this version does not know, or a hand-edited
     value of another type: the API and the widget still answer, and a partial PUT leaves the rest of the JSON as is."""
     stored = {"title": "Old shop", "theme": "dark", "autoAssign": "yes"}
-    async with services.db.write() as tx:
-        await tx.conn.execute(update(Workspace).where(Workspace.id == api.workspace_id).values(settings=stored))
+    statement = update(Workspace).where(Workspace.id == api.workspace_id).values(settings=stored)
+    await services.db.write(lambda tx: tx.conn.execute(statement))
 
     settings = await api.ok("GET", "/widget-settings")
     site_key = settings.pop("siteKey")
