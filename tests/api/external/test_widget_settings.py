@@ -138,6 +138,6 @@ async def test_settings_another_parley_stored_are_read_and_their_unknown_keys_ke
     }
 
     await api.ok("PUT", "/widget-settings", json={"awayMessage": "Back soon"})
-    async with services.db.read() as conn:
-        kept = await conn.scalar(select(Workspace.settings).where(Workspace.id == api.workspace_id))
+    query = select(Workspace.settings).where(Workspace.id == api.workspace_id)
+    kept = await services.db.read(lambda conn: conn.scalar(query))
     assert kept == stored | {"awayMessage": "Back soon"}
