@@ -80,6 +80,8 @@ async def measure(port: int, site_key: str, visitors: int, samples: int) -> dict
         async def session() -> str:
             async with gate:
                 answer = await http.post("/api/widget/v1/session", json={"siteKey": site_key})
+            if answer.status_code != 200:
+                raise RuntimeError(f"a widget session was refused: {answer.status_code} {answer.text[:300]}")
             return str(answer.json()["data"]["endUser"]["websocketToken"])
 
         tokens = await asyncio.gather(*(session() for _ in range(visitors)))
