@@ -1,13 +1,16 @@
 """The browser side: the embeddable widget (`/widget.js`), the agent console (`/console`) and a demo page (`/demo`).
 
 Plain files from `parley/web`, no build step: each answer carries an ETag (a conditional request gets 304) and the
-widget may be cached briefly, since its URL never changes. The widget runs on other sites' pages, so the widget
-API answers their cross-origin requests (CORS); who may use it is still decided by the workspace's
-`allowedOrigins`, checked by the widget API itself.
+widget may be cached briefly, since its URL never changes. Text files (scripts, styles, pages, SVG) go out gzipped to
+browsers that accept it, compressed once per version of the file. The console's modules come from three folders:
+its own, the core it shares with the widget (`/console/core/`) and the vendored component library
+(`/console/vendor/`). The widget runs on other sites' pages, so the widget API answers their cross-origin requests
+(CORS); who may use it is still decided by the workspace's `allowedOrigins`, checked by the widget API itself.
 """
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import html
 from dataclasses import dataclass
@@ -24,6 +27,9 @@ from parley.storage.repositories import workspaces as workspace_repo
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 CONSOLE_DIR = WEB_DIR / "console"
+# Where a console URL's file is looked for, by the first folder of its path: an import like `./core/api.js` from
+# `/console/app.js` reaches the shared core, so the same modules run in the browser and under `node --test`.
+CONSOLE_FOLDERS = {"core": WEB_DIR / "core", "vendor": WEB_DIR / "vendor"}
 WIDGET_CACHE = "public, max-age=300"  # a fixed URL: browsers revalidate it (ETag) every five minutes
 CONSOLE_CACHE = "no-cache"  # always revalidated, so an upgrade reaches agents at once
 CONTENT_TYPES = {
@@ -33,6 +39,7 @@ CONTENT_TYPES = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
 }
+COMPRESSIBLE = {".js", ".css", ".html", ".svg"}
 CONSOLE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: http: https:; "
     "connect-src 'self' ws: wss:; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
@@ -43,33 +50,73 @@ router = APIRouter(include_in_schema=False)
 
 
 @dataclass(frozen=True, slots=True)
-class Asset:
+class Encoding:
+    """One representation of a file: its bytes as sent and the ETag naming exactly those bytes."""
+
     body: bytes
     etag: str
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
     content_type: str
+    identity: Encoding
+    gzipped: Encoding | None  # None for types that compression does not shrink (pictures)
 
 
 _assets: dict[Path, tuple[float, Asset]] = {}
 
 
 def _asset(path: Path) -> Asset:
-    """Read once, and again only when the file changes (handy while editing it)."""
+    """Read and compressed once, and again only when the file changes (handy while editing it)."""
     mtime = path.stat().st_mtime
     known = _assets.get(path)
     if known is not None and known[0] == mtime:
         return known[1]
     body = path.read_bytes()
-    asset = Asset(body, f'"{hashlib.sha256(body).hexdigest()[:32]}"', CONTENT_TYPES[path.suffix])
+    digest = hashlib.sha256(body).hexdigest()[:32]
+    gzipped = None
+    if path.suffix in COMPRESSIBLE:
+        # mtime=0: the same file always compresses to the same bytes, so every worker sends the same ETag for them
+        gzipped = Encoding(gzip.compress(body, compresslevel=9, mtime=0), f'"{digest}-gzip"')
+    asset = Asset(CONTENT_TYPES[path.suffix], Encoding(body, f'"{digest}"'), gzipped)
     _assets[path] = (mtime, asset)
     return asset
 
 
+def _accepts_gzip(accept_encoding: str) -> bool:
+    """Whether `Accept-Encoding` allows gzip: named, or through `*`, with a weight above zero."""
+    weights: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        coding, *parameters = (part.strip() for part in item.split(";"))
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = float(value)
+                except ValueError:
+                    weight = 0.0
+        weights[coding.lower()] = weight
+    return weights.get("gzip", weights.get("*", 0.0)) > 0
+
+
 def _send(request: Request, asset: Asset, cache_control: str, **extra: str) -> Response:
-    headers = {"ETag": asset.etag, "Cache-Control": cache_control, "X-Content-Type-Options": "nosniff", **extra}
+    headers = {"Cache-Control": cache_control, "X-Content-Type-Options": "nosniff", **extra}
+    chosen = asset.identity
+    if asset.gzipped is not None:
+        headers["Vary"] = "Accept-Encoding"  # so that caches keep both representations apart
+        if _accepts_gzip(request.headers.get("accept-encoding", "")):
+            chosen = asset.gzipped
+            headers["Content-Encoding"] = "gzip"
+    headers["ETag"] = chosen.etag
     tags = {tag.strip().removeprefix("W/") for tag in request.headers.get("if-none-match", "").split(",")}
-    if tags & {asset.etag, "*"}:
+    if tags & {chosen.etag, "*"}:
         return Response(status_code=304, headers=headers)
-    return Response(asset.body, media_type=asset.content_type, headers=headers)
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(chosen.body))
+        return Response(media_type=asset.content_type, headers=headers)
+    return Response(chosen.body, media_type=asset.content_type, headers=headers)
 
 
 @router.api_route("/widget.js", methods=["GET", "HEAD"])
@@ -89,8 +136,12 @@ async def console_asset(name: str, request: Request) -> Response:
 
 
 def _console_file(request: Request, name: str) -> Response:
-    path = (CONSOLE_DIR / name).resolve()
-    if not path.is_relative_to(CONSOLE_DIR) or path.suffix not in CONTENT_TYPES or not path.is_file():
+    folder, _, rest = name.partition("/")
+    root = CONSOLE_FOLDERS.get(folder)
+    if root is None:
+        root, rest = CONSOLE_DIR, name
+    path = (root / rest).resolve()
+    if not path.is_relative_to(root) or path.suffix not in CONTENT_TYPES or not path.is_file():
         raise not_found("File")
     headers = {"Content-Security-Policy": CONSOLE_CSP, "Referrer-Policy": "no-referrer"}
     return _send(request, _asset(path), CONSOLE_CACHE, **headers)

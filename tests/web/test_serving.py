@@ -1,49 +1,147 @@
-"""How the widget, the console and the demo page are served, the widget API's CORS, and the demo's agent."""
+"""How the widget, the console and the demo page are served, the widget API's CORS, and the demo's agent.
+
+Files are fetched over real HTTP from the module's live server (`server`), as a browser fetches them: compression,
+HEAD and conditional requests pass through uvicorn exactly as they do in production.
+"""
 
 from __future__ import annotations
 
 import gzip
+from collections.abc import AsyncIterator
 
 import httpx
+import pytest
+import pytest_asyncio
 
 from parley.api.web import WEB_DIR
 from parley.services.context import Services
 from parley.services.demo import ensure_demo_agent
 from parley.services.workspaces import ensure_demo_workspace
 from tests.conftest import Api
+from tests.web.conftest import WebServer
 
 WIDGET_GZIP_BUDGET = 12 * 1024
+GZIP = {"Accept-Encoding": "gzip"}
+IDENTITY = {"Accept-Encoding": "identity"}
+# Each served text file with the file it must be: the console's own, the shared core and the vendored library.
+TEXT_ASSETS = {
+    "/widget.js": WEB_DIR / "widget.js",
+    "/console/": WEB_DIR / "console" / "index.html",
+    "/console/app.js": WEB_DIR / "console" / "app.js",
+    "/console/console.css": WEB_DIR / "console" / "console.css",
+    "/console/vendor/htm-preact/standalone.module.js": WEB_DIR / "vendor" / "htm-preact" / "standalone.module.js",
+}
+on_the_live_server = pytest.mark.asyncio(loop_scope="module")
 
 
-async def test_the_widget_script_is_javascript_with_an_etag(client: httpx.AsyncClient) -> None:
-    response = await client.get("/widget.js")
+@pytest_asyncio.fixture(loop_scope="module")
+async def http(server: WebServer) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=server.base) as client:
+        yield client
+
+
+async def raw(http: httpx.AsyncClient, path: str, **headers: str) -> tuple[httpx.Response, bytes]:
+    """The answer and its body as it travelled, still compressed (httpx would otherwise decode it)."""
+    async with http.stream("GET", path, headers=headers) as response:
+        return response, b"".join([chunk async for chunk in response.aiter_raw()])
+
+
+@on_the_live_server
+async def test_the_widget_script_is_javascript_with_an_etag(http: httpx.AsyncClient) -> None:
+    response = await http.get("/widget.js", headers=IDENTITY)
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/javascript; charset=utf-8"
     assert response.headers["cache-control"] == "public, max-age=300"
     assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "content-encoding" not in response.headers
     etag = response.headers["etag"]
     assert response.content == (WEB_DIR / "widget.js").read_bytes()
-    again = await client.get("/widget.js", headers={"If-None-Match": etag})
+    again = await http.get("/widget.js", headers={**IDENTITY, "If-None-Match": etag})
     assert again.status_code == 304 and again.content == b"" and again.headers["etag"] == etag
-    assert (await client.get("/widget.js", headers={"If-None-Match": '"stale"'})).status_code == 200
+    assert (await http.get("/widget.js", headers={**IDENTITY, "If-None-Match": '"stale"'})).status_code == 200
 
 
-def test_the_widget_stays_small() -> None:
-    assert len(gzip.compress((WEB_DIR / "widget.js").read_bytes(), 9)) < WIDGET_GZIP_BUDGET
+@on_the_live_server
+async def test_the_widget_travels_gzipped_within_its_budget(http: httpx.AsyncClient) -> None:
+    response, sent = await raw(http, "/widget.js", **GZIP)
+    assert response.headers["content-encoding"] == "gzip"
+    assert len(sent) == int(response.headers["content-length"]) < WIDGET_GZIP_BUDGET
+    assert gzip.decompress(sent) == (WEB_DIR / "widget.js").read_bytes()
 
 
-async def test_the_console_and_its_modules_are_served_with_a_strict_policy(client: httpx.AsyncClient) -> None:
+@on_the_live_server
+async def test_text_assets_are_gzipped_for_browsers_that_accept_it(http: httpx.AsyncClient) -> None:
+    for path, file in TEXT_ASSETS.items():
+        plain, plain_body = await raw(http, path, **IDENTITY)
+        packed, packed_body = await raw(http, path, **GZIP)
+        assert plain.status_code == packed.status_code == 200, path
+        assert "content-encoding" not in plain.headers and plain_body == file.read_bytes(), path
+        assert packed.headers["content-encoding"] == "gzip", path
+        assert gzip.decompress(packed_body) == plain_body and len(packed_body) < len(plain_body), path
+        assert plain.headers["vary"] == packed.headers["vary"] == "Accept-Encoding", path
+        assert plain.headers["etag"] != packed.headers["etag"], path
+        assert packed.headers["cache-control"] == plain.headers["cache-control"], path
+        refused, _ = await raw(http, path, **{"Accept-Encoding": "gzip;q=0, identity"})
+        assert "content-encoding" not in refused.headers and refused.headers["etag"] == plain.headers["etag"], path
+        anything, _ = await raw(http, path, **{"Accept-Encoding": "br;q=1, *;q=0.5"})
+        assert anything.headers["content-encoding"] == "gzip", path
+
+
+@on_the_live_server
+async def test_head_and_revalidation_answer_for_the_chosen_encoding(http: httpx.AsyncClient) -> None:
+    packed, packed_body = await raw(http, "/console/app.js", **GZIP)
+    head = await http.head("/console/app.js", headers=GZIP)
+    assert head.status_code == 200 and head.content == b""
+    for header in ("etag", "content-encoding", "content-type", "vary", "cache-control"):
+        assert head.headers[header] == packed.headers[header], header
+    assert int(head.headers["content-length"]) == len(packed_body)
+    plain_head = await http.head("/console/app.js", headers=IDENTITY)
+    assert int(plain_head.headers["content-length"]) == (WEB_DIR / "console" / "app.js").stat().st_size
+
+    gzip_etag, plain_etag = packed.headers["etag"], plain_head.headers["etag"]
+    fresh = await http.get("/console/app.js", headers={**GZIP, "If-None-Match": gzip_etag})
+    assert fresh.status_code == 304 and fresh.content == b""
+    assert fresh.headers["etag"] == gzip_etag and fresh.headers["vary"] == "Accept-Encoding"
+    # A validator of the other representation does not stand for this one: the browser gets the bytes it asked for.
+    other = await http.get("/console/app.js", headers={**GZIP, "If-None-Match": plain_etag})
+    assert other.status_code == 200 and other.headers["etag"] == gzip_etag
+    head_fresh = await http.head("/console/app.js", headers={**IDENTITY, "If-None-Match": plain_etag})
+    assert head_fresh.status_code == 304
+
+
+@on_the_live_server
+async def test_the_console_and_its_modules_are_served_with_a_strict_policy(http: httpx.AsyncClient) -> None:
     for path in ("/console", "/console/"):
-        page = await client.get(path)
+        page = await http.get(path)
         assert page.status_code == 200 and page.headers["content-type"] == "text/html; charset=utf-8"
         assert "script-src 'self'" in page.headers["content-security-policy"]
         assert page.headers["cache-control"] == "no-cache" and page.headers["etag"]
-    for asset, kind in (("app.js", "text/javascript"), ("api.js", "text/javascript"), ("console.css", "text/css")):
-        response = await client.get(f"/console/{asset}")
+    modules = {
+        "app.js": "text/javascript",
+        "console.css": "text/css",
+        "vendor/htm-preact/standalone.module.js": "text/javascript",
+    }
+    for asset, kind in modules.items():
+        response = await http.get(f"/console/{asset}")
         assert response.status_code == 200 and response.headers["content-type"].startswith(kind), asset
-    for missing in ("/console/nothing.js", "/console/..%2fwidget.js", "/console/%2e%2e/demo.html", "/console/x.py"):
-        response = await client.get(missing)
-        assert response.status_code == 404, missing
+        assert "script-src 'self'" in response.headers["content-security-policy"], asset
+        assert response.headers["cache-control"] == "no-cache", asset
+    missing = (
+        "/console/nothing.js",
+        "/console/..%2fwidget.js",
+        "/console/%2e%2e/demo.html",
+        "/console/x.py",
+        "/console/core/..%2f..%2fwidget.js",
+        "/console/vendor/%2e%2e/%2e%2e/demo.html",
+        "/console/vendor/..%2fconsole%2fapp.js",
+        "/console/vendor/htm-preact/README.md",
+        "/console/vendor/htm-preact/LICENSE-htm",
+        "/console/vendor",
+    )
+    for path in missing:
+        response = await http.get(path)
+        assert response.status_code == 404, path
         assert response.json()["error"]["code"] == "not_found"
 
 
