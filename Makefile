@@ -5,7 +5,13 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench clean
+WIDGET_ENTRY := parley/web/widget/main.js
+WIDGET := parley/web/widget.js
+# esbuild (pinned in package.json): one minified IIFE, headed by the entry's /*! comment (the embed instructions)
+ESBUILD = node_modules/.bin/esbuild $(WIDGET_ENTRY) --bundle --format=iife --minify --target=es2020 \
+	--legal-comments=none "--banner:js=$$(sed -n '1,/\*\//p' $(WIDGET_ENTRY))" --log-level=warning
+
+.PHONY: install run test lint bench clean widget widget-check node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,9 +34,28 @@ run: install
 	PARLEY_HOST=$(HOST) PARLEY_PORT=$(PORT) $(BIN)/parley demo
 	$(BIN)/parley serve --host $(HOST) --port $(PORT)
 
+## node: Debian's nodejs and npm, when missing (the browser code's unit tests and its bundler; `make run` needs neither)
+node:
+	@command -v node >/dev/null && command -v npm >/dev/null || (apt-get update && apt-get install -y nodejs npm)
+
+node_modules/.installed: package.json package-lock.json | node
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## widget: bundle parley/web/widget/ and parley/web/core/ into parley/web/widget.js (checked in: serving needs no Node)
+widget: node_modules/.installed
+	$(ESBUILD) --outfile=$(WIDGET)
+
+## widget-check: fail when the checked-in widget.js is not what its sources build
+widget-check: node_modules/.installed
+	@built=$$(mktemp --suffix=.js) && $(ESBUILD) --outfile=$$built && \
+	  if cmp -s $$built $(WIDGET); then rm -f $$built; else rm -f $$built; \
+	  echo "$(WIDGET) is out of date with parley/web/widget/ and parley/web/core/: run make widget"; exit 1; fi
+
 ## test: install the test extras, lint, type-check and run the whole suite
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test widget-check
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)  # the browser tests' Chromium (Debian's; never `playwright install`)
+	node --test tests/web/core/
 	$(BIN)/ruff check parley tests bench
 	$(BIN)/ruff format --check parley tests bench
 	$(BIN)/mypy
@@ -42,7 +67,7 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix parley tests bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
 ## bench: send-text-message under load (wrk), Parley against a bare FastAPI baseline, SQLite and PostgreSQL
 bench: $(VENV)/.installed-test

@@ -113,6 +113,11 @@ export function createTimeline() {
     has: (key) => byKey.has(key),
     indexOfKey,
     find: (predicate) => list.find(predicate) || null,
+    /** The newest message that `predicate` accepts, searched from the end. */
+    findLast(predicate) {
+      for (let at = list.length - 1; at >= 0; at -= 1) if (predicate(list[at])) return list[at];
+      return null;
+    },
     /** The messages in order (a copy: changing it changes nothing). */
     messages: () => list.slice(),
     get size() {
@@ -121,6 +126,8 @@ export function createTimeline() {
     /** The `microseconds` of the oldest stored message held: where the next older page ends. */
     oldest: () => list.find(stored)?.microseconds ?? null,
     /** The `microseconds` of the newest stored message held. */
-    newest: () => list.findLast(stored)?.microseconds ?? null,
+    newest() {
+      return this.findLast(stored)?.microseconds ?? null;
+    },
   };
 }

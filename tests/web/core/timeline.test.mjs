@@ -115,6 +115,8 @@ test("older pages go before what is held, and the oldest cursor moves back", () 
   assert.deepEqual(changes.map((c) => c.before), ["m300", "m300"]);
   assert.equal(timeline.oldest(), 100);
   assert.equal(timeline.newest(), 400);
+  assert.equal(timeline.findLast((m) => m.microseconds < 300).id, "m200");
+  assert.equal(timeline.find((m) => m.microseconds > 100).id, "m200");
 });
 
 test("changes report exactly what changed, so a renderer touches nothing else", () => {
