@@ -1,0 +1,26 @@
+// The whole page: the sign-in form, or the console (the list beside the open conversation).
+
+import { html } from "../vendor/htm-preact/standalone.module.js";
+import { ConversationList } from "./list.js";
+import { SignIn, SwitchQuestion } from "./session.js";
+import { Thread } from "./thread.js";
+import { TopBar } from "./top.js";
+
+export function App({ model }) {
+  const { state } = model;
+  if (state.screen === "signin") return html`<${SignIn} model=${model} />`;
+  if (state.screen !== "app") return null;
+  return html`<div class=${`app${state.thread ? " viewing" : ""}`}>
+      <${TopBar} model=${model} />
+      <div class="main">
+        <${ConversationList} model=${model} />
+        ${state.thread
+          ? html`<${Thread} model=${model} />`
+          : html`<section class="placeholder" aria-hidden="true">
+              <p class="muted">Pick a conversation on the left.</p>
+            </section>`}
+      </div>
+      <div class="toast" role="alert" hidden=${!state.toast}>${state.toast}</div>
+    </div>
+    <${SwitchQuestion} model=${model} />`;
+}

@@ -1,0 +1,29 @@
+// The bar across the top: the connection, who is signed in, their availability and signing out.
+
+import { html } from "../vendor/htm-preact/standalone.module.js";
+
+export function TopBar({ model }) {
+  const { me, connection } = model.state;
+  const available = me.availability !== "away";
+  return html`<header class="top">
+    <strong class="brand">Parley</strong>
+    <span id="conn" class=${`conn${connection.live ? " live" : ""}`} role="status" aria-live="polite">
+      ${connection.text}
+    </span>
+    <span class="spacer"></span>
+    <span id="me-name" class="me-name">${me.name}</span>
+    <button
+      id="status"
+      type="button"
+      role="switch"
+      aria-checked=${available ? "true" : "false"}
+      aria-label="Available to visitors"
+      title=${available ? "Visitors see you online while this console is open" : "Visitors see you offline"}
+      class=${`status-toggle${me.status === "online" ? " online" : ""}`}
+      onClick=${() => model.setAvailability(available ? "away" : "online")}
+    >
+      ${available ? "Online" : "Away"}
+    </button>
+    <button type="button" class="ghost" onClick=${model.signOut}>Sign out</button>
+  </header>`;
+}
