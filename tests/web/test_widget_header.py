@@ -9,7 +9,7 @@ import pytest_asyncio
 from playwright.async_api import expect
 
 from tests.web.conftest import NewContext, WebServer
-from tests.web.widget_support import message, open_visitor, team, visitor_id, widget, write
+from tests.web.widget_support import message, open_visitor, team, visitor_id, widget, widget_settings, write
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -32,11 +32,8 @@ async def test_the_two_buttons_that_close_the_panel_have_distinct_names(
 @pytest_asyncio.fixture(loop_scope="module")
 async def away_message(server: WebServer) -> AsyncIterator[str]:
     """The workspace's away message, for one test: the bot posts it while no agent is online."""
-    async with team(server) as the_team:
-        response = await the_team.api.put("/widget-settings", json={"awayMessage": AWAY})
-        assert response.status_code == 200, response.text
+    async with widget_settings(server, awayMessage=AWAY):
         yield AWAY
-        await the_team.api.put("/widget-settings", json={"awayMessage": ""})
 
 
 async def test_an_unassigned_chat_does_not_promise_a_reply_while_the_bot_says_the_team_is_away(

@@ -95,3 +95,16 @@ async def team(server: WebServer) -> AsyncIterator[Team]:
         ) as agent,
     ):
         yield Team(api, agent)
+
+
+@asynccontextmanager
+async def widget_settings(server: WebServer, **settings: Any) -> AsyncIterator[None]:
+    """The workspace's widget settings changed for the block (camelCase keys), then put back as they were."""
+    async with team(server) as the_team:
+        before = (await the_team.api.get("/widget-settings")).json()["data"]
+        response = await the_team.api.put("/widget-settings", json=settings)
+        assert response.status_code == 200, response.text
+        try:
+            yield
+        finally:
+            await the_team.api.put("/widget-settings", json={key: before[key] for key in settings})
