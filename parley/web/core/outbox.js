@@ -2,7 +2,7 @@
 // and a lost connection, and sent in the order they were written, each exactly once thanks to its `uuid`.
 
 /** Errors worth waiting out: no connection (0), the server overloaded or restarting (5xx), or too fast (429). */
-export const isTransient = (error) => !error.status || error.status >= 500 || error.status === 429;
+const isTransient = (error) => !error.status || error.status >= 500 || error.status === 429;
 
 /**
  * `send(entry)` stores one entry (`{uuid, text, createdAt}`) on the server and answers the stored message. The

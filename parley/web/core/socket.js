@@ -122,8 +122,5 @@ export function createSocket({
     get cursor() {
       return cursor;
     },
-    get connected() {
-      return ws !== null && ws.readyState === 1;
-    },
   };
 }

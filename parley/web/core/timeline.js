@@ -1,7 +1,7 @@
 // The messages of one conversation, in the server's order, merged from every source (history pages, live events,
 // the answers to our own sends, our pending copies), each change reported so that a renderer touches only that.
 
-export const STATUSES = ["sent", "delivered", "read"];
+const STATUSES = ["sent", "delivered", "read"];
 const rank = (status) => STATUSES.indexOf(status);
 
 /** A message's key: its id once stored, `u:<uuid>` while only our pending copy exists. */
@@ -29,11 +29,6 @@ function comesBefore(a, b) {
 export function createTimeline() {
   const list = [];
   const byKey = new Map();
-
-  function indexOfKey(key) {
-    const message = byKey.get(key);
-    return message ? list.indexOf(message) : -1;
-  }
 
   function find(message) {
     if (message.id && byKey.has(message.id)) return byKey.get(message.id);
@@ -109,9 +104,6 @@ export function createTimeline() {
     upsert,
     upsertMany,
     clear,
-    get: (key) => byKey.get(key) || null,
-    has: (key) => byKey.has(key),
-    indexOfKey,
     find: (predicate) => list.find(predicate) || null,
     /** The newest message that `predicate` accepts, searched from the end. */
     findLast(predicate) {
