@@ -114,13 +114,5 @@ export function createSocket({
     if (socket) socket.close();
   }
 
-  return {
-    start,
-    stop,
-    /** A position learnt elsewhere (a history page read over HTTP): the socket need not replay up to it. */
-    advance,
-    get cursor() {
-      return cursor;
-    },
-  };
+  return { start, stop };
 }

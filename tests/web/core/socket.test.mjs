@@ -42,14 +42,14 @@ test("a dropped socket reconnects after the last position seen, so the server re
   assert.equal(opened[1].url, "ws://chat/ws?after=12");
 });
 
-test("a position learnt elsewhere moves the cursor forward, never back", () => {
-  const { opened, socket } = harness();
-  socket.advance(50);
-  socket.advance(20);
-  socket.advance(undefined);
+test("a cursor never moves back: a late replayed frame leaves it where it was", () => {
+  const { clock, opened, socket } = harness({ after: 50 });
   socket.start();
-  assert.equal(opened[0].url, "ws://chat/ws?after=50");
-  assert.equal(socket.cursor, 50);
+  opened[0].accept();
+  opened[0].receive({ event: "message.status_changed", microseconds: 20 });
+  opened[0].drop();
+  clock.tick(clock.nextDelay());
+  assert.equal(opened[1].url, "ws://chat/ws?after=50");
 });
 
 test("retries back off exponentially with jitter, capped at 30 seconds, and start over after a success", () => {
