@@ -460,7 +460,7 @@ function mount() {
   list = createMessageList({ log: frame.log, mine: (m) => sideOf(m) === "visitor", retry, rate });
   document.addEventListener("visibilitychange", markRead);
   window.addEventListener("online", () => {
-    if (!S.ready && S.token) start().catch(() => {}); // the session never started: start it now
+    if (!S.ready && (S.token || S.open)) start().catch(() => {}); // the session never started: start it now
     outbox.flush();
     render();
   });
