@@ -13,6 +13,7 @@ from parley.schemas import MAX_CURSOR, MAX_LIST_LIMIT, ErrorEnvelope
 from parley.services import rate_limits, workspaces
 from parley.services.auth import bearer_token
 from parley.services.context import Services
+from parley.services.messages import HistoryWindow
 from parley.services.views import Views
 from parley.services.visitors import Visitor, authenticate_visitor, check_origin
 from parley.storage.records import WorkspaceRecord
@@ -133,6 +134,27 @@ Limit = Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="Page size.")]
 MicrosecondsCursor = Annotated[
     int, Query(ge=0, le=MAX_CURSOR, description="Only items after this `microseconds` value.")
 ]
+
+
+async def history_window(
+    after: Annotated[
+        int | None, Query(ge=0, le=MAX_CURSOR, description="Only messages after this `microseconds` value.")
+    ] = None,
+    before: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_CURSOR,
+            description="Instead of `after`: the `limit` messages just before this `microseconds` value, still "
+            "ascending. `before=9007199254740991` (the largest exact integer in JavaScript) reads the newest page; "
+            "then `before=<the oldest microseconds held>` the page before it. Both `after` and `before`: 422.",
+        ),
+    ] = None,
+) -> HistoryWindow:
+    return HistoryWindow.of(after, before)
+
+
+HistoryPage = Annotated[HistoryWindow, Depends(history_window)]
 IdCursor = Annotated[str | None, Query(max_length=64, description="The id of the last item of the previous page.")]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from functools import partial
 
 from sqlalchemy import Connection
@@ -168,13 +169,36 @@ async def request_review(
     return await _answer(svc, draft, await _store_alone(svc, draft, add_review), related, views)
 
 
+@dataclass(frozen=True, slots=True)
+class HistoryWindow:
+    """Which page of a conversation's history: the oldest after `after`, or, with `before`, the newest before it
+    (how a client opens a long conversation at its end, then reads back as the visitor or agent scrolls up)."""
+
+    after: int = 0
+    before: int | None = None
+
+    @classmethod
+    def of(cls, after: int | None, before: int | None) -> HistoryWindow:
+        """Both at once would ask for two different pages: refused rather than one silently ignored."""
+        if after is not None and before is not None:
+            raise validation_error("Send after or before, not both.")
+        return cls(after or 0, before)
+
+
 async def list_messages(
-    svc: Services, workspace: WorkspaceRecord, conversation_id: str, after: int, limit: int, *, views: Views
+    svc: Services,
+    workspace: WorkspaceRecord,
+    conversation_id: str,
+    window: HistoryWindow,
+    limit: int,
+    *,
+    views: Views,
 ) -> list[schemas.Message]:
+    """A page of history, ascending: after `window.after`, or the newest ones before `window.before`."""
 
     def load(conn: Connection) -> list[schemas.Message]:
         conversation = find_conversation(conn, workspace.id, conversation_id)
-        records = message_repo.messages_after(conn, conversation.id, after, limit)
+        records = message_repo.message_page(conn, conversation.id, limit, after=window.after, before=window.before)
         related = load_related(conn, messages=records)
         return [views.message(r, related) for r in records]
 

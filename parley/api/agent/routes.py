@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, UploadFile, WebSocket
 
 from parley import schemas
-from parley.api.deps import AgentAuth, IdCursor, Limit, MicrosecondsCursor, error_responses
+from parley.api.deps import AgentAuth, HistoryPage, IdCursor, Limit, error_responses
 from parley.api.sockets import SocketQuery, admit_or_refuse
 from parley.realtime.sockets import AgentFilter, StreamFeed, stream_events
 from parley.schemas import Envelope
@@ -63,10 +63,9 @@ async def list_conversations(
 
 
 @router.get("/conversations/{id}/messages", response_model=Envelope[list[schemas.Message]], summary="History")
-async def history(
-    id: str, auth: AgentAuth, after: MicrosecondsCursor = 0, limit: Limit = 50
-) -> Envelope[list[schemas.Message]]:
-    found = await messages.list_messages(auth.services, auth.workspace, id, after, limit, views=auth.views)
+async def history(id: str, auth: AgentAuth, window: HistoryPage, limit: Limit = 50) -> Envelope[list[schemas.Message]]:
+    """Ascending: after `after`, or the newest page with `before` (see its description)."""
+    found = await messages.list_messages(auth.services, auth.workspace, id, window, limit, views=auth.views)
     return Envelope[list[schemas.Message]](data=found)
 
 

@@ -120,5 +120,7 @@ async def list_messages(
 ) -> Envelope[list[schemas.Message]]:
     """Ascending by `microseconds`; pass the last one seen as `after` for the next page."""
     return Envelope[list[schemas.Message]](
-        data=await messages.list_messages(auth.services, auth.workspace, id, after, limit, views=auth.views)
+        data=await messages.list_messages(
+            auth.services, auth.workspace, id, messages.HistoryWindow(after), limit, views=auth.views
+        )
     )

@@ -7,12 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, UploadFile, WebSocket
 
 from parley import schemas
-from parley.api.deps import (
-    Limit,
-    MicrosecondsCursor,
-    VisitorAuth,
-    error_responses,
-)
+from parley.api.deps import HistoryPage, Limit, VisitorAuth, error_responses
 from parley.api.sockets import SocketQuery, admit_or_refuse
 from parley.realtime.sockets import ConversationFeed, stream_events
 from parley.schemas import Envelope
@@ -43,12 +38,11 @@ async def session(request: Request, body: schemas.SessionRequest | None = None) 
 
 
 @router.get("/messages", response_model=Envelope[list[schemas.Message]], summary="The visitor's history")
-async def list_messages(
-    auth: VisitorAuth, after: MicrosecondsCursor = 0, limit: Limit = 50
-) -> Envelope[list[schemas.Message]]:
+async def list_messages(auth: VisitorAuth, window: HistoryPage, limit: Limit = 50) -> Envelope[list[schemas.Message]]:
+    """Ascending: after `after`, or the newest page with `before` (see its description)."""
     conversation = await visitors.current_conversation(auth.services, auth.visitor)
     found = await messages.list_messages(
-        auth.services, auth.visitor.workspace, conversation.id, after, limit, views=auth.views
+        auth.services, auth.visitor.workspace, conversation.id, window, limit, views=auth.views
     )
     return Envelope[list[schemas.Message]](data=found)
 

@@ -53,14 +53,20 @@ def messages_with_client_uuids(
     return {key: m for m in found if (key := (m.conversation_id, m.client_uuid or "")) in wanted}
 
 
-def messages_after(conn: Connection, conversation_id: str, after: int, limit: int) -> list[MessageRecord]:
-    stmt = (
-        select(Message)
-        .where(Message.conversation_id == conversation_id, Message.microseconds > after)
-        .order_by(Message.microseconds)
-        .limit(limit)
-    )
-    return fetch_all(conn, stmt, MessageRecord)
+def message_page(
+    conn: Connection, conversation_id: str, limit: int, *, after: int = 0, before: int | None = None
+) -> list[MessageRecord]:
+    """The `limit` messages just after `after` or, with `before`, just before it; ascending either way.
+
+    Both are one range scan of the (conversation_id, microseconds) unique index, forwards or backwards, on SQLite
+    and PostgreSQL alike: the newest page of a long conversation costs what its first page does."""
+    stmt = select(Message).where(Message.conversation_id == conversation_id)
+    if before is None:
+        stmt = stmt.where(Message.microseconds > after).order_by(Message.microseconds)
+    else:
+        stmt = stmt.where(Message.microseconds < before).order_by(Message.microseconds.desc())
+    page = fetch_all(conn, stmt.limit(limit), MessageRecord)
+    return page if before is None else page[::-1]
 
 
 def mark_read(conn: Connection, conversation_id: str, until: int, by_end_user: bool, now: int) -> list[MessageRecord]:
