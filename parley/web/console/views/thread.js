@@ -1,75 +1,43 @@
 // The open conversation: who it is with and what can be done to it, its messages (the newest page first, older
 // pages as the agent scrolls up), the visitor's typing, and the reply box with its per-conversation draft.
 
-import { Component, html, useLayoutEffect, useRef } from "../vendor/htm-preact/standalone.module.js";
+import { html, useEffect, useLayoutEffect, useRef } from "../vendor/htm-preact/standalone.module.js";
 import { holder, visitorName } from "../format.js";
 import { Message, renderKey } from "./message.js";
 
-const NEAR_BOTTOM_PX = 80; // this close to the end, the list follows new messages
 const OLDER_AT_PX = 300; // this close to the top, the next older page is fetched
 
-class MessageList extends Component {
-  constructor() {
-    super();
-    this.list = null;
-    this.keep = (element) => (this.list = element);
-    this.scrolled = () => {
-      if (this.list.scrollTop < OLDER_AT_PX) this.props.onOlder();
-    };
-  }
+/** How far the history is scrolled from its top (its scroll origin is at the bottom: see the stylesheet). */
+const fromTop = (history) => history.scrollHeight - history.clientHeight + history.scrollTop;
 
-  componentDidMount() {
-    this.toBottom();
-    this.fill();
-  }
+/**
+ * The history scrolls from the bottom up (`flex-direction: column-reverse` around the list), so the browser itself
+ * keeps the newest message in view as messages arrive, and keeps what is in view still when an older page is put
+ * above it: no scroll position is read or written while drawing, which would make the page lay out again each time.
+ */
+function MessageList({ messages, visitor, meId, loading, onOlder }) {
+  const history = useRef(null);
+  const newest = messages.at(-1);
+  useEffect(() => {
+    const element = history.current;
+    if (newest && newest.pending && newest.agent?.id === meId) element.scrollTop = 0; // what the agent just sent
+    if (fromTop(element) < OLDER_AT_PX) onOlder(); // not enough to scroll up through yet
+  }, [messages]);
 
-  getSnapshotBeforeUpdate(previous) {
-    const list = this.list;
-    return {
-      height: list.scrollHeight,
-      top: list.scrollTop,
-      atBottom: list.scrollHeight - list.scrollTop - list.clientHeight < NEAR_BOTTOM_PX,
-      first: previous.messages.length ? renderKey(previous.messages[0]) : null,
-      last: previous.messages.length ? renderKey(previous.messages.at(-1)) : null,
-    };
-  }
-
-  componentDidUpdate(previous, _state, before) {
-    const { messages, meId } = this.props;
-    if (messages === previous.messages || !messages.length) return;
-    const last = messages.at(-1);
-    const prepended = renderKey(messages[0]) !== before.first && renderKey(last) === before.last;
-    if (prepended && before.first !== null) {
-      this.list.scrollTop = before.top + (this.list.scrollHeight - before.height); // what was in view stays put
-    } else if (before.atBottom || (renderKey(last) !== before.last && last.pending && last.agent?.id === meId)) {
-      this.toBottom();
-    }
-    this.fill();
-  }
-
-  toBottom() {
-    this.list.scrollTop = this.list.scrollHeight;
-  }
-
-  /** A page too short to scroll cannot be scrolled up for more: fetch the next one at once. */
-  fill() {
-    if (this.list.scrollHeight <= this.list.clientHeight + OLDER_AT_PX) this.props.onOlder();
-  }
-
-  render({ messages, visitor, loading }) {
-    return html`<ol
-      id="messages"
-      class="messages"
-      aria-label="Messages"
-      aria-busy=${loading ? "true" : "false"}
-      tabindex="0"
-      ref=${this.keep}
-      onScroll=${this.scrolled}
-    >
+  return html`<div
+    id="messages"
+    class="history"
+    tabindex="0"
+    aria-label="Messages"
+    aria-busy=${loading ? "true" : "false"}
+    ref=${history}
+    onScroll=${(event) => fromTop(event.currentTarget) < OLDER_AT_PX && onOlder()}
+  >
+    <ol class="messages">
       ${loading ? html`<li class="loading muted" key="loading">Loading…</li>` : null}
       ${messages.map((message) => html`<${Message} key=${renderKey(message)} message=${message} visitor=${visitor} />`)}
-    </ol>`;
-  }
+    </ol>
+  </div>`;
 }
 
 function Composer({ model, conversationId, visitor, locked }) {
