@@ -1,4 +1,4 @@
-"""The agent console in a browser: what it keeps across a lost connection."""
+"""The agent console in a browser: what it keeps across a lost connection, and across closing it."""
 
 from __future__ import annotations
 
@@ -10,17 +10,11 @@ import httpx
 import pytest
 from playwright.async_api import WebSocketRoute, expect
 
+from tests.support.waiting import polled
 from tests.web.conftest import NewContext, WebServer
+from tests.web.console_support import Workspace, new_visitor, open_console
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-async def visitor_says(http: httpx.AsyncClient, site_key: str, text: str) -> None:
-    """A new visitor's conversation with one message from them."""
-    session = (await http.post("/api/widget/v1/session", json={"siteKey": site_key})).json()["data"]
-    headers = {"Authorization": f"Bearer {session['endUser']['websocketToken']}"}
-    sent = await http.post("/api/widget/v1/messages", json={"uuid": text, "text": text}, headers=headers)
-    assert sent.status_code == 200, sent.text
 
 
 async def test_the_console_resumes_after_the_last_stream_position_it_saw(
@@ -58,7 +52,7 @@ async def test_the_console_resumes_after_the_last_stream_position_it_saw(
     await page.goto(server.console_url)
     await expect(page.locator("#conn")).to_have_text("Live")
     async with httpx.AsyncClient(base_url=server.base) as http:
-        await visitor_says(http, server.site_key, "Before the outage")
+        await (await new_visitor(http, server)).says("Before the outage")
         await expect(page.locator(".row", has_text="Before the outage")).to_be_visible()
 
         outage = True
@@ -67,7 +61,7 @@ async def test_the_console_resumes_after_the_last_stream_position_it_saw(
             await side.close(code=1012, reason="cut")
         await expect(page.locator("#conn")).to_have_text("Reconnecting…")
         for text in ("Missed in one conversation", "Missed in another"):
-            await visitor_says(http, server.site_key, text)
+            await (await new_visitor(http, server)).says(text)
         outage = False
 
         for text in ("Missed in one conversation", "Missed in another"):
@@ -76,3 +70,34 @@ async def test_the_console_resumes_after_the_last_stream_position_it_saw(
     (first_url, seen), *reconnections = connections
     assert "after" not in parse_qs(urlparse(first_url).query) and seen
     assert [parse_qs(urlparse(url).query)["after"] for url, _ in reconnections] == [[str(max(seen))]]
+
+
+async def test_an_agents_choice_to_be_away_outlasts_closing_the_console(
+    server: WebServer, new_context: NewContext
+) -> None:
+    page = await open_console(new_context, server)
+    switch = page.get_by_role("switch", name="Available to visitors")
+    await expect(switch).to_have_attribute("aria-checked", "true")
+    await switch.click()
+    await expect(switch).to_have_attribute("aria-checked", "false")
+    await expect(switch).to_have_text("Away")
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        workspace = Workspace(http, server)
+        agent = await workspace.call("GET", f"/agents/{server.agent_id}")
+        assert (agent["availability"], agent["status"]) == ("away", "offline")
+
+        await page.context.close()
+        reopened = await open_console(new_context, server)
+        switch = reopened.get_by_role("switch", name="Available to visitors")
+        await expect(switch).to_have_attribute("aria-checked", "false")
+        await expect(switch).to_have_text("Away")
+        agent = await workspace.call("GET", f"/agents/{server.agent_id}")
+        assert (agent["availability"], agent["status"]) == ("away", "offline"), "a console open is not a choice"
+
+        await switch.click()
+        await expect(switch).to_have_attribute("aria-checked", "true")
+        await polled(
+            lambda: workspace.call("GET", f"/agents/{server.agent_id}"),
+            lambda agent: agent["status"] == "online",
+            what="the agent shown online to visitors again",
+        )

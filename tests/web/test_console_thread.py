@@ -243,3 +243,27 @@ async def test_a_burst_of_messages_redraws_only_what_changed_and_the_console_kee
     redrawn = set(await page.evaluate("[...window.redrawn]"))
     assert redrawn <= {busy}, f"rows or messages drawn again although unchanged: {redrawn - {busy}}"
     await expect(page.locator("#messages .msg")).to_have_count(HISTORY_LENGTH + 2)
+
+
+async def test_the_reply_box_and_the_conversation_actions_say_what_they_do(
+    server: WebServer, new_context: NewContext
+) -> None:
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        workspace = Workspace(http, server)
+        conversation = await workspace.conversation(name="Nadia Names")
+        await workspace.visitor_says(conversation, "Can someone take this?")
+        page = await open_console(new_context, server)
+        await row(page, conversation).click()
+
+        await expect(page.get_by_role("textbox", name="Reply to Nadia Names", exact=True)).to_be_focused()
+        review = page.get_by_role("button", name="Request review", exact=True)
+        await expect(review).to_be_disabled()  # nobody to rate yet
+        await page.get_by_role("button", name="Assign to me", exact=True).click()
+        await expect(page.get_by_role("button", name="Unassign me", exact=True)).to_be_visible()
+        await expect(review).to_be_enabled()
+        await page.get_by_role("button", name="Lock conversation", exact=True).click()
+        await expect(page.get_by_role("button", name="Unlock conversation", exact=True)).to_be_visible()
+        await expect(review).to_be_disabled()
+        await expect(page.get_by_role("textbox", name="Reply to Nadia Names", exact=True)).to_be_disabled()
+        stored = await workspace.call("GET", f"/conversation/{conversation}")
+        assert stored["locked"] and stored["assignedAgent"]["id"] == server.agent_id
