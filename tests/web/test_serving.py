@@ -29,6 +29,7 @@ TEXT_ASSETS = {
     "/console/": WEB_DIR / "console" / "index.html",
     "/console/app.js": WEB_DIR / "console" / "app.js",
     "/console/console.css": WEB_DIR / "console" / "console.css",
+    "/console/core/timeline.js": WEB_DIR / "core" / "timeline.js",
     "/console/vendor/htm-preact/standalone.module.js": WEB_DIR / "vendor" / "htm-preact" / "standalone.module.js",
 }
 on_the_live_server = pytest.mark.asyncio(loop_scope="module")
@@ -120,6 +121,8 @@ async def test_the_console_and_its_modules_are_served_with_a_strict_policy(http:
     modules = {
         "app.js": "text/javascript",
         "console.css": "text/css",
+        "views/thread.js": "text/javascript",
+        "core/api.js": "text/javascript",
         "vendor/htm-preact/standalone.module.js": "text/javascript",
     }
     for asset, kind in modules.items():
@@ -133,6 +136,7 @@ async def test_the_console_and_its_modules_are_served_with_a_strict_policy(http:
         "/console/%2e%2e/demo.html",
         "/console/x.py",
         "/console/core/..%2f..%2fwidget.js",
+        "/console/core/..%2fconsole%2fapp.js",
         "/console/vendor/%2e%2e/%2e%2e/demo.html",
         "/console/vendor/..%2fconsole%2fapp.js",
         "/console/vendor/htm-preact/README.md",
