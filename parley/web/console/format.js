@@ -19,9 +19,8 @@ export function reviewState(review) {
   return review.confirmed ? rated : `${rated} (not confirmed yet)`;
 }
 
-/** Who wrote a message of `conversation`: the agent, the bot or the visitor, by name. */
-export const authorName = (message, conversation) =>
-  message.agent ? message.agent.name : message.bot ? message.bot.name : visitorName(conversation);
+/** Who wrote a message: the agent, the bot, or else the visitor, named `visitor`. */
+export const authorName = (message, visitor) => (message.agent ? message.agent.name : message.bot ? message.bot.name : visitor);
 
 /** What a message says, on one line. */
 export function summary(message) {

@@ -11,7 +11,7 @@ import { uuid } from "./core/text.js";
 import { createTimeline } from "./core/timeline.js";
 import { createTypingIndicator, createTypingSignal, debounce } from "./core/timers.js";
 import { createDrafts } from "./drafts.js";
-import { authorName, summary } from "./format.js";
+import { authorName, summary, visitorName } from "./format.js";
 
 const BASE = "/api/agent/v1";
 const TOKEN_KEY = "parley.console.token";
@@ -448,7 +448,7 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
   /** A message from someone else, told to screen readers once, when it arrives (never again when its status
    * changes, nor when older pages are loaded). */
   function announce(message, conversation) {
-    const text = `${authorName(message, conversation)}: ${summary(message)}`;
+    const text = `${authorName(message, visitorName(conversation))}: ${summary(message)}`;
     state.announcements = [...state.announcements, { key: message.id, text }].slice(-ANNOUNCED);
   }
 

@@ -41,7 +41,7 @@ export function ConversationList({ model }) {
   const openId = state.thread?.id;
   return html`<nav class="sidebar" aria-labelledby="list-title">
     <h2 id="list-title" class="sr">Conversations</h2>
-    <ul id="conversations" class="conversations">
+    <ul class="conversations">
       ${rows.map(
         (row) => html`<${Row}
           key=${row.conversation.id}

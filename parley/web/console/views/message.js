@@ -3,7 +3,7 @@
 
 import { html } from "../vendor/htm-preact/standalone.module.js";
 import { fileName, linkify, size, when } from "../core/text.js";
-import { stars } from "../format.js";
+import { authorName, stars } from "../format.js";
 import { pure } from "./pure.js";
 
 /** A message's key in the list, the same from our pending copy to the stored message (both carry our `uuid`), so
@@ -21,7 +21,7 @@ function delivery(message) {
 const external = { target: "_blank", rel: "noopener noreferrer" };
 
 /** Text with its http(s) addresses as links that open in a new tab and tell the other site nothing. */
-export const Linked = ({ text }) =>
+const Linked = ({ text }) =>
   linkify(text).map((part) => (part.href ? html`<a href=${part.href} ...${external}>${part.text}</a>` : part.text));
 
 function Review({ review }) {
@@ -67,9 +67,8 @@ function Content({ message }) {
 export const Message = pure(({ message, visitor }) => {
   const side = sideOf(message);
   const classes = `msg ${side}${message.pending ? " pending" : ""}${message.failed ? " failed" : ""}`;
-  const author = message.agent ? message.agent.name : message.bot ? message.bot.name : visitor;
   return html`<li class=${classes} data-message-id=${message.id || undefined}>
-    <span class="author" dir="auto">${author}</span>
+    <span class="author" dir="auto">${authorName(message, visitor)}</span>
     <div class="bubble" dir="auto"><${Content} message=${message} /></div>
     ${message.error ? html`<span class="error">${message.error}</span>` : null}
     <span class="meta">
