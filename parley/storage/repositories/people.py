@@ -51,6 +51,13 @@ def get_end_user(conn: Connection, workspace_id: str, end_user_id: str) -> EndUs
     return fetch_one(conn, stmt, EndUserRecord)
 
 
+def lock_end_user(conn: Connection, end_user_id: str) -> None:
+    """Hold the end user's row until the transaction ends (PostgreSQL; SQLite has one writer at a time anyway): the
+    visitor's concurrent first messages then open their conversation one after the other, so only the first opens
+    it and the next ones find it."""
+    conn.execute(select(EndUser.id).where(EndUser.id == end_user_id).with_for_update())
+
+
 _END_USER_BY_ID = select(EndUser).where(EndUser.id == bindparam("end_user_id"))
 
 
