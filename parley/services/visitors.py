@@ -63,7 +63,7 @@ async def start_session(
             raise not_found("Site key")
         workspace = found
         check_origin(workspace, origin)
-        end_user = await people.create_end_user(svc, workspace, schemas.CreateEndUserRequest())
+        end_user = await people.create_anonymous_visitor(svc, workspace)
     else:
         raise unauthorized("Send a siteKey, or a visitor token to resume.")
     current = await _load_current_conversation(svc, workspace.id, end_user.id)

@@ -4,6 +4,8 @@ the next one, so a locked conversation is never a dead end."""
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 from typing import Any
 
 import httpx
@@ -165,3 +167,34 @@ async def test_the_widget_session_names_the_newest_open_conversation(api: Api, c
     await api.ok("POST", f"/conversation/{newer['id']}/unlock")
     assert (await resumed_session(client, token))["conversation"]["id"] == newer["id"]
     assert await ok(client, token, "GET", "/messages") == []
+
+
+async def test_each_anonymous_visitor_gets_a_friendly_name_that_everyone_sees(
+    api: Api, client: httpx.AsyncClient, services: Services
+) -> None:
+    sessions = [await anonymous_visitor(api, client) for _ in range(20)]
+    names = [session["endUser"]["name"] for _, session in sessions]
+    assert len(set(names)) == 20, names
+    assert all(re.fullmatch(r"[A-Z][a-z]+ [A-Z][a-z]+( [0-9]+)?", name) for name in names), names
+
+    token, session = sessions[-1]
+    name, end_user_id = session["endUser"]["name"], session["endUser"]["id"]
+    await ok(client, token, "POST", "/messages", json={"uuid": "hi", "text": "Hi"})
+    assert (await api.ok("GET", f"/end-users/{end_user_id}"))["name"] == name, "the External API"
+    agent = await api.agent()
+    agent_token = (await api.ok("POST", f"/agents/{agent['id']}/tokens"))["token"]
+    console = await client.get("/api/agent/v1/conversations", headers={"Authorization": f"Bearer {agent_token}"})
+    assert console.json()["data"][0]["conversation"]["endUser"]["name"] == name, "the console"
+    stored = await services.db.read(event_repo.stream_events_between, api.workspace_id, 0, None, 1000)
+    [created] = [json.loads(e.payload) for e in stored if e.name == "conversation.created"]
+    assert created["data"]["endUser"]["name"] == name, "the webhook body (the stored event)"
+
+
+async def test_an_end_user_the_integrator_created_keeps_the_name_it_was_given(
+    api: Api, client: httpx.AsyncClient
+) -> None:
+    for given in ({}, {"name": "Ann"}):
+        end_user = await api.ok("POST", "/end-users", json=given)
+        assert end_user["name"] == given.get("name")
+        resumed = await resumed_session(client, end_user["websocketToken"])
+        assert resumed["endUser"]["name"] == given.get("name")
