@@ -78,11 +78,20 @@ async def measure(port: int, site_key: str, visitors: int, samples: int) -> dict
         gate = asyncio.Semaphore(16)
 
         async def session() -> str:
+            """A visitor whose first message has opened their conversation: what is timed is the steady path."""
             async with gate:
                 answer = await http.post("/api/widget/v1/session", json={"siteKey": site_key})
-            if answer.status_code != 200:
-                raise RuntimeError(f"a widget session was refused: {answer.status_code} {answer.text[:300]}")
-            return str(answer.json()["data"]["endUser"]["websocketToken"])
+                if answer.status_code != 200:
+                    raise RuntimeError(f"a widget session was refused: {answer.status_code} {answer.text[:300]}")
+                token = str(answer.json()["data"]["endUser"]["websocketToken"])
+                opened = await http.post(
+                    "/api/widget/v1/messages",
+                    json={"uuid": "hello", "text": "hello"},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+                if opened.status_code != 200:
+                    raise RuntimeError(f"a first message was refused: {opened.status_code} {opened.text[:300]}")
+            return token
 
         tokens = await asyncio.gather(*(session() for _ in range(visitors)))
         sockets = []

@@ -114,11 +114,16 @@ class Feed(Protocol):
 
 @dataclass
 class ConversationFeed:
-    """A visitor's conversations, resumed after a `microseconds` (None: live events only)."""
+    """A visitor's conversations, resumed after a `microseconds` (None: live events only).
+
+    The audience is read before the subscription opens, and `conversations_now` again once it is open: a
+    conversation opened in between (the visitor's first message, sent by a widget as its socket opens) is added
+    then, and its events so far are replayed whole, since the subscription refused them while it was unknown."""
 
     db: Database
     audience: Audience
     after: int | None
+    conversations_now: Callable[[], Awaitable[set[str]]]
     kind: str = "visitor"
     credentials: frozenset[str] = frozenset()  # a visitor's token is never revoked, only its end user erased
     _replayed: set[str] = field(default_factory=set)  # events of the replay that the subscription also caught
@@ -135,11 +140,16 @@ class ConversationFeed:
         return None
 
     async def catch_up(self, websocket: WebSocket) -> None:
-        if self.after is None:
-            return
-        cursor = self.after
+        joined = await self.conversations_now() - self.audience.conversation_ids
+        self.audience.conversation_ids.update(joined)  # the filter holds this set: it accepts their live events now
+        if self.after is not None:
+            await self._replay(websocket, sorted(self.audience.conversation_ids), self.after)
+        elif joined:
+            await self._replay(websocket, sorted(joined), 0)
+
+    async def _replay(self, websocket: WebSocket, conversations: list[str], after: int) -> None:
+        cursor = after
         while True:
-            conversations = sorted(self.audience.conversation_ids)
             page = await self.db.read(event_repo.events_after, self.workspace_id, conversations, cursor, REPLAY_PAGE)
             for event in page:
                 if self.accepts(event):

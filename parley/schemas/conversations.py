@@ -39,7 +39,10 @@ class ConversationSummary(WireModel):
 class Typing(WireModel):
     """The `data` of a `typing` event (an extension: relayed, never stored)."""
 
-    conversation_id: str
+    conversation_id: str | None = Field(
+        description="Null when a visitor types before their first message: there is no conversation yet, and nothing "
+        "is relayed."
+    )
     author: Literal["endUser", "agent"]
     author_id: str
     typing: bool

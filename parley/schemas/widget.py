@@ -24,7 +24,10 @@ class SessionRequest(RequestModel):
 
 class WidgetSession(WireModel):
     end_user: EndUser
-    conversation: Conversation
+    conversation: Conversation | None = Field(
+        description="The visitor's newest conversation that is not locked; null until their first message opens "
+        "one (opening the widget opens none), and after a lock until their next message opens another."
+    )
     settings: WidgetSettings
 
 

@@ -30,6 +30,8 @@ from parley.webhooks.sealing import SecretSeal, seal_stored_secrets
 from parley.webhooks.worker import WebhookWorker
 
 CACHE_SIZE = 10_000
+# Events that may change which conversation is a visitor's current one (their newest that is not locked).
+CURRENT_CONVERSATION_CHANGES = frozenset({"conversation.created", "conversation.locked", "conversation.unlocked"})
 
 
 @dataclass
@@ -107,7 +109,7 @@ class Services:
         """Committed events, this process's or (through the broker) another's: to the sockets here, and to the
         caches they make stale."""
         for event in events:
-            if event.name == "conversation.created":
+            if event.name in CURRENT_CONVERSATION_CHANGES:
                 end_user = json.loads(event.payload)["data"].get("endUser") or {}
                 self.current_conversations.forget(str(end_user.get("id")))
         self.hub.publish(events)

@@ -17,7 +17,7 @@ from parley.services.events import emit_conversation_event
 from parley.services.ids import check_id, new_id
 from parley.services.paging import continue_after
 from parley.services.people import find_agent, find_end_user
-from parley.services.views import Views, load_related
+from parley.services.views import Related, Views, load_related
 from parley.storage.database import Transaction
 from parley.storage.records import ConversationRecord, WorkspaceRecord
 from parley.storage.repositories import conversations as repo
@@ -28,12 +28,26 @@ async def create_conversation(
     svc: Services, workspace: WorkspaceRecord, request: schemas.CreateConversationRequest, *, views: Views
 ) -> schemas.Conversation:
     end_user = await find_end_user(svc, workspace.id, request.end_user_id)
+
+    def create(tx: Transaction) -> schemas.Conversation:
+        conversation = open_conversation(svc, tx, workspace, end_user.id)
+        return views.conversation(conversation, load_related(tx.conn, conversations=[conversation]))
+
+    return await svc.db.write(create)
+
+
+def open_conversation(
+    svc: Services, tx: Transaction, workspace: WorkspaceRecord, end_user_id: str
+) -> ConversationRecord:
+    """A new conversation of the end user with all that opening one does, in the caller's transaction: its
+    `conversation.created` event, the auto-assignment (when the workspace has it on) and the bot's greeting (when
+    it has one), so that a message the caller then writes there comes after the greeting."""
     now_us = now_microseconds()
     now = now_us // 1_000_000
     conversation = ConversationRecord(
         id=new_id(),
         workspace_id=workspace.id,
-        end_user_id=end_user.id,
+        end_user_id=end_user_id,
         assigned_agent_id=None,
         locked=False,
         last_microseconds=0,
@@ -41,19 +55,15 @@ async def create_conversation(
         created_at=now,
         updated_at=now,
     )
-
-    def open_conversation(tx: Transaction, conversation: ConversationRecord) -> schemas.Conversation:
-        repo.add_conversation(tx.conn, **conversation.as_row())
-        rendered = _rendered_with_event(svc, tx, conversation, "conversation.created", views)
-        agent_id = bot.auto_assignee(tx.conn, workspace)  # None unless the workspace has autoAssign on
-        if agent_id is not None:
-            repo.update_conversation(tx.conn, conversation.id, assigned_agent_id=agent_id)
-            conversation = replace(conversation, assigned_agent_id=agent_id)
-            rendered = _rendered_with_event(svc, tx, conversation, "conversation.assigned", views)
-        bot.greet(svc, tx, workspace, conversation)  # the bot's greeting, if the workspace has one
-        return rendered
-
-    return await svc.db.write(open_conversation, conversation)
+    repo.add_conversation(tx.conn, **conversation.as_row())
+    _emit(svc, tx, conversation, "conversation.created")
+    agent_id = bot.auto_assignee(tx.conn, workspace)
+    if agent_id is not None:
+        repo.update_conversation(tx.conn, conversation.id, assigned_agent_id=agent_id)
+        conversation = replace(conversation, assigned_agent_id=agent_id)
+        _emit(svc, tx, conversation, "conversation.assigned")
+    bot.greet(svc, tx, workspace, conversation)
+    return conversation
 
 
 async def get_conversation(
@@ -153,19 +163,17 @@ async def _change(
             return views.conversation(conversation, load_related(tx.conn, conversations=[conversation]))
         repo.update_conversation(tx.conn, conversation.id, updated_at=now_seconds(), **changes)
         conversation = find_conversation(tx.conn, workspace.id, conversation.id)
-        return _rendered_with_event(svc, tx, conversation, event_name, views)
+        return views.conversation(conversation, _emit(svc, tx, conversation, event_name))
 
     return await svc.db.write(change)
 
 
-def _rendered_with_event(
-    svc: Services, tx: Transaction, conversation: ConversationRecord, event_name: str, views: Views
-) -> schemas.Conversation:
-    """The event carries the public view (agents and webhooks read it); the caller gets `views`' rendering."""
+def _emit(svc: Services, tx: Transaction, conversation: ConversationRecord, event_name: str) -> Related:
+    """The event carries the public view (agents and webhooks read it); returns what rendering it needed."""
     related = load_related(tx.conn, conversations=[conversation])
     public = svc.public_views.conversation(conversation, related)
     emit_conversation_event(tx, event_name, conversation.workspace_id, conversation.id, public)
-    return views.conversation(conversation, related)
+    return related
 
 
 async def list_summaries(

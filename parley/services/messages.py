@@ -19,9 +19,9 @@ from parley.clock import now_microseconds, now_seconds
 from parley.errors import ParleyError, conflict, not_found, validation_error
 from parley.observability import metrics
 from parley.realtime.broker import Invalidation
-from parley.services import bot
+from parley.services import bot, visitors
 from parley.services.context import Services
-from parley.services.conversations import find_conversation
+from parley.services.conversations import find_conversation, open_conversation
 from parley.services.drafts import draft_message
 from parley.services.events import emit_conversation_event
 from parley.services.files import fetch_and_store, record_file, store_upload
@@ -42,6 +42,7 @@ from parley.storage.records import (
 )
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import messages as message_repo
+from parley.storage.repositories import people as people_repo
 from parley.storage.repositories import workspaces as workspace_repo
 
 
@@ -118,8 +119,7 @@ async def send_obtained_file(
 
     known, current = await svc.db.read(load)
     if known:
-        draft = draft_message(svc, conversation, Related(), client_uuid, "file", digest)
-        return await _answer(svc, draft, WriteResult(Outcome.DUPLICATE, *known.values()), Related(), views)
+        return await _answer_replayed_file(svc, conversation, known, client_uuid, digest, views)
     if current.locked:
         raise _locked()
     author, related = await _author(svc, conversation, agent)
@@ -128,6 +128,128 @@ async def send_obtained_file(
     draft = draft_message(svc, conversation, related, client_uuid, "file", digest, file_id=file.id, **author)
     result = await _store_alone(svc, draft, partial(record_file, record=file))
     return await _answer(svc, draft, result, related, views)
+
+
+async def _answer_replayed_file(
+    svc: Services,
+    conversation: ConversationRef,
+    known: dict[tuple[str, str], MessageRecord],
+    client_uuid: str,
+    digest: str,
+    views: Views,
+) -> schemas.Message:
+    """A file message whose uuid is stored already: the first one answers, and nothing is fetched or kept."""
+    draft = draft_message(svc, conversation, Related(), client_uuid, "file", digest)
+    return await _answer(svc, draft, WriteResult(Outcome.DUPLICATE, *known.values()), Related(), views)
+
+
+# The visitor's own sends (the widget): their first message, or their first since a lock, opens a conversation
+DraftIn = Callable[[ConversationRef], MessageDraft]
+
+
+async def send_visitor_text(
+    svc: Services, visitor: visitors.Visitor, request: schemas.SendTextRequest, *, views: Views
+) -> schemas.Message:
+    """Into the visitor's current conversation through the group-commit writer, or into the one it opens."""
+    check_text(svc, request.text)
+    end_user = visitor.end_user
+    related = Related(end_users={end_user.id: end_user})
+    digest = _digest("text", request.text)
+
+    def draft_in(conversation: ConversationRef) -> MessageDraft:
+        return draft_message(
+            svc, conversation, related, request.uuid, "text", digest, body=request.text, end_user_id=end_user.id
+        )
+
+    current = await visitors.current_conversation(svc, visitor)
+    draft, result = await _store_as_visitor(svc, visitor, current, request.uuid, draft_in, svc.writer.submit, None)
+    if result.outcome is Outcome.STORED:  # the bot's away message, maybe
+        conversation = ConversationRef(draft.conversation_id, draft.workspace_id, end_user.id)
+        await bot.after_visitor_message(svc, visitor.workspace, conversation)
+    return await _answer(svc, draft, result, related, views)
+
+
+async def send_visitor_upload(
+    svc: Services, visitor: visitors.Visitor, client_uuid: str, upload: UploadFile, *, views: Views
+) -> schemas.Message:
+    """A file uploaded from the widget; a replayed uuid returns the first message unchanged, keeping nothing."""
+    digest = _digest("upload", client_uuid)
+    current = await visitors.current_conversation(svc, visitor)
+    if current is not None:
+        known = await svc.db.read(message_repo.messages_with_client_uuids, [(current.id, client_uuid)])
+        if known:
+            return await _answer_replayed_file(svc, current, known, client_uuid, digest, views)
+    file = await store_upload(svc, visitor.workspace.id, upload)
+    end_user = visitor.end_user
+    related = Related(end_users={end_user.id: end_user}, files={file.id: file})
+
+    def draft_in(conversation: ConversationRef) -> MessageDraft:
+        return draft_message(
+            svc, conversation, related, client_uuid, "file", digest, file_id=file.id, end_user_id=end_user.id
+        )
+
+    add_file = partial(record_file, record=file)
+    store = partial(_store_alone, svc, add_companions=add_file)
+    draft, result = await _store_as_visitor(svc, visitor, current, client_uuid, draft_in, store, add_file)
+    return await _answer(svc, draft, result, related, views)
+
+
+async def _store_as_visitor(
+    svc: Services,
+    visitor: visitors.Visitor,
+    current: ConversationRef | None,
+    client_uuid: str,
+    draft_in: DraftIn,
+    store: Callable[[MessageDraft], Awaitable[WriteResult]],
+    add_companions: Callable[[Transaction], None] | None,
+) -> tuple[MessageDraft, WriteResult]:
+    """`store` the message in the visitor's current conversation; with none (or one locked since it was cached),
+    open one in the message's own transaction (`_store_opening`)."""
+    if current is not None:
+        draft = draft_in(current)
+        result = await store(draft)
+        if result.outcome is not Outcome.LOCKED:
+            return draft, result
+        svc.current_conversations.forget(visitor.end_user.id)  # locked meanwhile: the message opens a new one
+    try:
+        return await svc.db.write(_store_opening, svc, visitor, client_uuid, draft_in, add_companions)
+    except _NotStored as not_stored:
+        return not_stored.draft, not_stored.result
+
+
+def _store_opening(
+    tx: Transaction,
+    svc: Services,
+    visitor: visitors.Visitor,
+    client_uuid: str,
+    draft_in: DraftIn,
+    add_companions: Callable[[Transaction], None] | None,
+) -> tuple[MessageDraft, WriteResult]:
+    """The message into the visitor's open conversation, opening one first (its event, auto-assignment, greeting)
+    when there is none, all in this transaction.
+
+    The end user's row is held meanwhile, so concurrent first messages (a widget sending what it kept while offline)
+    open one conversation; so is the open conversation found, so no lock comes in between. A uuid the visitor sent
+    already, before the lock that closed that conversation, answers with the first message: a send retried across a
+    lock is not posted twice."""
+    workspace_id, end_user_id = visitor.workspace.id, visitor.end_user.id
+    people_repo.lock_end_user(tx.conn, end_user_id)
+    conversation = conversation_repo.latest_open_conversation_of(tx.conn, workspace_id, end_user_id, lock=True)
+    if conversation is None:
+        theirs = conversation_repo.conversation_ids_of(tx.conn, workspace_id, end_user_id)
+        known = message_repo.messages_with_client_uuids(tx.conn, [(c, client_uuid) for c in theirs])
+        if known:
+            first = next(iter(known.values()))
+            earlier = ConversationRef(first.conversation_id, workspace_id, end_user_id)
+            raise _NotStored(draft_in(earlier), WriteResult(Outcome.DUPLICATE, first))
+        conversation = open_conversation(svc, tx, visitor.workspace, end_user_id)
+    draft = draft_in(conversation)
+    if add_companions is not None:
+        add_companions(tx)
+    [result] = write_messages(tx, [draft], now_microseconds())
+    if result.outcome is not Outcome.STORED:
+        raise _NotStored(draft, result)
+    return draft, result
 
 
 async def request_review(
@@ -221,7 +343,8 @@ async def _load_conversation(svc: Services, conversation_id: str) -> Conversatio
 class _NotStored(Exception):
     """Rolls back the companion rows of a message that was not stored (locked, or a uuid stored meanwhile)."""
 
-    def __init__(self, result: WriteResult) -> None:
+    def __init__(self, draft: MessageDraft, result: WriteResult) -> None:
+        self.draft = draft
         self.result = result
 
 
@@ -234,7 +357,7 @@ async def _store_alone(
         add_companions(tx)
         [result] = write_messages(tx, [draft], now_microseconds())
         if result.outcome is not Outcome.STORED:
-            raise _NotStored(result)
+            raise _NotStored(draft, result)
         return result
 
     try:

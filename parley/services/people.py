@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from sqlalchemy import Connection
@@ -11,6 +12,7 @@ from parley import schemas
 from parley.clock import now_microseconds, now_seconds
 from parley.errors import conflict, not_found
 from parley.realtime.broker import Invalidation
+from parley.services import visitor_names
 from parley.services.context import Services
 from parley.services.events import emit_workspace_event
 from parley.services.files import fetch_and_store, record_file
@@ -143,27 +145,45 @@ def find_agent(conn: Connection, workspace_id: str, agent_id: str, lock: bool = 
 async def create_end_user(
     svc: Services, workspace: WorkspaceRecord, request: schemas.CreateEndUserRequest
 ) -> schemas.EndUser:
-    now = now_seconds()
-    end_user = EndUserRecord(
-        id=new_id(),
-        workspace_id=workspace.id,
-        service_user_id=request.service_user_id,
-        name=request.name,
-        email=request.email,
-        meta=request.meta,
-        created_at=now,
-        updated_at=now,
-    )
+    """An end user the integrator creates: named as they say (or not at all)."""
+    return await _add_end_user(svc, workspace, request, lambda _conn: request.name)
 
-    def add(tx: Transaction) -> None:
+
+async def create_anonymous_visitor(svc: Services, workspace: WorkspaceRecord) -> schemas.EndUser:
+    """A visitor the widget starts from the site key, with a friendly name unused in the workspace ("Amber Fox")."""
+    request = schemas.CreateEndUserRequest()
+    return await _add_end_user(svc, workspace, request, partial(visitor_names.unused_name, workspace_id=workspace.id))
+
+
+async def _add_end_user(
+    svc: Services,
+    workspace: WorkspaceRecord,
+    request: schemas.CreateEndUserRequest,
+    name_in: Callable[[Connection], str | None],
+) -> schemas.EndUser:
+    """`name_in` names them in the transaction that adds them, so a name checked unused is taken at once."""
+
+    def add(tx: Transaction) -> EndUserRecord:
         if request.service_user_id and repo.end_user_with_service_user_id(
             tx.conn, workspace.id, request.service_user_id
         ):
             raise _duplicate_service_user_id("end user")
+        now = now_seconds()
+        end_user = EndUserRecord(
+            id=new_id(),
+            workspace_id=workspace.id,
+            service_user_id=request.service_user_id,
+            name=name_in(tx.conn),
+            email=request.email,
+            meta=request.meta,
+            created_at=now,
+            updated_at=now,
+        )
         repo.add_end_user(tx.conn, **end_user.as_row())
+        return end_user
 
     try:
-        await svc.db.write(add)
+        end_user = await svc.db.write(add)
     except IntegrityError:
         raise _duplicate_service_user_id("end user") from None
     return svc.trusted_views.end_user(end_user)

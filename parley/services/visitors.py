@@ -50,7 +50,8 @@ def check_origin(workspace: WorkspaceRecord, origin: str | None) -> None:
 async def start_session(
     svc: Services, site_key: str | None, token: str | None, origin: str | None
 ) -> schemas.WidgetSession:
-    """Resume the visitor named by `token`, or start an anonymous one on the workspace of `site_key`."""
+    """Resume the visitor named by `token`, or start an anonymous one on the workspace of `site_key`. Opens no
+    conversation: an empty one would wait in every agent's inbox for a visitor who may never write."""
     if token:
         visitor = await authenticate_visitor(svc, token)
         workspace = visitor.workspace
@@ -62,30 +63,30 @@ async def start_session(
             raise not_found("Site key")
         workspace = found
         check_origin(workspace, origin)
-        end_user = await people.create_end_user(svc, workspace, schemas.CreateEndUserRequest())
+        end_user = await people.create_anonymous_visitor(svc, workspace)
     else:
         raise unauthorized("Send a siteKey, or a visitor token to resume.")
-    latest = await _load_current_conversation(svc, workspace.id, end_user.id)
-    if latest is None:
-        request = schemas.CreateConversationRequest(end_user_id=end_user.id)
-        conversation = await conversations.create_conversation(svc, workspace, request, views=svc.trusted_views)
-    else:
-        conversation = await conversations.get_conversation(svc, workspace, latest.id, views=svc.trusted_views)
+    current = await _load_current_conversation(svc, workspace.id, end_user.id)
+    conversation = (
+        None
+        if current is None
+        else await conversations.get_conversation(svc, workspace, current.id, views=svc.trusted_views)
+    )
     return schemas.WidgetSession(end_user=end_user, conversation=conversation, settings=widget_settings(workspace))
 
 
-async def current_conversation(svc: Services, visitor: Visitor) -> ConversationRef:
-    """Every widget call asks, so it is cached; a newer conversation's `conversation.created` event, in whichever
-    process it was made, drops the entry (`Services.observe`)."""
+async def current_conversation(svc: Services, visitor: Visitor) -> ConversationRef | None:
+    """The conversation the widget shows and writes to: the visitor's newest one that is not locked, or None before
+    their first message (which opens one) and after a lock (their next message opens another).
+
+    Every widget call asks, so it is cached; a newer conversation's `conversation.created` event and a lock or
+    unlock, in whichever process they happen, drop the entry (`Services.observe`)."""
     load = partial(_load_current_conversation, svc, visitor.workspace.id, visitor.end_user.id)
-    conversation = await svc.current_conversations.get(visitor.end_user.id, load)
-    if conversation is None:
-        raise not_found("Conversation (start a session first)")
-    return conversation
+    return await svc.current_conversations.get(visitor.end_user.id, load)
 
 
 async def _load_current_conversation(svc: Services, workspace_id: str, end_user_id: str) -> ConversationRef | None:
-    return await svc.db.read(conversation_repo.latest_conversation_of, workspace_id, end_user_id)
+    return await svc.db.read(conversation_repo.latest_open_conversation_of, workspace_id, end_user_id)
 
 
 def widget_settings(workspace: WorkspaceRecord) -> schemas.WidgetSettings:
@@ -108,3 +109,8 @@ async def audience(svc: Services, visitor: Visitor) -> Audience:
     ids, agents = await svc.db.read(load)
     accepts = VisitorFilter(visitor.end_user.id, ids, agents)
     return Audience(visitor.workspace.id, ids, accepts)
+
+
+async def conversation_ids(svc: Services, visitor: Visitor) -> set[str]:
+    """Every conversation of the visitor's, as stored now."""
+    return set(await svc.db.read(conversation_repo.conversation_ids_of, visitor.workspace.id, visitor.end_user.id))

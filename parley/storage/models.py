@@ -89,9 +89,12 @@ class Agent(Timestamped, Base):
 
 class EndUser(Timestamped, Base):
     __tablename__ = "end_users"
-    __table_args__ = (UniqueConstraint("workspace_id", "service_user_id"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "service_user_id"),
+        Index("ix_end_users_workspace_name", "workspace_id", "name"),  # a new visitor's name is checked unused
+    )
     id: Mapped[str] = _id()
-    workspace_id: Mapped[str] = _workspace_fk()
+    workspace_id: Mapped[str] = _workspace_fk(index=False)
     service_user_id: Mapped[str | None] = mapped_column(String(200))
     name: Mapped[str | None] = mapped_column(String(200))
     email: Mapped[str | None] = mapped_column(String(320))

@@ -129,7 +129,8 @@ async def test_a_conversation_purged_while_the_server_runs_answers_404_to_a_send
     database_url: str, tmp_path: Path
 ) -> None:
     """The server cached the conversation (and the visitor's current one) on earlier sends; `parley purge` ran in
-    another process. A send is then 404, as a read is, never 423; the visitor's widget starts afresh."""
+    another process. A send is then 404, as a read is, never 423; the visitor's next message opens a new
+    conversation."""
     settings = install_settings(tmp_path, database_url).model_copy(update={"token_cache_seconds": 300})
     async with running_parley(settings) as parley:
         services, client = parley.services, parley.client
@@ -137,22 +138,24 @@ async def test_a_conversation_purged_while_the_server_runs_answers_404_to_a_send
         api = parley.api(token, workspace.id)
         session = (await client.post("/api/widget/v1/session", json={"siteKey": workspace.site_key})).json()["data"]
         visitor = {"Authorization": f"Bearer {session['endUser']['websocketToken']}"}
-        conversation = session["conversation"]
-        send = f"/conversation/{conversation['id']}/send-text-message"
-        await api.ok("POST", send, json={"uuid": "t1", "text": "hello"})
         widget_send = await client.post("/api/widget/v1/messages", json={"uuid": "w1", "text": "hi"}, headers=visitor)
         assert widget_send.status_code == 200, widget_send.text
-        await _age(services.db, conversation["id"])
+        conversation_id = widget_send.json()["data"]["conversationId"]
+        send = f"/conversation/{conversation_id}/send-text-message"
+        await api.ok("POST", send, json={"uuid": "t1", "text": "hello"})
+        await _age(services.db, conversation_id)
 
         purged = await run_parley(parley_env(tmp_path, database_url), "purge", "--older-than", "30")
         assert purged.returncode == 0 and "deleted 1 conversations" in purged.stdout, purged.stderr
 
         for response in (
             await api.call("POST", send, json={"uuid": "t2", "text": "anyone?"}),
-            await api.call("GET", f"/conversation/{conversation['id']}/messages"),
-            await client.post("/api/widget/v1/messages", json={"uuid": "w2", "text": "hello?"}, headers=visitor),
+            await api.call("GET", f"/conversation/{conversation_id}/messages"),
         ):
             assert response.status_code == 404, response.text
             assert response.json()["error"]["code"] == "not_found"
+        reopened = await client.post("/api/widget/v1/messages", json={"uuid": "w2", "text": "hello?"}, headers=visitor)
+        assert reopened.status_code == 200, reopened.text
+        assert reopened.json()["data"]["conversationId"] != conversation_id
         again = await client.post("/api/widget/v1/session", headers=visitor)
-        assert again.status_code == 200 and again.json()["data"]["conversation"]["id"] != conversation["id"]
+        assert again.json()["data"]["conversation"]["id"] == reopened.json()["data"]["conversationId"]

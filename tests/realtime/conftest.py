@@ -37,8 +37,17 @@ class Live:
         return self.base.replace("http://", "ws://")
 
     async def visitor(self, **headers: str) -> dict[str, Any]:
-        """A new anonymous visitor on the workspace: {endUser, conversation, settings}."""
+        """A new anonymous visitor on the workspace: {endUser, conversation (null until they write), settings}."""
         response = await self.http.post("/api/widget/v1/session", json={"siteKey": self.site_key}, headers=headers)
+        assert response.status_code == 200, response.text
+        session: dict[str, Any] = response.json()["data"]
+        return session
+
+    async def visitor_in_conversation(self, first_message: str = "Hello") -> dict[str, Any]:
+        """A new visitor whose first message opened their conversation: the session as it answers then."""
+        token = (await self.visitor())["endUser"]["websocketToken"]
+        await self.widget(token, "POST", "/messages", json={"uuid": "first", "text": first_message})
+        response = await self.http.post("/api/widget/v1/session", headers={"Authorization": f"Bearer {token}"})
         assert response.status_code == 200, response.text
         session: dict[str, Any] = response.json()["data"]
         return session

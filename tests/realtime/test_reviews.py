@@ -13,7 +13,7 @@ def is_confirmation(frame: dict[str, Any]) -> bool:
 
 
 async def test_the_visitors_socket_gets_review_requested_then_review_updated(live: Live) -> None:
-    session = await live.visitor()
+    session = await live.visitor_in_conversation()
     token, conversation = session["endUser"]["websocketToken"], session["conversation"]["id"]
     agent = await live.api.agent()
     await live.api.ok("POST", f"/conversation/{conversation}/assign-agent", json={"agentId": agent["id"]})

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import Awaitable
+from functools import partial
 from typing import Any
 
 import pytest
 import websockets
 
+from parley.realtime.sockets import ConversationFeed
+from parley.services import visitors
 from tests.realtime.conftest import Live
 from tests.support.live import open_socket
 from tests.support.waiting import eventually, polled
@@ -29,7 +33,7 @@ def is_message(text: str) -> Any:
 
 
 async def test_a_visitor_receives_their_conversation_in_order_and_nothing_of_anyone_else(live: Live) -> None:
-    ann, bob = await live.visitor(), await live.visitor()
+    ann, bob = await live.visitor_in_conversation(), await live.visitor()
     conversation = ann["conversation"]["id"]
     agent, agent_token = await live.agent_with_token()
     url = f"{live.ws_base}/api/widget/v1/ws?token={ann['endUser']['websocketToken']}"
@@ -117,6 +121,64 @@ async def test_resume_replays_what_was_missed_then_goes_live_without_repeats(liv
     assert [f["data"]["body"] for f in live_frames] == ["m6"]
 
 
+async def test_a_socket_opened_before_the_first_message_carries_the_conversation_it_opens(live: Live) -> None:
+    await live.api.ok("PUT", "/widget-settings", json={"greeting": "Welcome"})
+    ann = await live.visitor()
+    token = ann["endUser"]["websocketToken"]
+    _, agent_token = await live.agent_with_token()
+    url = f"{live.ws_base}/api/widget/v1/ws?token={token}"
+    async with open_socket(url) as socket:
+        first = await live.widget(token, "POST", "/messages", json={"uuid": "q", "text": "Is anyone there?"})
+        conversation = first["conversationId"]
+        opened = await socket.events_until(is_message("Is anyone there?"))
+        await live.console(
+            agent_token, "POST", f"/conversations/{conversation}/messages", json={"uuid": "r", "text": "Yes!"}
+        )
+        cursor = (await socket.events_until(is_message("Yes!")))[-1]["microseconds"]
+    assert [(f["event"], f["data"].get("body")) for f in opened] == [
+        ("conversation.created", None),
+        ("message.created", "Welcome"),
+        ("message.created", "Is anyone there?"),
+    ]
+    await live.console(
+        agent_token, "POST", f"/conversations/{conversation}/messages", json={"uuid": "s", "text": "Hm?"}
+    )
+    async with open_socket(f"{url}&after={opened[0]['microseconds']}") as socket:
+        replayed = await socket.events_until(is_message("Hm?"))
+    assert [f["data"].get("body") for f in replayed] == ["Welcome", "Is anyone there?", "Yes!", "Hm?"]
+    assert replayed[-2]["microseconds"] == cursor
+
+
+async def test_a_conversation_opened_while_the_socket_opens_is_carried_whole(live: Live) -> None:
+    """The socket read the visitor's conversations (none), then the first message opened one before it subscribed:
+    that conversation's events were refused live, so they are replayed once it is subscribed."""
+    ann = await live.visitor()
+    token = ann["endUser"]["websocketToken"]
+    visitor = await visitors.authenticate_visitor(live.services, token)
+    audience = await visitors.audience(live.services, visitor)  # before the first message: no conversation
+    first = await live.widget(token, "POST", "/messages", json={"uuid": "q", "text": "Hello?"})
+    sent = CollectedFrames()
+    feed = ConversationFeed(
+        live.services.db, audience, None, partial(visitors.conversation_ids, live.services, visitor)
+    )
+    await feed.catch_up(sent)  # type: ignore[arg-type]  # only send_text is used
+    assert [(f["event"], f["data"].get("body")) for f in sent.frames] == [
+        ("conversation.created", None),
+        ("message.created", "Hello?"),
+    ]
+    assert first["conversationId"] in audience.conversation_ids, "its later events are carried live"
+
+
+class CollectedFrames:
+    """Stands in for the websocket a feed writes to."""
+
+    def __init__(self) -> None:
+        self.frames: list[dict[str, Any]] = []
+
+    async def send_text(self, text: str) -> None:
+        self.frames.append(json.loads(text))
+
+
 async def test_cutting_connections_while_a_writer_sends_loses_and_repeats_nothing(live: Live) -> None:
     ann = await live.visitor()
     token = ann["endUser"]["websocketToken"]
@@ -169,7 +231,7 @@ async def test_an_agent_is_online_while_a_console_is_open_and_offline_after(live
 
 
 async def test_the_visitor_sees_their_agent_go_online(live: Live) -> None:
-    ann = await live.visitor()
+    ann = await live.visitor_in_conversation()
     agent, agent_token = await live.agent_with_token()
     _, other_token = await live.agent_with_token("agent-2")
     conversation = ann["conversation"]["id"]
@@ -184,7 +246,7 @@ async def test_the_visitor_sees_their_agent_go_online(live: Live) -> None:
 
 
 async def test_typing_is_relayed_to_the_other_side_only(live: Live) -> None:
-    ann = await live.visitor()
+    ann = await live.visitor_in_conversation()
     token = ann["endUser"]["websocketToken"]
     agent, agent_token = await live.agent_with_token()
     conversation = ann["conversation"]["id"]
@@ -203,11 +265,11 @@ async def test_typing_is_relayed_to_the_other_side_only(live: Live) -> None:
 
 
 async def test_read_receipts_mark_the_other_sides_messages_read_with_an_event(live: Live) -> None:
-    ann = await live.visitor()
+    ann = await live.visitor_in_conversation("Question")
     token = ann["endUser"]["websocketToken"]
     _, agent_token = await live.agent_with_token()
     conversation = ann["conversation"]["id"]
-    question = await live.widget(token, "POST", "/messages", json={"uuid": "q", "text": "Question"})
+    [question] = await live.widget(token, "GET", "/messages")
     answer = await live.console(
         agent_token, "POST", f"/conversations/{conversation}/messages", json={"uuid": "a", "text": "Answer"}
     )
@@ -229,7 +291,7 @@ async def test_read_receipts_mark_the_other_sides_messages_read_with_an_event(li
 
 
 async def test_a_rolled_back_change_is_never_seen(live: Live) -> None:
-    ann = await live.visitor()
+    ann = await live.visitor_in_conversation()
     conversation = ann["conversation"]["id"]
     agent = await live.api.agent()
     await live.api.ok("POST", f"/conversation/{conversation}/assign-agent", json={"agentId": agent["id"]})
@@ -241,7 +303,7 @@ async def test_a_rolled_back_change_is_never_seen(live: Live) -> None:
 
 
 async def test_a_client_that_falls_behind_is_closed_to_resume_by_cursor(live: Live) -> None:
-    ann = await live.visitor()
+    ann = await live.visitor_in_conversation()
     token = ann["endUser"]["websocketToken"]
     _, agent_token = await live.agent_with_token()
     conversation = ann["conversation"]["id"]
@@ -261,7 +323,7 @@ async def test_a_client_that_falls_behind_is_closed_to_resume_by_cursor(live: Li
 async def test_uploads_from_the_widget_and_the_console_arrive_as_file_messages(live: Live) -> None:
     from tests.support.upstream import image_bytes
 
-    ann = await live.visitor()
+    ann = await live.visitor_in_conversation()
     token = ann["endUser"]["websocketToken"]
     agent, agent_token = await live.agent_with_token()
     conversation = ann["conversation"]["id"]

@@ -129,7 +129,9 @@ async def test_two_workers_writing_at_once_make_one_stream_resumable_at_every_cu
         async def chat(n: int) -> None:
             """A visitor and an agent in a conversation of their own: messages both ways, taking, locking."""
             session = (await http.post("/api/widget/v1/session", json={"siteKey": site_key})).json()["data"]
-            visitor, cid = session["endUser"]["websocketToken"], session["conversation"]["id"]
+            visitor = session["endUser"]["websocketToken"]
+            opening = await call("POST", "/api/widget/v1/messages", visitor, json={"uuid": "hello", "text": "hello"})
+            cid = opening["conversationId"]
             agent = agents[n % len(agents)]
             console = f"/api/agent/v1/conversations/{cid}"
             for step in range(6):
@@ -151,7 +153,7 @@ async def test_two_workers_writing_at_once_make_one_stream_resumable_at_every_cu
     whole = seen[0]
     assert_one_gapless_stream(whole)
     assert whole[0]["position"] == 1
-    assert len([f for f in whole if f["event"] == "message.created"]) == 8 * 12
+    assert len([f for f in whole if f["event"] == "message.created"]) == 8 * (1 + 12)  # each opening, then 6 + 6
     for other in seen[1:]:
         assert [(f["position"], f["id"]) for f in other] == [(f["position"], f["id"]) for f in whole]
     by_conversation: dict[str, list[int]] = {}

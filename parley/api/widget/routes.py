@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile, WebSocket
@@ -39,50 +40,61 @@ async def session(request: Request, body: schemas.SessionRequest | None = None) 
 
 @router.get("/messages", response_model=Envelope[list[schemas.Message]], summary="The visitor's history")
 async def list_messages(auth: VisitorAuth, window: HistoryPage, limit: Limit = 50) -> Envelope[list[schemas.Message]]:
-    """Ascending: after `after`, or the newest page with `before` (see its description)."""
+    """The visitor's current conversation (their newest that is not locked), ascending: after `after`, or the newest
+    page with `before` (see its description). Empty before their first message."""
     conversation = await visitors.current_conversation(auth.services, auth.visitor)
-    found = await messages.list_messages(
-        auth.services, auth.visitor.workspace, conversation.id, window, limit, views=auth.views
+    found = (
+        []
+        if conversation is None
+        else await messages.list_messages(
+            auth.services, auth.visitor.workspace, conversation.id, window, limit, views=auth.views
+        )
     )
     return Envelope[list[schemas.Message]](data=found)
 
 
-@router.post("/messages", response_model=MessageEnvelope, responses=error_responses(409, 423), summary="Send text")
+@router.post("/messages", response_model=MessageEnvelope, responses=error_responses(409), summary="Send text")
 async def send_message(body: schemas.SendTextRequest, auth: VisitorAuth) -> MessageEnvelope:
-    """Idempotent on `uuid`, exactly as the External API's send-text-message."""
-    conversation = await visitors.current_conversation(auth.services, auth.visitor)
-    return MessageEnvelope(
-        data=await messages.send_text(auth.services, auth.visitor.workspace, conversation.id, body, views=auth.views)
-    )
+    """Idempotent on `uuid`, exactly as the External API's send-text-message. The visitor's first message, and their
+    first after a lock, opens a new conversation (with its greeting, before this message)."""
+    return MessageEnvelope(data=await messages.send_visitor_text(auth.services, auth.visitor, body, views=auth.views))
 
 
-@router.post(
-    "/files", response_model=MessageEnvelope, responses=error_responses(409, 413, 415, 423), summary="Send a file"
-)
+@router.post("/files", response_model=MessageEnvelope, responses=error_responses(409, 413, 415), summary="Send a file")
 async def send_file(
     file: UploadFile, uuid: Annotated[schemas.StorableStr, Form(min_length=1, max_length=100)], auth: VisitorAuth
 ) -> MessageEnvelope:
-    """Multipart: the `file` and the message's `uuid`. Images get thumbnails; anything else is a download."""
-    conversation = await visitors.current_conversation(auth.services, auth.visitor)
-    workspace = auth.visitor.workspace
-    return MessageEnvelope(
-        data=await messages.send_upload(auth.services, workspace, conversation.id, uuid, file, views=auth.views)
-    )
+    """Multipart: the `file` and the message's `uuid`. Images get thumbnails; anything else is a download. Opens a
+    conversation as a text message does."""
+    sent = await messages.send_visitor_upload(auth.services, auth.visitor, uuid, file, views=auth.views)
+    return MessageEnvelope(data=sent)
 
 
 @router.post("/read", response_model=Envelope[schemas.ReadReceipt], summary="Mark the agent's messages read")
 async def mark_read(body: schemas.ReadRequest, auth: VisitorAuth) -> Envelope[schemas.ReadReceipt]:
+    """In the visitor's current conversation; before their first message there is nothing to mark (`marked: 0`)."""
     conversation = await visitors.current_conversation(auth.services, auth.visitor)
-    marked = await messages.mark_read(auth.services, auth.visitor.workspace, conversation.id, body.until, True)
+    marked = (
+        0
+        if conversation is None
+        else await messages.mark_read(auth.services, auth.visitor.workspace, conversation.id, body.until, True)
+    )
     return Envelope[schemas.ReadReceipt](data=schemas.ReadReceipt(marked=marked))
 
 
 @router.post("/typing", response_model=Envelope[schemas.Typing], summary="Tell the agent the visitor is typing")
 async def typing(body: schemas.TypingRequest, auth: VisitorAuth) -> Envelope[schemas.Typing]:
+    """Relayed in the visitor's current conversation; before their first message there is no one to tell
+    (`conversationId` null, nothing relayed)."""
     conversation = await visitors.current_conversation(auth.services, auth.visitor)
     visitor = auth.visitor
     data = relay_typing(
-        auth.services, visitor.workspace.id, conversation.id, "endUser", visitor.end_user.id, body.typing
+        auth.services,
+        visitor.workspace.id,
+        None if conversation is None else conversation.id,
+        "endUser",
+        visitor.end_user.id,
+        body.typing,
     )
     return Envelope[schemas.Typing](data=data)
 
@@ -121,4 +133,6 @@ async def visitor_socket(websocket: WebSocket, services: Services, query: Socket
     visitor = await admit_or_refuse(websocket, admit)
     if visitor is not None:
         audience = await visitors.audience(services, visitor)
-        await stream_events(websocket, services.hub, ConversationFeed(services.db, audience, query.after))
+        conversations_now = partial(visitors.conversation_ids, services, visitor)
+        feed = ConversationFeed(services.db, audience, query.after, conversations_now)
+        await stream_events(websocket, services.hub, feed)

@@ -21,9 +21,9 @@ def get_conversation(conn: Connection, workspace_id: str, conversation_id: str) 
 
 
 _CONVERSATION_BY_ID = select(Conversation).where(Conversation.id == bindparam("conversation_id"))
-_LATEST_OF_END_USER = (
+_LATEST_OPEN_OF_END_USER = (
     select(Conversation)
-    .where(Conversation.end_user_id == bindparam("end_user_id"))
+    .where(Conversation.end_user_id == bindparam("end_user_id"), Conversation.locked.is_(False))
     .order_by(Conversation.created_us.desc())
     .limit(1)
 )
@@ -52,10 +52,20 @@ def list_conversations(
     return fetch_all(conn, stmt, ConversationRecord)
 
 
-def latest_conversation_of(conn: Connection, workspace_id: str, end_user_id: str) -> ConversationRef | None:
-    """By the end user alone, so the (end user, created) index serves it: with the workspace in the WHERE too,
-    SQLite walked the workspace's conversations newest first, one per conversation in the workspace."""
-    found = one(conn, _LATEST_OF_END_USER, ConversationRef, end_user_id=end_user_id)
+_LATEST_OPEN_OF_END_USER_LOCKED = _LATEST_OPEN_OF_END_USER.with_for_update()
+
+
+def latest_open_conversation_of(
+    conn: Connection, workspace_id: str, end_user_id: str, lock: bool = False
+) -> ConversationRef | None:
+    """The end user's newest conversation that is not locked. By the end user alone, so the (end user, created)
+    index serves it, newest first, skipping the locked ones (a visitor has a few): with the workspace in the WHERE
+    too, SQLite walked the workspace's conversations newest first, one per conversation in the workspace.
+
+    With `lock` (PostgreSQL), its row is held until the transaction ends: it cannot be locked before the message the
+    caller writes there is."""
+    stmt = _LATEST_OPEN_OF_END_USER_LOCKED if lock else _LATEST_OPEN_OF_END_USER
+    found = one(conn, stmt, ConversationRef, end_user_id=end_user_id)
     return found if found is not None and found.workspace_id == workspace_id else None
 
 

@@ -51,6 +51,13 @@ def get_end_user(conn: Connection, workspace_id: str, end_user_id: str) -> EndUs
     return fetch_one(conn, stmt, EndUserRecord)
 
 
+def lock_end_user(conn: Connection, end_user_id: str) -> None:
+    """Hold the end user's row until the transaction ends (PostgreSQL; SQLite has one writer at a time anyway): the
+    visitor's concurrent first messages then open their conversation one after the other, so only the first opens
+    it and the next ones find it."""
+    conn.execute(select(EndUser.id).where(EndUser.id == end_user_id).with_for_update())
+
+
 _END_USER_BY_ID = select(EndUser).where(EndUser.id == bindparam("end_user_id"))
 
 
@@ -62,6 +69,12 @@ def get_end_user_anywhere(conn: Connection, end_user_id: str) -> EndUserRecord |
 def end_user_with_service_user_id(conn: Connection, workspace_id: str, service_user_id: str) -> EndUserRecord | None:
     stmt = select(EndUser).where(EndUser.workspace_id == workspace_id, EndUser.service_user_id == service_user_id)
     return fetch_one(conn, stmt, EndUserRecord)
+
+
+def end_user_names_taken(conn: Connection, workspace_id: str, names: list[str]) -> set[str]:
+    """Which of `names` some end user of the workspace has: one lookup per name on the (workspace, name) index."""
+    stmt = select(EndUser.name).where(EndUser.workspace_id == workspace_id, EndUser.name.in_(names))
+    return {str(row[0]) for row in conn.execute(stmt)}
 
 
 def end_users_by_id(conn: Connection, ids: Iterable[str | None]) -> dict[str, EndUserRecord]:

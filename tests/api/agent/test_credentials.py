@@ -87,8 +87,8 @@ async def a_day_of_support(live: Live) -> Day:
         session = await widget.call("POST", "/session", json={"siteKey": live.site_key})
         widget.token = session["endUser"]["websocketToken"]
         async with open_socket(f"{live.ws_base}{WIDGET_API}/ws?token={widget.token}&after=0") as visitor_socket:
-            ann = {"id": session["conversation"]["id"]}
-            await widget.call("POST", "/messages", json={"uuid": "ann-1", "text": "Where is my order?"})
+            opening = await widget.call("POST", "/messages", json={"uuid": "ann-1", "text": "Where is my order?"})
+            ann = {"id": opening["conversationId"]}
             await widget.call("POST", "/files", data={"uuid": "ann-2"}, files=text_file)
             await console.call("GET", "/me")
             await console.call("PUT", "/me/status", json={"status": "online"})

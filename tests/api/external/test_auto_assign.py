@@ -39,7 +39,10 @@ async def test_a_new_conversation_goes_to_the_online_active_agent_with_fewest_op
     second = await api.conversation()
     assert second["assignedAgent"]["id"] == free["id"], "1 open against 2"
     session = await client.post("/api/widget/v1/session", json={"siteKey": settings["siteKey"]})
-    assert session.json()["data"]["conversation"]["assignedAgent"]["id"] == busy["id"], "2 against 2: the earliest"
+    visitor = {"Authorization": f"Bearer {session.json()['data']['endUser']['websocketToken']}"}
+    await client.post("/api/widget/v1/messages", json={"uuid": "hi", "text": "Hi"}, headers=visitor)
+    resumed = await client.post("/api/widget/v1/session", headers=visitor)
+    assert resumed.json()["data"]["conversation"]["assignedAgent"]["id"] == busy["id"], "2 against 2: the earliest"
 
     for agent in (busy, free):
         await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "offline"})

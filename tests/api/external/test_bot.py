@@ -23,7 +23,7 @@ async def history(api: Api, conversation_id: str) -> list[dict[str, Any]]:
     return list(await api.ok("GET", f"/conversation/{conversation_id}/messages"))
 
 
-async def test_the_greeting_opens_every_new_conversation_with_the_conversation(
+async def test_the_greeting_opens_every_new_conversation(
     api: Api, client: httpx.AsyncClient, services: Services
 ) -> None:
     silent = await api.conversation()
@@ -38,14 +38,13 @@ async def test_the_greeting_opens_every_new_conversation_with_the_conversation(
     assert names == ["conversation.created", "message.created"]
 
     session = await client.post("/api/widget/v1/session", json={"siteKey": settings["siteKey"]})
-    opened = session.json()["data"]
-    visitor_history = await widget(client, opened["endUser"]["websocketToken"], "GET", "/messages")
-    assert [m["body"] for m in visitor_history.json()["data"]] == ["Hello! How can we help?"]
-    resumed = await client.post(
-        "/api/widget/v1/session", headers={"Authorization": f"Bearer {opened['endUser']['websocketToken']}"}
-    )
-    assert resumed.json()["data"]["conversation"]["id"] == opened["conversation"]["id"]
-    assert len((await widget(client, opened["endUser"]["websocketToken"], "GET", "/messages")).json()["data"]) == 1
+    token = session.json()["data"]["endUser"]["websocketToken"]
+    assert (await widget(client, token, "GET", "/messages")).json()["data"] == [], "no greeting before they write"
+    first = await widget(client, token, "POST", "/messages", json={"uuid": "hi", "text": "Hi"})
+    visitor_history = await widget(client, token, "GET", "/messages")
+    assert [m["body"] for m in visitor_history.json()["data"]] == ["Hello! How can we help?", "Hi"]
+    resumed = await client.post("/api/widget/v1/session", headers={"Authorization": f"Bearer {token}"})
+    assert resumed.json()["data"]["conversation"]["id"] == first.json()["data"]["conversationId"]
 
 
 async def visitor_says(api: Api, conversation_id: str, text: str) -> None:
