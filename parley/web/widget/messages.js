@@ -171,7 +171,7 @@ export function createMessageList({ log, mine, retry, rate }) {
 
   function apply(changes) {
     const stick = nearBottom();
-    let ours = false;
+    let written = false;
     for (const { key, previousKey, message, before } of changes) {
       let el = nodes.get(previousKey || key);
       if (el) {
@@ -179,14 +179,14 @@ export function createMessageList({ log, mine, retry, rate }) {
         update(el, message);
       } else {
         el = draw(message);
-        ours ||= mine(message);
+        written ||= !!message.pending; // the visitor just wrote it: show it, wherever they had scrolled
       }
       nodes.set(key, el);
       paint(el);
       const next = (before && nodes.get(before)) || null;
       if (el.parentNode !== log || el.nextSibling !== next) log.insertBefore(el, next);
     }
-    if (stick || ours) requestAnimationFrame(toBottom);
+    if (stick || written) requestAnimationFrame(toBottom);
   }
 
   function clear() {
