@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from parley.storage.bulk import insert_rows
 from parley.storage.models import Bot, Message, Review, StoredFile
 from parley.storage.records import BotRecord, FileRecord, MessageRecord, ReviewRecord
-from parley.storage.repositories._query import fetch_all, fetch_by_ids
+from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one
 
 _UUID_KEY = [Message.conversation_id, Message.client_uuid]
 _INSERT_NEW_SQLITE = sqlite.insert(Message).on_conflict_do_nothing(index_elements=_UUID_KEY)
@@ -69,8 +69,11 @@ def message_page(
     return page if before is None else page[::-1]
 
 
-def mark_read(conn: Connection, conversation_id: str, until: int, by_end_user: bool, now: int) -> list[MessageRecord]:
-    """The other side's messages up to `until` become `read`; returns those that changed."""
+def mark_read(
+    conn: Connection, conversation_id: str, until: int, by_end_user: bool, now: int
+) -> tuple[int, MessageRecord | None]:
+    """The other side's messages up to `until` become `read`, in one statement: how many changed, and the newest of
+    them (what a receipt's one event reports), read back on the (conversation_id, microseconds) index."""
     authored_by_other_side = (
         or_(Message.agent_id.is_not(None), Message.bot_id.is_not(None))
         if by_end_user
@@ -85,9 +88,13 @@ def mark_read(conn: Connection, conversation_id: str, until: int, by_end_user: b
             authored_by_other_side,
         )
         .values(status="read", updated_at=now)
-        .returning(*Message.__table__.columns)
+        .returning(Message.microseconds)
     )
-    return sorted((MessageRecord.from_row(r) for r in conn.execute(stmt)), key=lambda m: m.microseconds)
+    marked = conn.execute(stmt).scalars().all()
+    if not marked:
+        return 0, None
+    newest = select(Message).where(Message.conversation_id == conversation_id, Message.microseconds == max(marked))
+    return len(marked), fetch_one(conn, newest, MessageRecord)
 
 
 def last_messages(conn: Connection, conversation_ids: Sequence[str]) -> dict[str, MessageRecord]:
