@@ -10,6 +10,9 @@ from parley.schemas.common import Name, RequestModel, StorableStr, WireModel
 from parley.schemas.conversations import Conversation
 from parley.schemas.people import EndUser
 
+DEFAULT_AWAY_REPEAT_HOURS = 24
+MAX_AWAY_REPEAT_HOURS = 720  # 30 days
+
 
 class WidgetSettings(WireModel):
     title: str
@@ -64,9 +67,10 @@ class WorkspaceWidgetSettings(WireModel):
     accent_color: str = Field(description="`#rrggbb`.")
     greeting: str = Field(description="Posted by the bot when a conversation starts; empty for none.")
     away_message: str = Field(
-        description="Posted by the bot when the visitor writes while no agent is online (not twice in a row); "
-        "empty for none."
+        description="Posted by the bot when the visitor writes while no agent is online, at most once per "
+        "conversation within `awayRepeatHours`, and never where an agent wrote in the last 30 minutes; empty for none."
     )
+    away_repeat_hours: int = Field(description="The away message's repeat window, in hours (1-720, default 24).")
     allowed_origins: list[str] = Field(description="Pages allowed to use the widget; empty allows any.")
     auto_assign: bool = Field(description="New conversations go to the least busy online agent.")
     bot_name: str = Field(description="The name of the workspace's bot, the author of its messages.")
@@ -80,6 +84,7 @@ class PutWidgetSettingsRequest(RequestModel):
     accent_color: AccentColor | None = None
     greeting: StorableStr | None = Field(default=None, description="At most PARLEY_MAX_TEXT_LENGTH characters.")
     away_message: StorableStr | None = Field(default=None, description="At most PARLEY_MAX_TEXT_LENGTH characters.")
+    away_repeat_hours: Annotated[int, Field(strict=True, ge=1, le=MAX_AWAY_REPEAT_HOURS)] | None = None
     allowed_origins: Annotated[list[WidgetOrigin], Field(max_length=100)] | None = None
     auto_assign: Annotated[bool, Field(strict=True)] | None = None
     bot_name: Name | None = None

@@ -1,10 +1,12 @@
 """The workspace's bot and the widget settings it speaks from: the greeting, the away message, auto-assignment.
 
 - The greeting is posted when a conversation starts, in the conversation's own transaction.
-- The away message is posted when the visitor writes while no agent of the workspace is online, never twice for
-  the same situation: it carries the client uuid `parley:away:<last agent message>:<last agent status change>`,
-  so until an agent writes in the conversation or some agent's status changes (an agent was online) the next
-  one has the same uuid, and the message writer stores it once (concurrent sends included).
+- The away message is posted when the visitor writes while no agent of the workspace is online, at most once per
+  conversation within `awayRepeatHours`, and never where an agent wrote in the last 30 minutes (an agent answering
+  while marked away is not interrupted). Time is cut into windows of `awayRepeatHours`; an away message carries
+  the client uuid `parley:away:<hours>h:<window>`, so the last one within `awayRepeatHours` is in this window or the
+  one before, two lookups on the (conversation, uuid) index, and concurrent sends post the same uuid, which the
+  message writer stores once. (A changed `awayRepeatHours` starts afresh: at most one more away message.)
 - Auto-assignment gives a new conversation to the online, active agent with the fewest open conversations.
 
 Settings are read from the `WorkspaceRecord` the caller already holds (the widget reads it on each request; the
@@ -61,24 +63,38 @@ def greet(svc: Services, tx: Transaction, workspace: WorkspaceRecord, conversati
 
 
 # The visitor wrote: the away message
+AGENT_QUIET_MICROSECONDS = 30 * 60 * 1_000_000  # no away message where an agent wrote more recently than this
+MICROSECONDS_PER_HOUR = 3_600 * 1_000_000
+
+
 async def after_visitor_message(svc: Services, workspace: WorkspaceRecord, conversation: ConversationRef) -> None:
-    """Post the away message if one is set and no agent is online, unless it was already posted for this situation.
+    """Post the away message if one is set, no agent is online, no agent wrote in the conversation in the last 30
+    minutes, and it was not posted there within `awayRepeatHours`.
 
     Called after the visitor's message is stored. The common cases cost no round trip: no away message set (a dict
-    lookup), or an agent online (the cached answer). A failure here never fails the visitor's send.
+    lookup), or an agent online (the cached answer); otherwise one read of three index lookups. A failure here never
+    fails the visitor's send.
     """
-    away = workspace.widget_settings.away_message
-    if not away.strip():
+    settings = workspace.widget_settings
+    if not settings.away_message.strip():
         return
     try:
         if await svc.agents_online.any_online(svc.db, workspace.id):
             return
-        found = await svc.db.read(message_repo.away_context, workspace.id, conversation.id)
+        now_us = now_microseconds()
+        window_us = settings.away_repeat_hours * MICROSECONDS_PER_HOUR
+        window = now_us // window_us
+        this_and_last = [f"{AWAY_UUID_PREFIX}{settings.away_repeat_hours}h:{w}" for w in (window, window - 1)]
+        found = await svc.db.read(
+            message_repo.away_context, workspace.id, conversation.id, this_and_last, now_us - AGENT_QUIET_MICROSECONDS
+        )
         if found is None:
             return
-        bot, last_agent_message, last_status_change = found
-        client_uuid = f"{AWAY_UUID_PREFIX}{last_agent_message}:{last_status_change}"
-        await svc.writer.submit(_bot_text(svc, conversation, bot, away, client_uuid))  # a known uuid stores nothing
+        bot, last_away, agent_wrote_lately = found
+        if agent_wrote_lately or (last_away is not None and last_away > now_us - window_us):
+            return
+        away = _bot_text(svc, conversation, bot, settings.away_message, this_and_last[0])
+        await svc.writer.submit(away)  # a uuid stored meanwhile stores nothing
     except Exception:
         log.exception("the away message of conversation %s was not posted", conversation.id)
 
@@ -145,6 +161,7 @@ def _settings_view(workspace: WorkspaceRecord, bot: BotRecord) -> schemas.Worksp
         away_message=settings.away_message,
         allowed_origins=list(settings.allowed_origins),
         auto_assign=settings.auto_assign,
+        away_repeat_hours=settings.away_repeat_hours,
         bot_name=bot.name,
         site_key=workspace.site_key,
     )

@@ -402,16 +402,17 @@ def _digest(kind: str, payload: str) -> str:
 async def mark_read(
     svc: Services, workspace: WorkspaceRecord, conversation_id: str, until: int, by_end_user: bool
 ) -> int:
-    """Read receipts: the other side's messages up to `until` become `read`, each with its event."""
+    """Read receipts: the other side's messages up to `until` become `read`. One receipt is one
+    `message.status_changed`, for the newest message it marked: it means "read up to here" (every earlier message
+    of the other side is read too), so marking a long conversation read does not flood every console."""
 
     def mark(tx: Transaction) -> int:
         conversation = find_conversation(tx.conn, workspace.id, conversation_id)
-        changed = message_repo.mark_read(tx.conn, conversation.id, until, by_end_user, now_seconds())
-        related = load_related(tx.conn, messages=changed)
-        for record in changed:
-            public = svc.public_views.message(record, related)
+        marked, newest = message_repo.mark_read(tx.conn, conversation.id, until, by_end_user, now_seconds())
+        if newest is not None:
+            public = svc.public_views.message(newest, load_related(tx.conn, messages=[newest]))
             emit_conversation_event(tx, "message.status_changed", workspace.id, conversation.id, public)
-        return len(changed)
+        return marked
 
     return await svc.db.write(mark)
 

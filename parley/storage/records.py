@@ -9,6 +9,8 @@ from typing import Any, Self
 
 from sqlalchemy import Row
 
+from parley.schemas.widget import DEFAULT_AWAY_REPEAT_HOURS, MAX_AWAY_REPEAT_HOURS
+
 
 class Record:
     """A row as a frozen dataclass; `as_row()` goes back to column values."""
@@ -26,9 +28,10 @@ class Record:
 class StoredWidgetSettings:
     """A workspace's `settings` JSON, typed: what the widget shows, what the bot says, whether auto-assignment is on.
 
-    Read leniently, so that whatever a database holds works: a key that is missing, or holds a value of another type,
-    reads as empty (off), and keys it does not know are ignored. The JSON itself is stored as it always was: its keys
-    are the External API's (`accentColor`, `allowedOrigins`, ...), and a change is merged into the stored dict.
+    Read leniently, so that whatever a database holds works: a key that is missing, or holds a value of another type
+    (or out of range), reads as empty (off), or as its default (`awayRepeatHours`: 24), and keys it does not know are
+    ignored. The JSON itself is stored as it always was: its keys are the External API's (`accentColor`,
+    `allowedOrigins`, ...), and a change is merged into the stored dict.
     """
 
     title: str = ""
@@ -37,6 +40,7 @@ class StoredWidgetSettings:
     away_message: str = ""
     allowed_origins: tuple[str, ...] = ()
     auto_assign: bool = False
+    away_repeat_hours: int = DEFAULT_AWAY_REPEAT_HOURS
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> StoredWidgetSettings:
@@ -45,6 +49,7 @@ class StoredWidgetSettings:
             return value if isinstance(value, str) else ""
 
         origins = stored.get("allowedOrigins")
+        repeat = stored.get("awayRepeatHours")
         return cls(
             title=text("title"),
             accent_color=text("accentColor"),
@@ -52,6 +57,9 @@ class StoredWidgetSettings:
             away_message=text("awayMessage"),
             allowed_origins=tuple(o for o in origins if isinstance(o, str)) if isinstance(origins, list) else (),
             auto_assign=stored.get("autoAssign") is True,
+            away_repeat_hours=repeat
+            if type(repeat) is int and 1 <= repeat <= MAX_AWAY_REPEAT_HOURS
+            else DEFAULT_AWAY_REPEAT_HOURS,
         )
 
 

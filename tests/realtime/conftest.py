@@ -75,13 +75,17 @@ class Live:
 
 
 @pytest.fixture
-def realtime_settings(settings: Settings) -> Settings:
+def realtime_settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Short waits for the tests; a test changes more with
+    `@pytest.mark.parametrize("realtime_settings", [{...}], indirect=True)`."""
+    changes: dict[str, Any] = getattr(request, "param", {})
     return settings.model_copy(
         update={
             "presence_grace_seconds": 0.2,
             "ws_queue_limit": 20,
             "max_file_bytes": 2_000_000,
             "ws_ping_interval_seconds": 0.5,
+            **changes,
         }
     )
 

@@ -302,18 +302,14 @@ async def test_a_rolled_back_change_is_never_seen(live: Live) -> None:
         assert await socket.silent_for(0.3), "the review.requested of the rolled-back transaction never leaves"
 
 
+@pytest.mark.parametrize("realtime_settings", [{"ws_queue_limit": 2}], indirect=True)
 async def test_a_client_that_falls_behind_is_closed_to_resume_by_cursor(live: Live) -> None:
-    ann = await live.visitor_in_conversation()
+    await live.api.ok("PUT", "/widget-settings", json={"greeting": "Welcome"})
+    ann = await live.visitor()
     token = ann["endUser"]["websocketToken"]
-    _, agent_token = await live.agent_with_token()
-    conversation = ann["conversation"]["id"]
-    limit = live.services.settings.ws_queue_limit
-    for i in range(limit + 5):
-        await live.console(
-            agent_token, "POST", f"/conversations/{conversation}/messages", json={"uuid": f"r{i}", "text": "x"}
-        )
     async with open_socket(f"{live.ws_base}/api/widget/v1/ws?token={token}") as socket:
-        await live.widget(token, "POST", "/read", json={"until": 2**62})  # limit + 5 events in one commit
+        # conversation.created, the greeting and the message: three events in one commit, one more than the limit
+        await live.widget(token, "POST", "/messages", json={"uuid": "q", "text": "Hello"})
         with pytest.raises(websockets.ConnectionClosed) as closed:
             while True:
                 await socket.next_event()

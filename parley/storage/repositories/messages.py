@@ -9,9 +9,9 @@ from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from parley.storage.bulk import insert_rows
-from parley.storage.models import Bot, Event, Message, Review, StoredFile
+from parley.storage.models import Bot, Message, Review, StoredFile
 from parley.storage.records import BotRecord, FileRecord, MessageRecord, ReviewRecord
-from parley.storage.repositories._query import fetch_all, fetch_by_ids
+from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one
 
 _UUID_KEY = [Message.conversation_id, Message.client_uuid]
 _INSERT_NEW_SQLITE = sqlite.insert(Message).on_conflict_do_nothing(index_elements=_UUID_KEY)
@@ -69,8 +69,11 @@ def message_page(
     return page if before is None else page[::-1]
 
 
-def mark_read(conn: Connection, conversation_id: str, until: int, by_end_user: bool, now: int) -> list[MessageRecord]:
-    """The other side's messages up to `until` become `read`; returns those that changed."""
+def mark_read(
+    conn: Connection, conversation_id: str, until: int, by_end_user: bool, now: int
+) -> tuple[int, MessageRecord | None]:
+    """The other side's messages up to `until` become `read`, in one statement: how many changed, and the newest of
+    them (what a receipt's one event reports), read back on the (conversation_id, microseconds) index."""
     authored_by_other_side = (
         or_(Message.agent_id.is_not(None), Message.bot_id.is_not(None))
         if by_end_user
@@ -85,9 +88,13 @@ def mark_read(conn: Connection, conversation_id: str, until: int, by_end_user: b
             authored_by_other_side,
         )
         .values(status="read", updated_at=now)
-        .returning(*Message.__table__.columns)
+        .returning(Message.microseconds)
     )
-    return sorted((MessageRecord.from_row(r) for r in conn.execute(stmt)), key=lambda m: m.microseconds)
+    marked = conn.execute(stmt).scalars().all()
+    if not marked:
+        return 0, None
+    newest = select(Message).where(Message.conversation_id == conversation_id, Message.microseconds == max(marked))
+    return len(marked), fetch_one(conn, newest, MessageRecord)
 
 
 def last_messages(conn: Connection, conversation_ids: Sequence[str]) -> dict[str, MessageRecord]:
@@ -137,34 +144,33 @@ def reviews_by_id(conn: Connection, ids: Iterable[str | None]) -> dict[str, Revi
     return fetch_by_ids(conn, Review, ids, ReviewRecord)
 
 
-# The bot's away message (issue 5)
-def away_context(conn: Connection, workspace_id: str, conversation_id: str) -> tuple[BotRecord, int, int] | None:
-    """The workspace's bot, the `microseconds` of the conversation's last agent message, and of the workspace's last
-    `agent.status_changed` event (0 when none), in one round trip.
+# The bot's away message
+def away_context(
+    conn: Connection, workspace_id: str, conversation_id: str, away_uuids: list[str], agent_since_us: int
+) -> tuple[BotRecord, int | None, bool] | None:
+    """The workspace's bot, the `microseconds` of the conversation's latest message among `away_uuids` (None when
+    none is stored), and whether an agent wrote there after `agent_since_us`, in one round trip.
 
-    Both are cheap: the first walks the conversation's messages backwards on the (conversation_id, microseconds)
-    index; the second walks the events of no conversation (agents' status changes, rare) backwards on the
-    (conversation_id, microseconds) index of the events, where conversation_id IS NULL."""
-    last_agent_message = (
+    All three are index lookups: the bot by its workspace; the uuids on the (conversation_id, client_uuid) unique
+    index; the agent's messages on the (conversation_id, microseconds) one, only as far back as `agent_since_us`."""
+    last_away = (
         select(func.max(Message.microseconds))
-        .where(Message.conversation_id == conversation_id, Message.agent_id.is_not(None))
+        .where(Message.conversation_id == conversation_id, Message.client_uuid.in_(away_uuids))
         .scalar_subquery()
     )
-    last_status_change = (
-        select(func.max(Event.microseconds))
+    agent_wrote = (
+        select(Message.id)
         .where(
-            Event.conversation_id.is_(None),
-            Event.workspace_id == workspace_id,
-            Event.name == "agent.status_changed",
+            Message.conversation_id == conversation_id,
+            Message.microseconds > agent_since_us,
+            Message.agent_id.is_not(None),
         )
-        .scalar_subquery()
+        .exists()
     )
-    stmt = select(
-        Bot,
-        func.coalesce(last_agent_message, 0).label("last_agent_message"),
-        func.coalesce(last_status_change, 0).label("last_status_change"),
-    ).where(Bot.workspace_id == workspace_id)
-    row = (conn.execute(stmt)).first()
+    stmt = select(Bot, last_away.label("last_away"), agent_wrote.label("agent_wrote")).where(
+        Bot.workspace_id == workspace_id
+    )
+    row = conn.execute(stmt).first()
     if row is None:
         return None
-    return BotRecord.from_row(row), int(row.last_agent_message), int(row.last_status_change)
+    return BotRecord.from_row(row), None if row.last_away is None else int(row.last_away), bool(row.agent_wrote)

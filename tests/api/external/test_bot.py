@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 
+from parley.clock import now_microseconds
+from parley.services import bot
 from parley.services.context import Services
 from parley.storage.repositories import events as event_repo
 from tests.api.widget.test_reviews import widget
@@ -55,9 +59,18 @@ async def bodies(api: Api, conversation_id: str) -> list[str]:
     return [m["body"] if m["bot"] is None else f"bot: {m['body']}" for m in await history(api, conversation_id)]
 
 
-async def test_the_away_message_answers_once_per_absence(api: Api, client: httpx.AsyncClient) -> None:
+def visitor_writes_later(monkeypatch: pytest.MonkeyPatch, **later: float) -> None:
+    """The bot's clock moved on by `later` (hours=, minutes=): how long after the messages stored so far the
+    visitor's next one comes."""
+    shift = int(timedelta(**later).total_seconds() * 1_000_000)
+    monkeypatch.setattr(bot, "now_microseconds", lambda: now_microseconds() + shift)
+
+
+async def test_the_away_message_is_sent_once_per_conversation_within_the_repeat_window(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await api.ok("PUT", "/widget-settings", json={"awayMessage": "We are away"})
-    agent = await api.agent()
+    await api.agent()  # offline
     conversation = await api.conversation()
     cid = conversation["id"]
     token = conversation["endUser"]["websocketToken"]
@@ -65,25 +78,43 @@ async def test_the_away_message_answers_once_per_absence(api: Api, client: httpx
     await visitor_says(api, cid, "one")
     sent = await widget(client, token, "POST", "/messages", json={"uuid": "two", "text": "two"})
     assert sent.status_code == 200 and sent.json()["data"]["body"] == "two", "the visitor's answer is their message"
-    await visitor_says(api, cid, "one")  # a replayed uuid stores nothing and posts nothing
-    assert await bodies(api, cid) == ["one", "bot: We are away", "two"], "never twice in a row"
+    await visitor_says(api, cid, "three")
+    assert await bodies(api, cid) == ["one", "bot: We are away", "two", "three"], "once, not after every message"
 
+    visitor_writes_later(monkeypatch, hours=23)
+    await visitor_says(api, cid, "four")
+    visitor_writes_later(monkeypatch, hours=25)
+    await visitor_says(api, cid, "five")
+    await visitor_says(api, cid, "six")
+    assert (await bodies(api, cid))[-4:] == ["four", "five", "bot: We are away", "six"], "again after 24 hours"
+
+    other = await api.conversation()
+    await visitor_says(api, other["id"], "hello")
+    assert await bodies(api, other["id"]) == ["hello", "bot: We are away"], "each conversation has its own"
+
+
+async def test_no_away_message_where_an_agent_wrote_in_the_last_half_hour(
+    api: Api, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An agent answering while marked away is not interrupted by the bot."""
+    await api.ok("PUT", "/widget-settings", json={"awayMessage": "We are away", "awayRepeatHours": 1})
+    agent = await api.agent()  # offline
+    cid = (await api.conversation())["id"]
     agent_token = (await api.ok("POST", f"/agents/{agent['id']}/tokens"))["token"]
     reply = await client.post(
         f"/api/agent/v1/conversations/{cid}/messages",
-        json={"uuid": "r", "text": "here"},
+        json={"uuid": "r", "text": "I'm here"},
         headers={"Authorization": f"Bearer {agent_token}"},
     )
     assert reply.status_code == 200, reply.text
-    await visitor_says(api, cid, "three")
-    assert (await bodies(api, cid))[-3:] == ["here", "three", "bot: We are away"], "an agent wrote since"
+    await visitor_says(api, cid, "great")
+    visitor_writes_later(monkeypatch, minutes=29)
+    await visitor_says(api, cid, "still there?")
+    assert await bodies(api, cid) == ["I'm here", "great", "still there?"]
 
-    await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "online"})
-    await visitor_says(api, cid, "four")
-    await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "offline"})
-    await visitor_says(api, cid, "five")
-    await visitor_says(api, cid, "six")
-    assert (await bodies(api, cid))[-4:] == ["four", "five", "bot: We are away", "six"], "an agent was online since"
+    visitor_writes_later(monkeypatch, minutes=31)
+    await visitor_says(api, cid, "hello?")
+    assert (await bodies(api, cid))[-2:] == ["hello?", "bot: We are away"]
 
 
 async def test_no_away_message_while_an_agent_is_online_or_none_is_set(api: Api) -> None:

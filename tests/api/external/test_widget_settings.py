@@ -19,6 +19,7 @@ DEFAULTS = {
     "awayMessage": "",
     "allowedOrigins": [],
     "autoAssign": False,
+    "awayRepeatHours": 24,
     "botName": "Parley bot",
 }
 
@@ -36,8 +37,9 @@ async def test_defaults_then_a_partial_put_changes_only_what_it_names(api: Api, 
     expected = DEFAULTS | {"title": "Help", "accentColor": "#aabbcc", "greeting": "Hi!", "botName": "Robin"}
     assert changed == expected | {"siteKey": site_key}, "siteKey is read-only"
 
-    again = await api.ok("PUT", "/widget-settings", json={"autoAssign": True, "title": None})
-    assert again == expected | {"autoAssign": True, "siteKey": site_key}, "absent or null keeps the value"
+    again = await api.ok("PUT", "/widget-settings", json={"autoAssign": True, "awayRepeatHours": 720, "title": None})
+    changes = {"autoAssign": True, "awayRepeatHours": 720, "siteKey": site_key}
+    assert again == expected | changes, "absent or null keeps the value"
     assert await api.ok("GET", "/widget-settings") == again
     assert (await other_api.ok("GET", "/widget-settings"))["title"] == "Chat with us"
 
@@ -67,6 +69,11 @@ INVALID: list[dict[str, Any]] = [
     {"botName": ""},
     {"title": "t" * 201},
     {"greeting": 5},
+    {"awayRepeatHours": 0},
+    {"awayRepeatHours": 721},
+    {"awayRepeatHours": "24"},
+    {"awayRepeatHours": 24.5},
+    {"awayRepeatHours": True},
 ]
 
 
@@ -110,8 +117,9 @@ async def test_settings_another_parley_stored_are_read_and_their_unknown_keys_ke
     api: Api, client: httpx.AsyncClient, services: Services
 ) -> None:
     """An existing database's settings JSON may lack keys, hold keys this version does not know, or a hand-edited
-    value of another type: the API and the widget still answer, and a partial PUT leaves the rest of the JSON as is."""
-    stored = {"title": "Old shop", "theme": "dark", "autoAssign": "yes"}
+    value of another type or out of range: the API and the widget still answer, and a partial PUT leaves the rest of
+    the JSON as is."""
+    stored = {"title": "Old shop", "theme": "dark", "autoAssign": "yes", "awayRepeatHours": 0}
     statement = update(Workspace).where(Workspace.id == api.workspace_id).values(settings=stored)
     await services.db.write(lambda tx: tx.conn.execute(statement))
 
@@ -124,6 +132,7 @@ async def test_settings_another_parley_stored_are_read_and_their_unknown_keys_ke
         "awayMessage": "",
         "allowedOrigins": [],
         "autoAssign": False,
+        "awayRepeatHours": 24,
         "botName": "Parley bot",
     }
     session = await client.post(
