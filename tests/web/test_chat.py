@@ -44,12 +44,13 @@ async def test_visitor_and_agent_chat_live_with_files_a_review_and_a_reload(
         )
         assert put.status_code == 200, put.text
 
-    # The visitor opens the widget on the demo page, is greeted by the bot, and writes.
+    # The visitor opens the widget on the demo page, sees the greeting, and writes: that starts the conversation,
+    # greeted by the bot.
     await visitor.goto(server.demo_url)
     launcher = visitor.get_by_role("button", name="Open chat")
     await launcher.click()
     await expect(visitor.get_by_role("dialog", name="Example Co. support")).to_be_visible()
-    await expect(widget_message(visitor, "Hi! How can we help?")).to_contain_text("Parley bot")
+    await expect(visitor.locator("parley-chat").get_by_text("Hi! How can we help?")).to_be_visible()
     header_colour = "el => getComputedStyle(el).backgroundColor"
     assert await visitor.locator("parley-chat header").evaluate(header_colour) == "rgb(15, 118, 110)"
     message_box = visitor.get_by_role("textbox", name="Message")
@@ -57,6 +58,7 @@ async def test_visitor_and_agent_chat_live_with_files_a_review_and_a_reload(
     await message_box.fill("Hello, I need help with my order")
     await message_box.press("Enter")
     await expect(widget_message(visitor, "Hello, I need help")).to_contain_text("Delivered")
+    await expect(widget_message(visitor, "Hi! How can we help?")).to_contain_text("Parley bot")
 
     # The agent sees it arrive live, with its unread count, and opens it: the visitor sees it read.
     row = agent.locator(".row", has_text="Hello, I need help with my order")
