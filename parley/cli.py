@@ -126,20 +126,21 @@ def migrate() -> None:
 
 @app.command()
 def demo() -> None:
-    """Make sure the demo workspace exists and print a fresh API token for it, with the URLs to open."""
+    """Make sure the demo workspace exists and print a fresh API token for it, with the URLs to open once Parley
+    serves. It starts nothing itself: `make run` runs it just before `parley serve`."""
     settings = Settings()
     workspace, token = _with_services(workspaces.ensure_demo_workspace)
     _agent, agent_token = _with_services(lambda s: demo_service.ensure_demo_agent(s, workspace))
     base = settings.resolved_public_url
     typer.echo(
-        f"\n  Parley is starting on {base}\n"
-        f"  API docs:        {base}/docs\n"
+        f"\n  The demo workspace is ready, with fresh tokens (the previous ones are revoked).\n"
         f"  Demo workspace:  {workspace.id}\n"
         f"  Demo API token:  {token}\n\n"
-        f"  Chat with yourself in two tabs:\n"
+        f"  Once Parley serves at {base} (`parley serve`; `make run` starts it next), open:\n"
+        f"    API docs:             {base}/docs\n"
         f"    visitor (demo page):  {base}/demo\n"
-        f"    agent (console):      {base}/console#token={agent_token}\n\n"
-        f"  Try it:\n"
+        f"    agent (console):      {base}/console#token={agent_token}\n"
+        f"  and chat with yourself in the two tabs. Or try the API:\n"
         f"    curl -s -X POST {base}/api/external/v1/end-users -H 'Authorization: {token}' "
         f"-H 'Content-Type: application/json' -d '{{}}'\n"
     )

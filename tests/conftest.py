@@ -14,8 +14,10 @@ from fastapi import FastAPI
 
 from parley.app import create_app
 from parley.config import Settings
+from parley.services import presence
 from parley.services.context import Services
 from parley.services.workspaces import create_workspace
+from parley.storage.repositories import workspaces as workspace_repo
 from tests.support.databases import (
     create_postgres_database,
     drop_postgres_database,
@@ -111,6 +113,14 @@ class Api:
     async def agent(self, service_user_id: str = "agent-1", **fields: Any) -> dict[str, Any]:
         body = {"serviceUserId": service_user_id, "name": "Vadim Belorusov", **fields}
         return dict(await self.ok("POST", "/agents", json=body))
+
+
+async def connect_console(services: Services, workspace_id: str, agent_id: str) -> None:
+    """What an agent's console socket does as it opens (counted by presence): the agent is then `online`, unless
+    their availability is `away`. For tests over the in-process client, which holds no websocket."""
+    workspace = await services.db.read(workspace_repo.get_workspace, workspace_id)
+    assert workspace is not None
+    await presence.console_opened(services, workspace, agent_id)
 
 
 @pytest.fixture

@@ -89,9 +89,11 @@ def test_bootstrap_token_and_cli_agents_work_against_the_server(server: tuple[st
     assert [a["id"] for a in listed["data"]] == [agent["id"]]
 
 
-def test_demo_prints_a_working_token(server: tuple[str, dict[str, str]]) -> None:
+def test_demo_prints_a_working_token_and_says_it_serves_nothing_itself(server: tuple[str, dict[str, str]]) -> None:
     base, env = server
     output = run_parley(env, "demo").stdout
+    assert "starting" not in output, "the command starts nothing"
+    assert "`parley serve`" in output and "/console#token=" in output, output
     token = next(line.split(":", 1)[1].strip() for line in output.splitlines() if "Demo API token" in line)
     assert httpx.get(f"{base}/api/external/v1/agents", headers={"Authorization": token}).status_code == 200
     again = run_parley(env, "demo").stdout

@@ -18,12 +18,21 @@ from parley.schemas.common import (
 )
 from parley.schemas.files import File
 
+Availability = Literal["online", "away"]
+
 
 class Agent(WireModel):
     id: str
     service_user_id: str
     name: str
-    status: Literal["online", "offline"]
+    status: Literal["online", "offline"] = Field(
+        description="Read-only, what a visitor needs to know: `online` only while the agent's `availability` is "
+        "`online` and a console of theirs is connected (or closed less than PARLEY_PRESENCE_GRACE_SECONDS ago), "
+        "else `offline`. Each change is an `agent.status_changed` event."
+    )
+    availability: Availability = Field(
+        description="Extension: the agent's own choice, kept until they change it (`online` for a new agent)."
+    )
     avatar: File | None
     active: bool
     created_at: int
@@ -61,23 +70,27 @@ class AgentTokenInfo(WireModel):
 
 
 class CreateAgentRequest(RequestModel):
+    """`status` is read-only (derived from `availability` and the agent's consoles): one sent is ignored."""
+
     service_user_id: Annotated[StorableStr, Field(min_length=1, max_length=200)]
     name: Name
     avatar: Annotated[StorableStr, Field(max_length=2048)] | None = None
-    status: Literal["online", "offline"] = "offline"
+    availability: Availability = "online"
     active: bool = True
 
 
 class UpdateAgentRequest(RequestModel):
+    """Partial. `status` is read-only (derived from `availability` and the agent's consoles): one sent is ignored."""
+
     service_user_id: Annotated[StorableStr, Field(min_length=1, max_length=200)] | None = None
     name: Name | None = None
     avatar: Annotated[StorableStr, Field(max_length=2048)] | None = None
-    status: Literal["online", "offline"] | None = None
+    availability: Availability | None = None
     active: bool | None = None
 
 
-class SetStatusRequest(RequestModel):
-    status: Literal["online", "offline"]
+class SetAvailabilityRequest(RequestModel):
+    availability: Availability
 
 
 class CreateEndUserRequest(RequestModel):

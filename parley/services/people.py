@@ -24,6 +24,8 @@ from parley.storage.records import AgentRecord, EndUserRecord, FileRecord, Works
 from parley.storage.repositories import people as repo
 from parley.storage.repositories import workspaces as workspace_repo
 
+ONLINE, OFFLINE = "online", "offline"
+
 
 async def create_agent(svc: Services, workspace: WorkspaceRecord, request: schemas.CreateAgentRequest) -> schemas.Agent:
     avatar = await fetch_and_store(svc, workspace.id, request.avatar, only_images=True) if request.avatar else None
@@ -34,7 +36,8 @@ async def create_agent(svc: Services, workspace: WorkspaceRecord, request: schem
         workspace_id=workspace.id,
         service_user_id=request.service_user_id,
         name=request.name,
-        status=request.status,
+        status=OFFLINE,  # no console of theirs is connected yet
+        availability=request.availability,
         avatar_file_id=avatar.id if avatar else None,
         active=request.active,
         created_us=now_us,
@@ -87,16 +90,19 @@ async def update_agent(
     svc: Services, workspace: WorkspaceRecord, agent_id: str, request: schemas.UpdateAgentRequest
 ) -> schemas.Agent:
     """Partial: absent fields stay; `"avatar": null` removes the avatar. Deactivation revokes every token of the
-    agent in the same transaction (they stay revoked if the agent is activated again) and closes their sockets."""
+    agent in the same transaction (they stay revoked if the agent is activated again) and closes their sockets. A
+    change of availability changes the status with it when a console of theirs is connected."""
     changes = request.model_dump(exclude_unset=True, exclude_none=True, exclude={"avatar"}, by_alias=False)
     avatar = None
     if request.avatar:
         await svc.db.read(find_agent, workspace.id, agent_id)  # an unknown or foreign agent fetches nothing
         avatar = await fetch_and_store(svc, workspace.id, request.avatar, only_images=True)
+    if "availability" in changes:
+        changes["status"] = _derived_status(changes["availability"], await svc.presence.count(agent_id) > 0)
 
     def change(tx: Transaction) -> tuple[AgentRecord, Related, bool]:
         """The changed agent, what rendering it needs, and whether this change deactivated them."""
-        current = find_agent(tx.conn, workspace.id, agent_id)
+        current = find_agent(tx.conn, workspace.id, agent_id, lock=True)
         new_sid = changes.get("service_user_id")
         if (
             new_sid
@@ -118,8 +124,7 @@ async def update_agent(
         agent = find_agent(tx.conn, workspace.id, agent_id)
         related = load_related(tx.conn, agents=[agent])
         if agent.status != current.status:
-            public = svc.public_views.agent(agent, related)
-            emit_workspace_event(tx, "agent.status_changed", workspace.id, public)
+            _emit_status_changed(svc, tx, agent, related)
         return agent, related, deactivated
 
     try:
@@ -129,6 +134,31 @@ async def update_agent(
     if deactivated:
         await svc.invalidate(Invalidation(agent_ids=(agent.id,)))
     return svc.trusted_views.agent(agent, related)
+
+
+def _derived_status(availability: str, connected: bool) -> str:
+    """What a visitor needs to know: online only while the agent wants to be and has a console open."""
+    return ONLINE if availability == ONLINE and connected else OFFLINE
+
+
+async def set_console_connected(svc: Services, workspace: WorkspaceRecord, agent_id: str, connected: bool) -> None:
+    """The agent's first console opened (`connected`), or their last one closed: the status follows, with its event
+    when it changes (an agent who chose `away` stays offline either way)."""
+
+    def settle(tx: Transaction) -> None:
+        current = find_agent(tx.conn, workspace.id, agent_id, lock=True)
+        status = _derived_status(current.availability, connected)
+        if status == current.status:
+            return
+        repo.update_agent(tx.conn, current.id, status=status, updated_at=now_seconds())
+        agent = find_agent(tx.conn, workspace.id, agent_id)
+        _emit_status_changed(svc, tx, agent, load_related(tx.conn, agents=[agent]))
+
+    await svc.db.write(settle)
+
+
+def _emit_status_changed(svc: Services, tx: Transaction, agent: AgentRecord, related: Related) -> None:
+    emit_workspace_event(tx, "agent.status_changed", agent.workspace_id, svc.public_views.agent(agent, related))
 
 
 async def agent_record(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> AgentRecord:

@@ -110,6 +110,7 @@ class Views:
             service_user_id=record.service_user_id,
             name=record.name,
             status=record.status,
+            availability=record.availability,
             avatar=self.file(avatar) if avatar else None,
             active=record.active,
             created_at=record.created_at,

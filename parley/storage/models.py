@@ -81,7 +81,8 @@ class Agent(Timestamped, Base):
     workspace_id: Mapped[str] = _workspace_fk()
     service_user_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(200))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))  # derived: availability online and a console connected
+    availability: Mapped[str] = mapped_column(String(16), server_default="online")  # the agent's own choice
     avatar_file_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("files.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean)
     created_us: Mapped[int] = mapped_column(BigInteger)

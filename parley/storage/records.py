@@ -123,6 +123,7 @@ class AgentRecord(Record):
     service_user_id: str
     name: str
     status: str
+    availability: str
     avatar_file_id: str | None
     active: bool
     created_us: int

@@ -134,7 +134,7 @@ async def _produce(api: Api, file_server: FileServer) -> tuple[dict[str, dict[st
     avatar_url = file_server.add("/contract/avatar.jpg", avatar, "image/jpeg")
     picture_url = file_server.add("/contract/picture.png", picture, "image/png")
 
-    agent = await api.agent("12345", avatar=avatar_url, status="online")
+    agent = await api.agent("12345", avatar=avatar_url)
     assert agent["avatar"] is not None, agent
     conversation = await api.conversation(name="Ann")
     path = f"/conversation/{conversation['id']}"

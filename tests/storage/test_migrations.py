@@ -94,3 +94,37 @@ async def test_events_of_an_earlier_version_get_stream_positions_and_new_ones_fo
     assert [tuple(row) for row in stored] == [("e0", 1), ("e1", 1), ("e2", 2), ("e3", 3), ("e4", 2), ("e5", 4)]
     assert heads == {"w1": 4, "w2": 2}
     assert [event.stream_position for event in published] == [4]
+
+
+async def test_agents_of_an_earlier_version_are_available_and_offline_until_a_console_connects(
+    unmigrated_url: str,
+) -> None:
+    """0010: the status an agent had been given is not a choice they made (it followed their consoles), so every agent
+    starts `online` by choice and `offline` in status, which their next console sets again."""
+    await asyncio.to_thread(command.upgrade, alembic_config(unmigrated_url), "0009")
+    engine = create_async_engine(unmigrated_url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO workspaces (id, name, site_key, is_demo, settings, created_at, updated_at)"
+                " VALUES ('w1', 'w1', 'w1', false, '{}', 0, 0)"
+            )
+        )
+        for agent, status in (("a1", "online"), ("a2", "offline")):
+            await conn.execute(
+                text(
+                    "INSERT INTO agents (id, workspace_id, service_user_id, name, status, active, created_us,"
+                    " created_at, updated_at) VALUES (:id, 'w1', :id, :id, :status, true, 0, 0, 0)"
+                ),
+                {"id": agent, "status": status},
+            )
+    await engine.dispose()
+
+    await upgrade_async(unmigrated_url)
+
+    db = Database(unmigrated_url)
+    rows = await db.read(
+        lambda conn: conn.execute(text("SELECT id, availability, status FROM agents ORDER BY id")).all()
+    )
+    await db.dispose()
+    assert [tuple(row) for row in rows] == [("a1", "online", "offline"), ("a2", "online", "offline")]

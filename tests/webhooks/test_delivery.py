@@ -10,7 +10,7 @@ from parley.config import Settings
 from parley.schemas import WEBHOOK_EVENTS
 from parley.services.context import Services
 from parley.webhooks.worker import retry_delay
-from tests.conftest import Api, running_parley
+from tests.conftest import Api, connect_console, running_parley
 from tests.support.signatures import verify
 from tests.support.waiting import eventually, polled
 from tests.webhooks.conftest import Receiver, deliveries, stored_events
@@ -26,7 +26,7 @@ async def test_every_event_arrives_as_stored_and_signed(api: Api, services: Serv
     await api.ok("POST", f"{path}/lock")
     await api.ok("POST", f"{path}/unlock")
     await api.ok("POST", f"{path}/unassign-agent")
-    await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "online"})
+    await connect_console(services, api.workspace_id, agent["id"])  # the agent comes online
 
     stored = [e for e in await stored_events(services, api.workspace_id) if e.name in WEBHOOK_EVENTS]
     assert {e.name for e in stored} >= {

@@ -1,5 +1,5 @@
 """What the console does: list and open conversations, reply, take and release them, lock, ask for a
-review, show typing, mark read, set its own status, and listen to the workspace's events."""
+review, show typing, mark read, set its own availability, and listen to the workspace's events."""
 
 from __future__ import annotations
 
@@ -46,9 +46,11 @@ async def me(auth: AgentAuth) -> Envelope[schemas.SignedInAgent]:
     )
 
 
-@router.put("/me/status", response_model=AgentEnvelope, summary="Set my status")
-async def set_status(body: schemas.SetStatusRequest, auth: AgentAuth) -> AgentEnvelope:
-    request = schemas.UpdateAgentRequest(status=body.status)
+@router.put("/me/availability", response_model=AgentEnvelope, summary="Set my availability")
+async def set_availability(body: schemas.SetAvailabilityRequest, auth: AgentAuth) -> AgentEnvelope:
+    """`online` or `away`, kept until changed (also across sign-ins). The status visitors see follows: `online`
+    only while available and a console is open."""
+    request = schemas.UpdateAgentRequest(availability=body.availability)
     return AgentEnvelope(data=await people.update_agent(auth.services, auth.workspace, auth.agent_id, request))
 
 

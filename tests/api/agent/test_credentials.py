@@ -91,7 +91,7 @@ async def a_day_of_support(live: Live) -> Day:
             ann = {"id": opening["conversationId"]}
             await widget.call("POST", "/files", data={"uuid": "ann-2"}, files=text_file)
             await console.call("GET", "/me")
-            await console.call("PUT", "/me/status", json={"status": "online"})
+            await console.call("PUT", "/me/availability", json={"availability": "online"})
             await console.call("GET", "/conversations")
             await console.call("POST", "/conversations/{id}/assign", ann)
             await console.call("POST", "/conversations/{id}/messages", ann, json={"uuid": "a-1", "text": "On its way"})

@@ -133,9 +133,9 @@ async def test_only_a_token_of_that_agent_in_this_workspace_can_be_revoked(api: 
 async def test_a_deactivated_agent_is_refused_on_the_next_request_and_gets_no_new_token(api: Api) -> None:
     agent_id, [token] = await _agent_with_tokens(api, 1)
     conversation = await api.conversation()
-    status = {"status": "online"}
+    away = {"availability": "away"}
     console = {"Authorization": f"Bearer {token}"}
-    assert (await api.client.put("/api/agent/v1/me/status", json=status, headers=console)).status_code == 200
+    assert (await api.client.put("/api/agent/v1/me/availability", json=away, headers=console)).status_code == 200
 
     await api.ok("PUT", f"/agents/{agent_id}", json={"active": False})
 
@@ -143,7 +143,8 @@ async def test_a_deactivated_agent_is_refused_on_the_next_request_and_gets_no_ne
     reply = {"uuid": "r1", "text": "still here?"}
     path = f"/api/agent/v1/conversations/{conversation['id']}/messages"
     _assert_error(await api.client.post(path, json=reply, headers=console), 401, "unauthorized")
-    _assert_error(await api.client.put("/api/agent/v1/me/status", json=status, headers=console), 401, "unauthorized")
+    refused = await api.client.put("/api/agent/v1/me/availability", json=away, headers=console)
+    _assert_error(refused, 401, "unauthorized")
     _assert_error(await api.call("POST", f"/agents/{agent_id}/tokens"), 409, "conflict")
     assert await api.ok("GET", f"/agents/{agent_id}/tokens") == []
 

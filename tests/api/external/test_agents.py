@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import Api
 from tests.support.upstream import FileServer, image_bytes
 
-AGENT_KEYS = {"id", "serviceUserId", "name", "status", "avatar", "active", "createdAt", "updatedAt"}
+AGENT_KEYS = {"id", "serviceUserId", "name", "status", "availability", "avatar", "active", "createdAt", "updatedAt"}
 
 
 def _assert_error(response: httpx.Response, status: int, code: str) -> None:
@@ -27,14 +27,16 @@ async def test_create_answers_the_agent_with_defaults_and_get_reads_it_back(api:
     assert agent.keys() >= AGENT_KEYS
     assert uuid.UUID(agent["id"])
     assert agent["serviceUserId"] == "crm-17" and agent["name"] == "Vadim Belorusov"
-    assert agent["status"] == "offline" and agent["active"] is True and agent["avatar"] is None
+    assert agent["status"] == "offline" and agent["availability"] == "online"
+    assert agent["active"] is True and agent["avatar"] is None
     assert isinstance(agent["createdAt"], int) and agent["updatedAt"] == agent["createdAt"]
     assert await api.ok("GET", f"/agents/{agent['id']}") == agent
 
 
-async def test_create_takes_status_and_active(api: Api) -> None:
-    agent = await api.agent("a-1", status="online", active=False)
-    assert agent["status"] == "online" and agent["active"] is False
+async def test_create_takes_availability_and_active_and_ignores_the_read_only_status(api: Api) -> None:
+    agent = await api.agent("a-1", availability="away", status="online", active=False)
+    assert agent["availability"] == "away" and agent["active"] is False
+    assert agent["status"] == "offline", "the status is derived: no console of theirs is open"
 
 
 INVALID_CREATES: list[dict[str, Any]] = [
@@ -42,8 +44,9 @@ INVALID_CREATES: list[dict[str, Any]] = [
     {"serviceUserId": "a-1"},
     {"serviceUserId": "", "name": "X"},
     {"serviceUserId": "a-1", "name": ""},
-    {"serviceUserId": "a-1", "name": "X", "status": "busy"},
-    {"serviceUserId": "a-1", "name": "X", "status": "ONLINE"},
+    {"serviceUserId": "a-1", "name": "X", "availability": "busy"},
+    {"serviceUserId": "a-1", "name": "X", "availability": "ONLINE"},
+    {"serviceUserId": "a-1", "name": "X", "availability": "offline"},
     {"serviceUserId": "a-1", "name": "X", "active": "sometimes"},
 ]
 
@@ -70,18 +73,18 @@ async def test_the_same_service_user_id_may_exist_in_another_workspace(api: Api,
 
 
 async def test_a_partial_put_changes_only_the_fields_sent(api: Api) -> None:
-    agent = await api.agent("crm-17", name="Vera", status="offline")
+    agent = await api.agent("crm-17", name="Vera")
 
     renamed = await api.ok("PUT", f"/agents/{agent['id']}", json={"name": "Vera K."})
     assert renamed == {**agent, "name": "Vera K.", "updatedAt": renamed["updatedAt"]}
     assert renamed["updatedAt"] >= agent["updatedAt"]
 
-    online = await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "online"})
-    assert online["status"] == "online" and online["name"] == "Vera K." and online["serviceUserId"] == "crm-17"
+    away = await api.ok("PUT", f"/agents/{agent['id']}", json={"availability": "away"})
+    assert away["availability"] == "away" and away["name"] == "Vera K." and away["serviceUserId"] == "crm-17"
 
     inactive = await api.ok("PUT", f"/agents/{agent['id']}", json={"active": False, "serviceUserId": "crm-18"})
     assert inactive["active"] is False and inactive["serviceUserId"] == "crm-18"
-    assert inactive["status"] == "online" and inactive["name"] == "Vera K."
+    assert inactive["availability"] == "away" and inactive["name"] == "Vera K."
 
     unchanged = await api.ok("PUT", f"/agents/{agent['id']}", json={})
     assert unchanged == inactive
@@ -100,12 +103,14 @@ async def test_a_duplicate_service_user_id_is_a_conflict_on_update(api: Api) -> 
     assert same["serviceUserId"] == "crm-2"
 
 
-async def test_update_accepts_only_online_or_offline(api: Api) -> None:
+async def test_update_accepts_only_online_or_away(api: Api) -> None:
     agent = await api.agent()
-    for status in ("busy", "away", "", 1):
-        response = await api.call("PUT", f"/agents/{agent['id']}", json={"status": status})
+    for availability in ("busy", "offline", "", 1):
+        response = await api.call("PUT", f"/agents/{agent['id']}", json={"availability": availability})
         _assert_error(response, 422, "validation_error")
     assert await api.ok("GET", f"/agents/{agent['id']}") == agent
+    ignored = await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "online"})
+    assert ignored["status"] == "offline", "the status is read-only"
 
 
 async def test_unknown_or_malformed_agent_ids_are_not_found(api: Api) -> None:

@@ -6,21 +6,23 @@ import httpx
 
 from parley.services.context import Services
 from tests.api.external.test_bot import events_of
-from tests.conftest import Api
+from tests.conftest import Api, connect_console
 
 
-async def test_off_by_default(api: Api) -> None:
-    await api.agent(status="online")
+async def test_off_by_default(api: Api, services: Services) -> None:
+    await connect_console(services, api.workspace_id, (await api.agent())["id"])
     assert (await api.conversation())["assignedAgent"] is None
 
 
 async def test_a_new_conversation_goes_to_the_online_active_agent_with_fewest_open_ones(
     api: Api, client: httpx.AsyncClient, services: Services
 ) -> None:
-    busy = await api.agent("busy", status="online")
-    free = await api.agent("free", status="online")
-    await api.agent("away")  # offline
-    await api.agent("retired", status="online", active=False)
+    busy, free = await api.agent("busy"), await api.agent("free")
+    away = await api.agent("away", availability="away")
+    retired = await api.agent("retired", active=False)
+    for agent in (busy, free, away, retired):
+        await connect_console(services, api.workspace_id, agent["id"])
+    await api.agent("signed-out")  # available, but with no console open
     for _ in range(2):
         opened = await api.conversation()
         await api.ok("POST", f"/conversation/{opened['id']}/assign-agent", json={"agentId": busy["id"]})
@@ -45,5 +47,5 @@ async def test_a_new_conversation_goes_to_the_online_active_agent_with_fewest_op
     assert resumed.json()["data"]["conversation"]["assignedAgent"]["id"] == busy["id"], "2 against 2: the earliest"
 
     for agent in (busy, free):
-        await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "offline"})
+        await api.ok("PUT", f"/agents/{agent['id']}", json={"availability": "away"})
     assert (await api.conversation())["assignedAgent"] is None, "nobody online: left unassigned"

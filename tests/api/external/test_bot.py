@@ -15,7 +15,7 @@ from parley.services import bot
 from parley.services.context import Services
 from parley.storage.repositories import events as event_repo
 from tests.api.widget.test_reviews import widget
-from tests.conftest import Api
+from tests.conftest import Api, connect_console
 
 
 async def events_of(services: Services, workspace_id: str, conversation_id: str) -> list[dict[str, Any]]:
@@ -117,16 +117,16 @@ async def test_no_away_message_where_an_agent_wrote_in_the_last_half_hour(
     assert (await bodies(api, cid))[-2:] == ["hello?", "bot: We are away"]
 
 
-async def test_no_away_message_while_an_agent_is_online_or_none_is_set(api: Api) -> None:
-    agent = await api.agent(status="online")
+async def test_no_away_message_while_an_agent_is_online_or_none_is_set(api: Api, services: Services) -> None:
+    agent = await api.agent()
+    await connect_console(services, api.workspace_id, agent["id"])
     conversation = await api.conversation()
     await visitor_says(api, conversation["id"], "hi")
     await api.ok("PUT", "/widget-settings", json={"awayMessage": "We are away"})
     await visitor_says(api, conversation["id"], "anyone?")
     assert await bodies(api, conversation["id"]) == ["hi", "anyone?"]
 
-    await api.ok("PUT", f"/agents/{agent['id']}", json={"active": False})
-    await api.ok("PUT", f"/agents/{agent['id']}", json={"status": "offline"})  # seen at once: no stale cache
+    await api.ok("PUT", f"/agents/{agent['id']}", json={"availability": "away"})  # seen at once: no stale cache
     await visitor_says(api, conversation["id"], "hello?")
     assert (await bodies(api, conversation["id"]))[-2:] == ["hello?", "bot: We are away"]
 

@@ -99,7 +99,7 @@ async def test_the_list_filters_by_end_user_and_by_assigned_agent(api: Api) -> N
 
 async def test_assign_agent_answers_the_conversation_with_the_full_agent(api: Api) -> None:
     conversation = await api.conversation()
-    agent = await api.agent("agent-1", status="online")
+    agent = await api.agent("agent-1", availability="away")
 
     assigned = await api.ok("POST", f"/conversation/{conversation['id']}/assign-agent", json={"agentId": agent["id"]})
 

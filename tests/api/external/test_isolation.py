@@ -27,7 +27,7 @@ class Objects:
 @pytest.fixture
 async def theirs(other_api: Api) -> Objects:
     """B's objects, in a state A's calls would visibly change: assigned, unlocked (and one locked), with history."""
-    agent = await other_api.agent("shared-id", name="B's agent", status="offline")
+    agent = await other_api.agent("shared-id", name="B's agent")
     conversation = await other_api.conversation(name="B's visitor", serviceUserId="shared-id")
     await other_api.ok("POST", f"/conversation/{conversation['id']}/assign-agent", json={"agentId": agent["id"]})
     await other_api.ok(
@@ -97,7 +97,7 @@ async def test_a_token_can_neither_read_nor_change_another_workspaces_objects(
         ("POST", f"/conversation/{locked}/send-text-message", {"uuid": "a-3", "text": "intruder"}),
         ("POST", f"/conversation/{own_conversation['id']}/assign-agent", {"agentId": agent}),
         ("GET", f"/agents/{agent}", None),
-        ("PUT", f"/agents/{agent}", {"name": "Renamed by A", "status": "online", "active": False}),
+        ("PUT", f"/agents/{agent}", {"name": "Renamed by A", "availability": "away", "active": False}),
         ("PUT", f"/agents/{agent}", {"avatar": image_url}),
         ("GET", "/conversations", {"after": conversation}),
         ("GET", "/agents", {"after": agent}),

@@ -15,7 +15,7 @@ from parley.storage.records import ConversationRef
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import events as event_repo
 from tests.api.widget.test_reviews import widget
-from tests.conftest import Api
+from tests.conftest import Api, connect_console
 
 
 async def anonymous_visitor(api: Api, client: httpx.AsyncClient) -> tuple[str, dict[str, Any]]:
@@ -65,7 +65,8 @@ async def test_opening_the_widget_opens_nothing_until_the_visitor_writes(
 async def test_the_first_message_opens_the_conversation_greeted_and_assigned(
     api: Api, client: httpx.AsyncClient, services: Services
 ) -> None:
-    agent = await api.agent(status="online")
+    agent = await api.agent()
+    await connect_console(services, api.workspace_id, agent["id"])
     await api.ok("PUT", "/widget-settings", json={"greeting": "Hello! How can we help?", "autoAssign": True})
     token, _ = await anonymous_visitor(api, client)
 
@@ -79,7 +80,13 @@ async def test_the_first_message_opens_the_conversation_greeted_and_assigned(
         (False, "Where is my order?"),
     ], "the greeting comes before the message that opened the conversation"
     names = await workspace_events(services, api.workspace_id)
-    assert names == ["conversation.created", "conversation.assigned", "message.created", "message.created"]
+    assert names == [
+        "agent.status_changed",  # the agent's console opened
+        "conversation.created",
+        "conversation.assigned",
+        "message.created",
+        "message.created",
+    ]
     [listed] = await api.ok("GET", "/conversations")
     assert listed["id"] == conversation["id"]
 
