@@ -8,6 +8,7 @@ import pytest
 import pytest_asyncio
 from playwright.async_api import expect
 
+from tests.support.waiting import polled
 from tests.web.conftest import NewContext, WebServer
 from tests.web.widget_support import message, open_visitor, team, visitor_id, widget, widget_settings, write
 
@@ -53,3 +54,27 @@ async def test_an_unassigned_chat_does_not_promise_a_reply_while_the_bot_says_th
         await the_team.act(conversation["id"], "messages", {"uuid": "back", "text": "I'm here after all"})
     await expect(message(page, "I'm here after all")).to_be_visible()
     await expect(presence).to_have_text("We'll reply as soon as we can")
+
+
+async def test_the_away_message_does_not_interrupt_an_agent_who_answers_while_away(
+    server: WebServer, new_context: NewContext, away_message: str
+) -> None:
+    """Main posted it again after every visitor message that followed an agent's (110 away messages in 220)."""
+    page = await open_visitor(new_context, server)
+    await write(page, "Hello?")
+    await expect(message(page, away_message)).to_be_visible()  # no console is open: nobody is online
+    async with team(server) as the_team:
+        conversation = (await the_team.conversations_of(await visitor_id(page, server)))[0]
+        for turn in range(3):
+            await the_team.act(conversation["id"], "messages", {"uuid": f"answer-{turn}", "text": f"Answer {turn}"})
+            await expect(message(page, f"Answer {turn}")).to_be_visible()
+            await write(page, f"Thanks {turn}")
+            await expect(message(page, f"Thanks {turn}")).to_be_visible()
+        said = [f"Thanks {turn}" for turn in range(3)]
+        history = await polled(
+            lambda: the_team.history(conversation["id"]),
+            lambda found: all(text in [m["body"] for m in found] for text in said),
+            what="the visitor's answers stored",
+        )
+    assert [m["body"] for m in history].count(away_message) == 1
+    await expect(message(page, away_message)).to_have_count(1)
