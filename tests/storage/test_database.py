@@ -99,3 +99,33 @@ async def test_reads_go_on_while_a_write_waits_for_another_process_holding_the_w
     finally:
         other_process.close()
         await db.dispose()
+
+
+async def test_writes_that_come_while_one_waits_for_the_lock_keep_their_order(
+    sqlite_template_path: Path, tmp_path: Path
+) -> None:
+    """While another process holds the write lock, every write waits for it (the event loop going on), and they
+    land in the order they were made, none lost; once the lock is free, writes are answered at once again."""
+    url = await _seeded_url(sqlite_template_path, tmp_path)
+    db = Database(url)
+    await db.write(lambda tx: workspace_repo.update_workspace(tx.conn, WORKSPACE, name="before"))
+    other_process = sqlite3.connect(url.split("///", 1)[1], isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")
+
+    def rename(tx: Transaction, name: str) -> None:
+        workspace_repo.update_workspace(tx.conn, WORKSPACE, name=name)
+
+    try:
+        async with loop_ticks() as ticks:
+            writes = [asyncio.create_task(db.write(rename, f"name {n}")) for n in range(5)]
+            await asyncio.sleep(0.3)
+            assert not any(write.done() for write in writes)
+            assert ticks[0] >= 10, "the event loop kept running while the writes waited"
+        other_process.execute("COMMIT")
+        await asyncio.wait_for(asyncio.gather(*writes), timeout=5)
+        assert await _name(db) == "name 4"
+        await asyncio.wait_for(db.write(rename, "after"), timeout=5)
+        assert await _name(db) == "after"
+    finally:
+        other_process.close()
+        await db.dispose()
