@@ -66,3 +66,22 @@ async def test_postgresql_walk_for_common_words_finds_what_the_gin_index_finds(a
             found[plan] = await services.db.read(read)
         assert found["walk"] == found["index"], words
         assert len(found["index"]) == (3 if words[-1] in (["rare"], ["ra"]) else 5), words  # every third says rare
+
+
+async def test_many_matching_end_users_are_walked_by_activity_and_found_as_the_index_finds_them(
+    api: Api, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past `END_USERS_FEW` matching end users, their conversations are found by walking the workspace's
+    conversations by latest activity: the same conversations, in the same order, as sorting every match."""
+    await _seed(api, 6)
+    other = await api.conversation(name="Somebody Else")
+    await api.ok("POST", f"/conversation/{other['id']}/send-text-message", json={"uuid": "x", "text": "latest"})
+    for words in ([["visitor"]], [["vis"]], [["visitor"], ["4"]]):
+        found = {}
+        for plan, few in (("walk", 1), ("index", 10_000)):
+            monkeypatch.setattr(search, "END_USERS_FEW", few)
+            read = partial(search.end_user_conversations, workspace_id=api.workspace_id, words=words, limit=4)
+            found[plan] = [conversation.id for conversation in await services.db.read(read)]
+        assert found["walk"] == found["index"], words
+        assert other["id"] not in found["index"]
+        assert len(found["index"]) == (1 if len(words) == 2 else 4), words

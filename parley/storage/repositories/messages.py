@@ -33,7 +33,7 @@ def insert_new_messages(conn: Connection, rows: list[dict[str, Any]]) -> set[str
         inserted = conn.execute(_INSERT_NEW_POSTGRESQL, rows)
         return {row.id for row in inserted}
     ids = [row["id"] for row in rows]
-    if insert_rows(conn, _INSERT_NEW_SQLITE, rows).rowcount == len(rows):
+    if insert_rows(conn, _INSERT_NEW_SQLITE, rows, in_few_statements=True) == len(rows):
         return set(ids)
     return set(conn.execute(_STORED_IDS, {"ids": ids}).scalars())
 

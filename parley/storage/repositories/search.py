@@ -27,6 +27,7 @@ _TOKEN = re.compile(r"[^\W_]+")
 SQLITE_PAGE = 200
 POSTGRES_FEW = 2000
 POSTGRES_PAGE = 200
+END_USERS_FEW = 1000
 
 _POSTGRES_WORDS = "to_tsvector('simple', regexp_replace({}, '[^[:alnum:]]+', ' ', 'g'))"
 _POSTGRES_MESSAGE_WORDS = _POSTGRES_WORDS.format("body")
@@ -170,20 +171,22 @@ def _sqlite_message_hits(
 def end_user_conversations(
     conn: Connection, workspace_id: str, words: Sequence[Sequence[str]], limit: int
 ) -> list[ConversationRecord]:
-    """Up to `limit` conversations of the end users whose name or email matches, latest activity first."""
-    if conn.dialect.name == "sqlite":
-        matching = (
-            "SELECT u.id FROM end_user_search AS f JOIN end_users AS u ON u.rowid = f.rowid"
-            " WHERE end_user_search MATCH :query AND u.workspace_id = :workspace"
-        )
-        query = _fts5_query(words)
-    else:
-        matching = (
-            "SELECT id FROM end_users WHERE workspace_id = :workspace"
-            f" AND {_POSTGRES_END_USER_WORDS} @@ to_tsquery('simple', :query)"
-        )
-        query = _tsquery(words)
-    end_user_ids = [row[0] for row in conn.execute(text(matching), {"workspace": workspace_id, "query": query})]
+    """Up to `limit` conversations of the end users whose name or email matches, latest activity first.
+
+    Up to `END_USERS_FEW` matching end users are read from the index and their conversations sorted. More (a word
+    most addresses share, like a mail provider's) would be a long list to sort: the conversations are walked by
+    latest activity instead, keeping those whose end user matches, until `limit` are found. Measured on 100,000
+    end users a workspace (bench/search.py): a query matching all of them answered in 0.5 ms this way, against
+    7.7 s when SQLite's planner walked the workspace's end users and asked the index about each."""
+    sqlite = conn.dialect.name == "sqlite"
+    parameters = {"workspace": workspace_id, "query": _fts5_query(words) if sqlite else _tsquery(words)}
+    few = _SQLITE_END_USERS_CAPPED if sqlite else _POSTGRES_END_USERS_CAPPED
+    end_user_ids = [row[0] for row in conn.execute(few, {**parameters, "cap": END_USERS_FEW + 1})]
+    if len(end_user_ids) > END_USERS_FEW:
+        walk = _SQLITE_END_USERS_WALK if sqlite else _POSTGRES_END_USERS_WALK
+        ids = [row[0] for row in conn.execute(walk, {**parameters, "limit": limit})]
+        by_id = conversations_by_id(conn, ids)
+        return [by_id[conversation_id] for conversation_id in ids]
     stmt = (
         select(Conversation)
         .where(Conversation.workspace_id == workspace_id, Conversation.end_user_id.in_(end_user_ids))
@@ -191,6 +194,28 @@ def end_user_conversations(
         .limit(limit)
     )
     return fetch_all(conn, stmt, ConversationRecord)
+
+
+# CROSS JOIN keeps SQLite's join order: the index's matches first, then each one's row.
+_SQLITE_END_USERS_CAPPED = text(
+    "SELECT u.id FROM end_user_search AS f CROSS JOIN end_users AS u ON u.rowid = f.rowid"
+    " WHERE end_user_search MATCH :query AND u.workspace_id = :workspace LIMIT :cap"
+)
+_SQLITE_END_USERS_WALK = text(
+    "SELECT c.id FROM conversations AS c CROSS JOIN end_users AS u ON u.id = c.end_user_id"
+    " WHERE c.workspace_id = :workspace"
+    " AND u.rowid IN (SELECT rowid FROM end_user_search WHERE end_user_search MATCH :query)"
+    " ORDER BY c.last_microseconds DESC LIMIT :limit"
+)
+_POSTGRES_END_USER_MATCH = f"{_POSTGRES_END_USER_WORDS} @@ to_tsquery('simple', :query)"
+_POSTGRES_END_USERS_CAPPED = text(
+    f"SELECT id FROM end_users WHERE workspace_id = :workspace AND {_POSTGRES_END_USER_MATCH} LIMIT :cap"
+)
+_POSTGRES_END_USERS_WALK = text(
+    "SELECT c.id FROM conversations AS c JOIN end_users AS u ON u.id = c.end_user_id"
+    f" WHERE c.workspace_id = :workspace AND {_POSTGRES_END_USER_MATCH.replace('coalesce(', 'coalesce(u.')}"
+    " ORDER BY c.last_microseconds DESC LIMIT :limit"
+)
 
 
 def conversations_by_id(conn: Connection, ids: Sequence[str]) -> dict[str, ConversationRecord]:

@@ -7,7 +7,7 @@ so the message path adds no statement of its own. PostgreSQL: GIN indexes over `
 queries with.
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-04 21:00:00.000000
 """
 
@@ -21,9 +21,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TOKENIZE = "unicode61 remove_diacritics 0"
+# No per-row column sizes: they serve only bm25 ranking, which search does not use (results are newest first), and
+# each insert would write one more row.
+OPTIONS = f"columnsize=0, tokenize='{TOKENIZE}'"
 
 SQLITE_UP = [
-    f"CREATE VIRTUAL TABLE message_search USING fts5(body, content='messages', tokenize='{TOKENIZE}')",
+    f"CREATE VIRTUAL TABLE message_search USING fts5(body, content='messages', {OPTIONS})",
     "INSERT INTO message_search (rowid, body) SELECT rowid, body FROM messages WHERE body IS NOT NULL",
     """CREATE TRIGGER message_search_insert AFTER INSERT ON messages WHEN new.body IS NOT NULL BEGIN
         INSERT INTO message_search (rowid, body) VALUES (new.rowid, new.body);
@@ -36,7 +39,7 @@ SQLITE_UP = [
             SELECT 'delete', old.rowid, old.body WHERE old.body IS NOT NULL;
         INSERT INTO message_search (rowid, body) SELECT new.rowid, new.body WHERE new.body IS NOT NULL;
     END""",
-    f"CREATE VIRTUAL TABLE end_user_search USING fts5(name, email, content='end_users', tokenize='{TOKENIZE}')",
+    f"CREATE VIRTUAL TABLE end_user_search USING fts5(name, email, content='end_users', {OPTIONS})",
     "INSERT INTO end_user_search (rowid, name, email) SELECT rowid, name, email FROM end_users",
     """CREATE TRIGGER end_user_search_insert AFTER INSERT ON end_users BEGIN
         INSERT INTO end_user_search (rowid, name, email) VALUES (new.rowid, new.name, new.email);
