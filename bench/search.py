@@ -6,7 +6,8 @@ would take hours); the search indexes are the migrations' own, filled by their t
 (PostgreSQL) as the rows go in, exactly as the message path fills them. Message `j` of a workspace goes to
 conversation `j mod 100,000`, one millisecond after message `j - 1`, so conversations interleave in time as a live
 site's do. Its text names two of five common words (each is in about 36 % of the messages) and a reference
-`ref<n>` with `n = j * 7919 mod 100,000`: every reference is in exactly 10 messages (7919 is prime to 100,000).
+`ref<n>` with `n = (j div 10) * 7919 mod 100,000`: every reference is in exactly 10 messages, of 10 conversations
+(7919 is prime to 100,000).
 
 Queries, each timed `--searches` times through HTTP against `parley serve` after a warm-up:
 - common: one common word (hundreds of thousands of matches: only the newest 20 conversations are wanted);
@@ -73,7 +74,7 @@ def _sqlite_fill(workspace_ids: list[str], conversations: int, messages: int) ->
                'delivered', 'text',
                'hello, my ' || (SELECT word FROM w WHERE k = j % 5) || ' and the '
                    || (SELECT word FROM w WHERE k = (j % 5 + 1 + (j / 5) % 4) % 5)
-                   || ': ref' || (j * 7919 % {REFERENCES}) || ', thanks',
+                   || ': ref' || (j / 10 * 7919 % {REFERENCES}) || ', thanks',
                {uid.format(kind="eu00", n=f"j % {conversations}")},
                {BASE_MICROSECONDS} + j * 1000, 'widget', {seconds}, {seconds} FROM m""",
     ]
@@ -102,7 +103,7 @@ def _postgres_fill(workspace_ids: list[str], conversations: int, messages: int) 
         SELECT {uid.format(kind="ms00", n="j")}, {workspace}, {uid.format(kind="cv00", n=f"j % {conversations}")},
                'delivered', 'text',
                'hello, my ' || {words}[j % 5 + 1] || ' and the ' || {words}[(j % 5 + 1 + (j / 5) % 4) % 5 + 1]
-                   || ': ref' || (j * 7919 % {REFERENCES}) || ', thanks',
+                   || ': ref' || (j / 10 * 7919 % {REFERENCES}) || ', thanks',
                {uid.format(kind="eu00", n=f"j % {conversations}")},
                {BASE_MICROSECONDS} + j::bigint * 1000, 'widget', {seconds}, {seconds}
         FROM generate_series(0, {count * messages - 1}) AS r, LATERAL (SELECT r / {count} AS j) AS m""",

@@ -47,14 +47,15 @@ async def test_sqlite_reads_a_common_word_newest_first_without_sorting_every_mat
 
 
 async def test_postgresql_walk_for_common_words_finds_what_the_gin_index_finds(api: Api, services: Services) -> None:
-    """Past `few` matches PostgreSQL walks the conversations by activity instead of reading every match from the
-    GIN index: both find the same conversations and messages, for a common word, a rarer one and prefixes."""
+    """PostgreSQL walks the conversations by activity first, and past `few` matches instead of reading every match
+    from the GIN index: each way finds the same conversations and messages, for a common word, a rarer one and
+    prefixes."""
     if services.db.is_sqlite:
         pytest.skip("the walk is PostgreSQL's")
     await _seed(api, 9)
     for words in ([["common"]], [["rare"]], [["common"], ["ra"]], [["agai"]]):
         found = {}
-        for plan, few in (("walk", 0), ("index", 10_000)):
+        for plan, few, first_walk in (("walk", 0, 0), ("index", 10_000, 0), ("walk first", 10_000, 100)):
             read = partial(
                 search._postgres_message_hits,
                 workspace_id=api.workspace_id,
@@ -62,9 +63,10 @@ async def test_postgresql_walk_for_common_words_finds_what_the_gin_index_finds(a
                 limit=5,
                 conversation_ids=None,
                 few=few,
+                first_walk=first_walk,
             )
             found[plan] = await services.db.read(read)
-        assert found["walk"] == found["index"], words
+        assert found["walk"] == found["index"] == found["walk first"], words
         assert len(found["index"]) == (3 if words[-1] in (["rare"], ["ra"]) else 5), words  # every third says rare
 
 
