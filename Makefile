@@ -55,7 +55,7 @@ widget-check: node_modules/.installed
 ## test: install the test extras, lint, type-check and run the whole suite
 test: $(VENV)/.installed-test widget-check
 	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)  # the browser tests' Chromium (Debian's; never `playwright install`)
-	node --test tests/web/core/
+	node --test tests/web/core/ tests/web/console/
 	$(BIN)/ruff check parley tests bench
 	$(BIN)/ruff format --check parley tests bench
 	$(BIN)/mypy

@@ -36,6 +36,7 @@ async def send_text_message(id: str, body: schemas.SendTextRequest) -> schemas.E
         microseconds=now_us,
         uuid=body.uuid,
         conversation_id=id,
+        source="api",
         created_at=now_us // 1_000_000,
         updated_at=now_us // 1_000_000,
     )

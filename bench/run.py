@@ -6,7 +6,9 @@ from `wrk` (Debian's package) in another process: 32 connections, a fresh uuid p
 requests/s and p50/p99 latency with the ratio Parley / baseline, and writes it to bench/results/latest.md.
 
 The same table ends with the realtime figures of `bench/realtime.py`: delivery latency from the API call to the
-frame at the visitor's websocket with 1,000 visitors connected, and idle connections per GiB of server memory.
+frame at the visitor's websocket with 1,000 visitors connected, and idle connections per GiB of server memory; then
+the search figures of `bench/search.py`: `GET /search` over 1,000,000 messages in 100,000 conversations beside a
+second workspace of that size, on SQLite and on PostgreSQL.
 
 Every server is up at once and each is measured in two halves, in the order A B C D D C B A: the machine's load
 drifts by 10-20 % between runs, and a drift then falls on all of them alike, so the ratios (what this reports)
@@ -40,7 +42,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import realtime
+from bench import realtime, search
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "latest.md"
@@ -231,6 +233,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--visitors", type=int, default=1000, help="websockets held for the realtime figures")
     parser.add_argument("--samples", type=int, default=300, help="messages timed for the realtime figures")
+    parser.add_argument("--search-messages", type=int, default=1_000_000, help="messages a workspace, for search")
+    parser.add_argument("--search-conversations", type=int, default=100_000)
+    parser.add_argument("--searches", type=int, default=200, help="searches timed of each kind")
     parser.add_argument(
         "--postgres",
         default=os.environ.get("PARLEY_BENCH_POSTGRES_URL"),
@@ -265,7 +270,38 @@ def main() -> None:
             f"({live['kib_per_connection']:.1f} KiB each)",
         )
     )
+    rows += search_rows(args)
     report(rows, args)
+
+
+def search_rows(args: argparse.Namespace) -> list[Row]:
+    databases: list[tuple[str, str | None]] = [("SQLite", None)]
+    if args.postgres:
+        databases.append(("PostgreSQL", args.postgres))
+    rows = []
+    for name, admin_url in databases:
+        with contextlib.ExitStack() as scratch:
+            directory = Path(scratch.enter_context(tempfile.TemporaryDirectory()))
+            url = scratch.enter_context(scratch_postgres(admin_url)) if admin_url else None
+            figures, filled = search.run(
+                parley_env(directory, url),
+                directory,
+                url,
+                args.search_conversations,
+                args.search_messages,
+                args.searches,
+            )
+        scale = f"{args.search_messages:,} messages, {args.search_conversations:,} conversations (x2 workspaces)"
+        rows += [
+            Row(
+                f"Search, {name}: {figure.query}",
+                p50_ms=figure.p50_ms,
+                p99_ms=figure.p99_ms,
+                note=f"{figure.results} found; {scale}, filled in {filled:.0f} s",
+            )
+            for figure in figures
+        ]
+    return rows
 
 
 def report(rows: list[Row], args: argparse.Namespace) -> None:

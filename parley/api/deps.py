@@ -8,12 +8,15 @@ from typing import Annotated, Any
 from fastapi import Depends, Query, Request, Security
 from fastapi.security import APIKeyHeader
 
+from parley import schemas
 from parley.observability.middleware import note_workspace
-from parley.schemas import MAX_CURSOR, MAX_LIST_LIMIT, ErrorEnvelope
+from parley.schemas import MAX_CURSOR, MAX_LIST_LIMIT, ErrorEnvelope, MessageSource
 from parley.services import rate_limits, workspaces
 from parley.services.auth import bearer_token
 from parley.services.context import Services
+from parley.services.conversations import ListFilters
 from parley.services.messages import HistoryWindow
+from parley.services.search import MAX_SEARCH_LIMIT, MAX_SEARCH_QUERY_LENGTH
 from parley.services.views import Views
 from parley.services.visitors import Visitor, authenticate_visitor, check_origin
 from parley.storage.records import WorkspaceRecord
@@ -52,6 +55,11 @@ class ExternalCaller:
         """The integrator's server is trusted with its visitors' tokens (the seed's answers carry them)."""
         return self.services.trusted_views
 
+    @property
+    def source(self) -> MessageSource:
+        """What a message sent here records as the way it came in."""
+        return "api"
+
 
 class ApiTokenScheme(CallerScheme):
     async def __call__(self, request: Request) -> ExternalCaller:  # type: ignore[override]
@@ -80,6 +88,10 @@ class VisitorCaller:
         """The visitor sees only their own conversations, so the only token revealed is their own."""
         return self.services.trusted_views
 
+    @property
+    def source(self) -> MessageSource:
+        return "widget"
+
 
 class VisitorTokenScheme(CallerScheme):
     async def __call__(self, request: Request) -> VisitorCaller:  # type: ignore[override]
@@ -107,6 +119,10 @@ class AgentCaller:
     def views(self) -> Views:
         """Never a visitor's token: with one, an agent could post and rate as the visitor."""
         return self.services.public_views
+
+    @property
+    def source(self) -> MessageSource:
+        return "console"
 
 
 class AgentTokenScheme(CallerScheme):
@@ -155,9 +171,55 @@ async def history_window(
 
 
 HistoryPage = Annotated[HistoryWindow, Depends(history_window)]
+
+
+async def inbox_filters(
+    status: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="One status or several, comma-separated: `open`, `pending`, `snoozed`, `resolved` "
+            "(another value: 422).",
+        ),
+    ] = None,
+    assignee: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="An agent's id (an unknown one gives an empty list), or `none`: nobody's. On the console's "
+            "API also `me`.",
+        ),
+    ] = None,
+    label: Annotated[
+        schemas.Label | None, Query(description="Only conversations with this label (normalised as labels are).")
+    ] = None,
+    sort: Annotated[
+        schemas.ConversationSort,
+        Query(
+            description="`newest` (by creation) or `waiting` (the oldest `waitingSince` first, then those nobody "
+            "waits on, newest first); `after` pages within it."
+        ),
+    ] = "newest",
+) -> ListFilters:
+    """The inbox's filters, shared by the External API's list and the console's; they combine with AND."""
+    return ListFilters(status=status, assignee=assignee, label=label, sort=sort)
+
+
+InboxFilters = Annotated[ListFilters, Depends(inbox_filters)]
 IdCursor = Annotated[str | None, Query(max_length=64, description="The id of the last item of the previous page.")]
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """The error envelopes a route can answer, for its OpenAPI description (429: the rate limits)."""
     return {status: {"model": ErrorEnvelope} for status in sorted({401, 404, 413, 422, 429, *statuses})}
+
+
+SearchQuery = Annotated[
+    str,
+    Query(
+        min_length=1,
+        max_length=MAX_SEARCH_QUERY_LENGTH,
+        description="Words, split on whitespace: every one whole, case-insensitive, the last also as a prefix.",
+    ),
+]
+SearchLimit = Annotated[int, Query(ge=1, le=MAX_SEARCH_LIMIT, description="How many conversations at most.")]

@@ -134,7 +134,7 @@ async def _copy(
     echo: Echo,
 ) -> None:
     """In primary-key order, a batch at a time (keyset paging: each batch is an index range scan)."""
-    [key] = table.primary_key.columns
+    key = list(table.primary_key.columns)
     json_columns = [column for column in table.columns if isinstance(column.type, JSON)]
     done, last = 0, None
     progress(table.name, 0, total)
@@ -146,11 +146,13 @@ async def _copy(
             _repair_json(table, key, json_columns, row, echo)
         await dst.run_sync(insert_rows, table, rows)
         done += len(rows)
-        last = rows[-1][key.name]
+        last = tuple(rows[-1][column.name] for column in key)
         progress(table.name, done, total)
 
 
-def _repair_json(table: Table, key: Column[Any], columns: list[Column[Any]], row: dict[str, Any], echo: Echo) -> None:
+def _repair_json(
+    table: Table, key: list[Column[Any]], columns: list[Column[Any]], row: dict[str, Any], echo: Echo
+) -> None:
     for column in columns:
         value = row[column.name]
         if value is None or (problem := storable_json_problem(value)) is None:
@@ -165,7 +167,8 @@ def _repair_json(table: Table, key: Column[Any], columns: list[Column[Any]], row
         else:
             how = "stored with null for numbers that are not finite and U+FFFD for unstorable characters"
         row[column.name] = repaired
-        echo(f"repaired {table.name} {row[key.name]}: {column.name} {problem}; {how}")
+        row_key = " ".join(str(row[part.name]) for part in key)
+        echo(f"repaired {table.name} {row_key}: {column.name} {problem}; {how}")
 
 
 class _TooDeep(Exception):

@@ -28,6 +28,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from parley.background import cancel_and_wait
 from parley.observability import metrics
 from parley.realtime.hub import Hub, Subscription
+from parley.schemas.messages import NOTE
 from parley.storage.database import Database
 from parley.storage.records import NewEvent
 from parley.storage.repositories import events as event_repo
@@ -52,7 +53,8 @@ class Audience:
 
 @dataclass
 class VisitorFilter:
-    """A visitor sees their own conversations (new ones too), their agents' status, and not their own typing."""
+    """A visitor sees their own conversations (new ones too), their agents' status, and neither their own typing
+    nor the agents' notes (live or replayed: the replay passes through here too)."""
 
     end_user_id: str
     conversation_ids: set[str]
@@ -71,7 +73,21 @@ class VisitorFilter:
         if event.name in ("conversation.assigned", "conversation.unassigned"):
             agent = _data(event).get("assignedAgent")
             self.agent_ids = {agent["id"]} if agent else set()
+        if event.name in _MESSAGE_EVENTS:
+            return not _is_note(event)
         return not (event.name == "typing" and _data(event).get("author") == "endUser")
+
+
+_MESSAGE_EVENTS = frozenset({"message.created", "message.status_changed"})  # their `data` is a Message
+_NOTE_TYPE = f'"type":"{NOTE}"'
+
+
+def _is_note(event: NewEvent) -> bool:
+    """Whether a message event is about a note. The payload is compact JSON in which a string's own quotes are
+    escaped, so the message's `"type":"note"` can only be a key and its value: without it (nearly every message)
+    nothing is parsed; with it (a note, or some JSON object inside the message, an end user's `meta`, saying so),
+    the message's own `type` decides."""
+    return _NOTE_TYPE in event.payload and _data(event).get("type") == NOTE
 
 
 @dataclass

@@ -6,15 +6,25 @@ is re-exported here, so callers write `schemas.Message` whatever module it lives
 - `common`: the base models, the envelopes, `Deleted`, the list and cursor limits, the storable-text checks;
 - `files`: files and their URLs;
 - `people`: agents, end users, the bot, agents' console tokens, the signed-in agent;
-- `conversations`: conversations, a console's row, typing indicators;
+- `conversations`: conversations, their status, a console's row and folder counts, typing indicators;
+- `labels`: setting a conversation's labels, the workspace's labels with their counts;
+- `activity`: a conversation's activity log;
 - `messages`: messages, sending them, read receipts;
 - `reviews`: reviews, rating them, an agent's summary;
+- `search`: a conversation found by words;
 - `events`: the event frame and the webhook event names;
 - `webhooks`: the workspace's webhook and its deliveries;
 - `widget`: a visitor's session and the workspace's widget settings;
-- `exports`: everything stored about one end user.
+- `exports`: everything stored about one end user;
+- `canned_responses`: the workspace's reply templates.
 """
 
+from parley.schemas.activity import Activity, ActivityActor, ActivityKind, ActorType
+from parley.schemas.canned_responses import (
+    CannedResponse,
+    CreateCannedResponseRequest,
+    UpdateCannedResponseRequest,
+)
 from parley.schemas.common import (
     MAX_CURSOR,
     MAX_LIST_LIMIT,
@@ -33,17 +43,32 @@ from parley.schemas.common import (
     storable_json_problem,
 )
 from parley.schemas.conversations import (
+    CONVERSATION_STATUSES,
     AssignAgentRequest,
     Conversation,
+    ConversationCounts,
+    ConversationSort,
+    ConversationStatus,
     ConversationSummary,
     CreateConversationRequest,
+    SetStatusRequest,
     Typing,
     TypingRequest,
 )
 from parley.schemas.events import WEBHOOK_EVENTS, EventFrame, WebhookEventName
 from parley.schemas.exports import EndUserExport
 from parley.schemas.files import File, FileInfo, FileMeta, FileUrls
-from parley.schemas.messages import Message, ReadReceipt, ReadRequest, SendFileRequest, SendTextRequest
+from parley.schemas.labels import MAX_LABEL_LENGTH, MAX_LABELS, Label, LabelCount, PutLabelsRequest
+from parley.schemas.messages import (
+    NOTE,
+    Message,
+    MessageSource,
+    ReadReceipt,
+    ReadRequest,
+    SendFileRequest,
+    SendNoteRequest,
+    SendTextRequest,
+)
 from parley.schemas.people import (
     Agent,
     AgentToken,
@@ -58,6 +83,7 @@ from parley.schemas.people import (
     WorkspaceName,
 )
 from parley.schemas.reviews import RateReviewRequest, Review, ReviewDistribution, ReviewSummary
+from parley.schemas.search import SearchResult
 from parley.schemas.webhooks import PutWebhookRequest, WebhookConfig, WebhookDelivery, WebhookSecret
 from parley.schemas.widget import (
     AccentColor,
@@ -70,21 +96,34 @@ from parley.schemas.widget import (
 )
 
 __all__ = [
+    "CONVERSATION_STATUSES",
     "MAX_CURSOR",
+    "MAX_LABELS",
+    "MAX_LABEL_LENGTH",
     "MAX_LIST_LIMIT",
     "META_MAX_BYTES",
     "META_MAX_DEPTH",
+    "NOTE",
     "WEBHOOK_EVENTS",
     "AccentColor",
+    "Activity",
+    "ActivityActor",
+    "ActivityKind",
+    "ActorType",
     "Agent",
     "AgentToken",
     "AgentTokenInfo",
     "AssignAgentRequest",
     "Bot",
+    "CannedResponse",
     "ClientUuid",
     "Conversation",
+    "ConversationCounts",
+    "ConversationSort",
+    "ConversationStatus",
     "ConversationSummary",
     "CreateAgentRequest",
+    "CreateCannedResponseRequest",
     "CreateConversationRequest",
     "CreateEndUserRequest",
     "Deleted",
@@ -98,8 +137,12 @@ __all__ = [
     "FileInfo",
     "FileMeta",
     "FileUrls",
+    "Label",
+    "LabelCount",
     "Message",
+    "MessageSource",
     "Name",
+    "PutLabelsRequest",
     "PutWebhookRequest",
     "PutWidgetSettingsRequest",
     "RateReviewRequest",
@@ -109,16 +152,20 @@ __all__ = [
     "Review",
     "ReviewDistribution",
     "ReviewSummary",
+    "SearchResult",
     "SendFileRequest",
+    "SendNoteRequest",
     "SendTextRequest",
     "SessionRequest",
     "SetAvailabilityRequest",
+    "SetStatusRequest",
     "SignedInAgent",
     "StorableJsonObject",
     "StorableStr",
     "Typing",
     "TypingRequest",
     "UpdateAgentRequest",
+    "UpdateCannedResponseRequest",
     "WebhookConfig",
     "WebhookDelivery",
     "WebhookEventName",

@@ -29,6 +29,8 @@ WebhookEventName = Literal[
     "conversation.unassigned",
     "conversation.locked",
     "conversation.unlocked",
+    "conversation.status_changed",
+    "conversation.labels_changed",
     "review.requested",
     "review.updated",
     "agent.status_changed",

@@ -11,11 +11,16 @@ from parley.schemas.files import File
 from parley.schemas.people import Agent, Bot, EndUser
 from parley.schemas.reviews import Review
 
+MessageSource = Literal["api", "widget", "console", "email"]
+NOTE = "note"
+
 
 class Message(WireModel):
     id: str
     status: Literal["sent", "delivered", "read"]
-    type: Literal["text", "file", "review"]
+    type: Literal["text", "file", "review", "note"] = Field(
+        description="`note` (extension): an internal note by an agent, shown to agents only, never to the visitor."
+    )
     body: str | None
     file: File | None
     review: Review | None
@@ -25,6 +30,11 @@ class Message(WireModel):
     microseconds: int
     uuid: str | None = Field(default=None, description="Extension: the sender's idempotency key, if any.")
     conversation_id: str | None = Field(default=None, description="Extension: the conversation it belongs to.")
+    source: MessageSource = Field(
+        description="Extension: how it arrived: `api` (the External API, notes sent there included, and the bot's "
+        "own messages), `widget`, `console` (anything sent through the agent API) or `email`. Messages stored "
+        "before Parley recorded it read `console` when an agent wrote them, `api` when the bot did, else `widget`."
+    )
     created_at: int
     updated_at: int
 
@@ -32,6 +42,10 @@ class Message(WireModel):
 class SendTextRequest(RequestModel):
     uuid: ClientUuid
     text: Annotated[StorableStr, Field(min_length=1)]
+
+
+class SendNoteRequest(SendTextRequest):
+    agent_id: StorableStr = Field(description="The agent who writes the note: active, of this workspace.")
 
 
 class SendFileRequest(RequestModel):

@@ -27,7 +27,7 @@ from parley.realtime.broker import Invalidation
 from parley.services.drafts import draft_message
 from parley.services.views import Related
 from parley.storage.database import Transaction
-from parley.storage.message_writer import MessageDraft, write_messages
+from parley.storage.message_writer import MessageDraft
 from parley.storage.records import BotRecord, ConversationRecord, ConversationRef, WorkspaceRecord
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import messages as message_repo
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 AWAY_UUID_PREFIX = "parley:away:"
+BOT_SOURCE: schemas.MessageSource = "api"  # the spec counts what the bot posts by itself as the API's
 
 
 # Conversation start: auto-assignment and the greeting, inside the conversation's transaction
@@ -59,7 +60,7 @@ def greet(svc: Services, tx: Transaction, workspace: WorkspaceRecord, conversati
     bot = workspace_repo.get_bot(tx.conn, workspace.id)
     if bot is None:
         return
-    write_messages(tx, [_bot_text(svc, conversation, bot, greeting, None)], now_microseconds())
+    svc.writer.write_now(tx, [_bot_text(svc, conversation, bot, greeting, None)])
 
 
 # The visitor wrote: the away message
@@ -103,7 +104,7 @@ def _bot_text(
     svc: Services, conversation: ConversationRef, bot: BotRecord, text: str, client_uuid: str | None
 ) -> MessageDraft:
     related = Related(bots={bot.id: bot})
-    return draft_message(svc, conversation, related, client_uuid, "text", None, body=text, bot_id=bot.id)
+    return draft_message(svc, conversation, related, client_uuid, "text", None, BOT_SOURCE, body=text, bot_id=bot.id)
 
 
 # The External API's widget settings

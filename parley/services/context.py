@@ -1,12 +1,13 @@
 """The long-lived parts every service call needs, built in one step per process by the app (or the CLI), which
-starts them (`start`: the writer, the delivery worker, the housekeeping, the broker's subscription) and stops them
-(`close`) in one place."""
+starts them (`start`: the writer, the delivery worker, the housekeeping with the snooze waker, the broker's
+subscription) and stops them (`close`) in one place."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from parley.background import Periodic
 from parley.clock import now_microseconds
@@ -20,6 +21,7 @@ from parley.realtime.presence import AgentsOnline, Presence
 from parley.services.auth import Principal, WebsocketTokens
 from parley.services.lookups import SharedLookups
 from parley.services.rate_limits import RateLimits
+from parley.services.reopening import reopen_for_visitors, snooze_waker
 from parley.services.token_uses import TokenUses
 from parley.services.views import Views
 from parley.storage.database import Database
@@ -67,15 +69,18 @@ class Services:
         files = build_file_store(settings)
         token_uses = TokenUses(db)
         secret_seal = SecretSeal(settings.signing_key)
+        public_views = Views(settings.resolved_static_url, tokens.issue, reveal_tokens=False)
         services = cls(
             settings=settings,
             db=db,
-            writer=MessageWriter(db, now_microseconds, settings.write_batch_max),
+            writer=MessageWriter(
+                db, now_microseconds, settings.write_batch_max, partial(reopen_for_visitors, public_views)
+            ),
             files=files,
             websocket_tokens=tokens,
             secret_seal=secret_seal,
             trusted_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=True),
-            public_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=False),
+            public_views=public_views,
             principals=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
             # Like tokens, end users are cached briefly: another process's erasure shows within this time.
             end_users=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
@@ -93,6 +98,7 @@ class Services:
                 outbox_pruner(db, settings.event_retention_days),
                 spool_sweeper(files.staging_dir),
                 token_uses.writer(),
+                snooze_waker(db, public_views),
             ],
         )
         db.add_publisher(services.publish)

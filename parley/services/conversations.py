@@ -1,27 +1,32 @@
-"""Conversations: opening them, assigning agents, locking; each change is an event."""
+"""Conversations: opening them, listing and counting them for the inbox, assigning agents, locking, setting their
+status; each change is an event and an entry of the conversation's activity log (`parley.services.activity`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from functools import partial
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
 
 from parley import schemas
 from parley.clock import now_microseconds, now_seconds
-from parley.errors import conflict, not_found
-from parley.services import bot
+from parley.errors import conflict, not_found, validation_error
+from parley.services import activity, bot
+from parley.services.activity import Actor
 from parley.services.context import Services
-from parley.services.events import emit_conversation_event
 from parley.services.ids import check_id, new_id
 from parley.services.paging import continue_after
 from parley.services.people import find_agent, find_end_user
-from parley.services.views import Related, Views, load_related
+from parley.services.views import Views, load_related
 from parley.storage.database import Transaction
 from parley.storage.records import ConversationRecord, WorkspaceRecord
 from parley.storage.repositories import conversations as repo
 from parley.storage.repositories import messages as message_repo
+
+if TYPE_CHECKING:  # messages open conversations through this module
+    from parley.services.messages import HistoryWindow
 
 
 async def create_conversation(
@@ -50,18 +55,21 @@ def open_conversation(
         end_user_id=end_user_id,
         assigned_agent_id=None,
         locked=False,
+        status=OPEN,
+        snoozed_until=None,
+        waiting_since=None,
         last_microseconds=0,
         created_us=now_us,
         created_at=now,
         updated_at=now,
     )
     repo.add_conversation(tx.conn, **conversation.as_row())
-    _emit(svc, tx, conversation, "conversation.created")
+    activity.announce(svc.public_views, tx, "conversation.created", [conversation], activity.SYSTEM)
     agent_id = bot.auto_assignee(tx.conn, workspace)
     if agent_id is not None:
         repo.update_conversation(tx.conn, conversation.id, assigned_agent_id=agent_id)
         conversation = replace(conversation, assigned_agent_id=agent_id)
-        _emit(svc, tx, conversation, "conversation.assigned")
+        activity.announce(svc.public_views, tx, "conversation.assigned", [conversation], activity.SYSTEM)
     bot.greet(svc, tx, workspace, conversation)
     return conversation
 
@@ -77,112 +85,206 @@ async def get_conversation(
     return await svc.db.read(load)
 
 
+@dataclass(frozen=True, slots=True)
+class ListFilters:
+    """A listing's filters as a route received them; `filter_for` checks them. `status` is one status or several,
+    comma-separated; `assignee` an agent id or `none`; `label` is normalised already (`schemas.Label`)."""
+
+    status: str | None = None
+    assignee: str | None = None
+    label: str | None = None
+    sort: schemas.ConversationSort = "newest"
+    end_user_id: str | None = None
+    agent_id: str | None = None
+
+
+UNASSIGNED = "none"
+
+
+def filter_for(filters: ListFilters) -> repo.ConversationFilter | None:
+    """What storage filters on, or None when nothing can match (an assignee other than `agentId`). An unknown
+    status is refused (422); an unknown assignee matches nothing, so it gives an empty list, not a 404."""
+    statuses: tuple[str, ...] = ()
+    if filters.status is not None:
+        statuses = tuple(dict.fromkeys(part.strip() for part in filters.status.split(",")))
+        unknown = [status for status in statuses if status not in schemas.CONVERSATION_STATUSES]
+        if unknown:
+            known = ", ".join(schemas.CONVERSATION_STATUSES)
+            raise validation_error(f"status: {', '.join(map(repr, unknown))} is not one of {known}.")
+    assignee = filters.assignee.lower() if filters.assignee is not None else None
+    if filters.agent_id is not None:
+        agent_id = check_id(filters.agent_id, "Agent")
+        if assignee is not None and assignee != agent_id:
+            return None
+        assignee = agent_id
+    return repo.ConversationFilter(
+        statuses=statuses,
+        end_user_id=check_id(filters.end_user_id, "End user") if filters.end_user_id is not None else None,
+        assignee=None if assignee == UNASSIGNED else assignee,
+        unassigned=assignee == UNASSIGNED,
+        label=filters.label,
+        sort=filters.sort,
+    )
+
+
+def _listed(
+    conn: Connection, workspace_id: str, filters: ListFilters, after: str | None, limit: int
+) -> list[ConversationRecord]:
+    where = filter_for(filters)
+    start = continue_after(after, partial(find_conversation, conn, workspace_id), lambda found: found)
+    return [] if where is None else repo.list_conversations(conn, workspace_id, where, start, limit)
+
+
 async def list_conversations(
-    svc: Services,
-    workspace: WorkspaceRecord,
-    after: str | None,
-    limit: int,
-    end_user_id: str | None,
-    agent_id: str | None,
-    *,
-    views: Views,
+    svc: Services, workspace: WorkspaceRecord, filters: ListFilters, after: str | None, limit: int, *, views: Views
 ) -> list[schemas.Conversation]:
 
     def load(conn: Connection) -> list[schemas.Conversation]:
-        conversations = repo.list_conversations(
-            conn,
-            workspace.id,
-            _page_after(conn, workspace.id, after),
-            limit,
-            end_user_id=check_id(end_user_id, "End user") if end_user_id else None,
-            assigned_agent_id=check_id(agent_id, "Agent") if agent_id else None,
-        )
+        conversations = _listed(conn, workspace.id, filters, after, limit)
         related = load_related(conn, conversations=conversations)
         return [views.conversation(c, related) for c in conversations]
 
     return await svc.db.read(load)
 
 
+async def count_conversations(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> schemas.ConversationCounts:
+    """The console's folders: open ones of the agent and of nobody, and how many have each status."""
+
+    def count(conn: Connection) -> schemas.ConversationCounts:
+        by_status = repo.count_by_status(conn, workspace.id)
+        return schemas.ConversationCounts(
+            mine=repo.count_open_assigned(conn, workspace.id, agent_id),
+            unassigned=repo.count_open_assigned(conn, workspace.id, None),
+            **{status: by_status.get(status, 0) for status in schemas.CONVERSATION_STATUSES},
+        )
+
+    return await svc.db.read(count)
+
+
+async def list_activity(
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, window: HistoryWindow, limit: int
+) -> list[schemas.Activity]:
+    """A page of the conversation's activity log, for agents."""
+
+    def load(conn: Connection) -> list[schemas.Activity]:
+        conversation = find_conversation(conn, workspace.id, conversation_id)
+        return activity.read_log(conn, svc.public_views, conversation, window, limit)
+
+    return await svc.db.read(load)
+
+
 async def assign_agent(
-    svc: Services, workspace: WorkspaceRecord, conversation_id: str, agent_id: str, *, views: Views
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, agent_id: str, actor: Actor, *, views: Views
 ) -> schemas.Conversation:
     """Re-assigning the same agent is a no-op that still answers; an inactive agent cannot take conversations."""
 
-    def check(conn: Connection, conversation: ConversationRecord) -> dict[str, object] | None:
+    def decide(conn: Connection, conversation: ConversationRecord) -> dict[str, object] | None:
         agent = find_agent(conn, workspace.id, agent_id)
         if not agent.active:
             raise conflict("The agent is not active.")
         return None if conversation.assigned_agent_id == agent.id else {"assigned_agent_id": agent.id}
 
-    return await _change(svc, workspace, conversation_id, "conversation.assigned", check, views)
+    return await change_conversation(svc, workspace, conversation_id, "conversation.assigned", decide, actor, views)
 
 
 async def unassign_agent(
-    svc: Services, workspace: WorkspaceRecord, conversation_id: str, *, views: Views
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, actor: Actor, *, views: Views
 ) -> schemas.Conversation:
-    def check(_conn: Connection, conversation: ConversationRecord) -> dict[str, object] | None:
+    def decide(_conn: Connection, conversation: ConversationRecord) -> dict[str, object] | None:
         return {"assigned_agent_id": None} if conversation.assigned_agent_id else None
 
-    return await _change(svc, workspace, conversation_id, "conversation.unassigned", check, views)
+    return await change_conversation(svc, workspace, conversation_id, "conversation.unassigned", decide, actor, views)
 
 
 async def set_locked(
-    svc: Services, workspace: WorkspaceRecord, conversation_id: str, locked: bool, *, views: Views
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, locked: bool, actor: Actor, *, views: Views
 ) -> schemas.Conversation:
-    def check(_conn: Connection, conversation: ConversationRecord) -> dict[str, object] | None:
+    def decide(_conn: Connection, conversation: ConversationRecord) -> dict[str, object] | None:
         return {"locked": locked} if conversation.locked != locked else None
 
     name = "conversation.locked" if locked else "conversation.unlocked"
-    return await _change(svc, workspace, conversation_id, name, check, views)
+    return await change_conversation(svc, workspace, conversation_id, name, decide, actor, views)
 
 
-def find_conversation(conn: Connection, workspace_id: str, conversation_id: str) -> ConversationRecord:
-    conversation = repo.get_conversation(conn, workspace_id, check_id(conversation_id, "Conversation"))
+OPEN, SNOOZED = "open", "snoozed"
+
+
+async def set_status(
+    svc: Services,
+    workspace: WorkspaceRecord,
+    conversation_id: str,
+    request: schemas.SetStatusRequest,
+    actor: Actor,
+    *,
+    views: Views,
+) -> schemas.Conversation:
+    """`snoozedUntil` comes with `snoozed`, in the future, and with nothing else (else 422, nothing changed);
+    leaving `snoozed` clears it. The same status again changes nothing (a new `snoozedUntil` is a change)."""
+    until = request.snoozed_until
+    if request.status == SNOOZED and until is None:
+        raise validation_error("snoozedUntil is required with the status snoozed.")
+    if request.status == SNOOZED and until is not None and until <= now_seconds():
+        raise validation_error("snoozedUntil must be in the future.")
+    if request.status != SNOOZED and until is not None:
+        raise validation_error(f"snoozedUntil must be absent or null with the status {request.status}.")
+
+    def decide(_conn: Connection, conversation: ConversationRecord) -> dict[str, object] | None:
+        if (conversation.status, conversation.snoozed_until) == (request.status, until):
+            return None
+        return {"status": request.status, "snoozed_until": until}
+
+    name = "conversation.status_changed"
+    return await change_conversation(svc, workspace, conversation_id, name, decide, actor, views)
+
+
+def find_conversation(
+    conn: Connection, workspace_id: str, conversation_id: str, lock: bool = False
+) -> ConversationRecord:
+    conversation = repo.get_conversation(conn, workspace_id, check_id(conversation_id, "Conversation"), lock)
     if conversation is None:
         raise not_found("Conversation")
     return conversation
 
 
-def _page_after(conn: Connection, workspace_id: str, after: str | None) -> tuple[int, str] | None:
-    """Listings of conversations are newest first, by (created_us, id)."""
-    return continue_after(after, partial(find_conversation, conn, workspace_id), lambda c: (c.created_us, c.id))
+# Decides a change from the conversation as it is (its row locked): the columns to change, or None when there is
+# nothing to do. It may write rows of its own beside them in the same transaction (a conversation's labels).
+Decide = Callable[[Connection, ConversationRecord], dict[str, object] | None]
 
 
-ChangeCheck = Callable[[Connection, ConversationRecord], dict[str, object] | None]
-
-
-async def _change(
-    svc: Services, workspace: WorkspaceRecord, conversation_id: str, event_name: str, check: ChangeCheck, views: Views
+async def change_conversation(
+    svc: Services,
+    workspace: WorkspaceRecord,
+    conversation_id: str,
+    event_name: str,
+    decide: Decide,
+    actor: Actor,
+    views: Views,
 ) -> schemas.Conversation:
-    """Read, decide the change (None: nothing to do), write it with its event, answer the new state."""
+    """Read and lock, decide, write the change with its event and activity entry, answer the new state."""
 
     def change(tx: Transaction) -> schemas.Conversation:
-        conversation = find_conversation(tx.conn, workspace.id, conversation_id)
-        changes = check(tx.conn, conversation)
+        before = find_conversation(tx.conn, workspace.id, conversation_id, lock=True)
+        changes = decide(tx.conn, before)
         if changes is None:
-            return views.conversation(conversation, load_related(tx.conn, conversations=[conversation]))
-        repo.update_conversation(tx.conn, conversation.id, updated_at=now_seconds(), **changes)
-        conversation = find_conversation(tx.conn, workspace.id, conversation.id)
-        return views.conversation(conversation, _emit(svc, tx, conversation, event_name))
+            return views.conversation(before, load_related(tx.conn, conversations=[before]))
+        repo.update_conversation(tx.conn, before.id, updated_at=now_seconds(), **changes)
+        after = find_conversation(tx.conn, workspace.id, before.id)
+        related = activity.announce(
+            svc.public_views, tx, event_name, [after], actor, unassigned_agent_id=before.assigned_agent_id
+        )
+        return views.conversation(after, related)
 
     return await svc.db.write(change)
 
 
-def _emit(svc: Services, tx: Transaction, conversation: ConversationRecord, event_name: str) -> Related:
-    """The event carries the public view (agents and webhooks read it); returns what rendering it needed."""
-    related = load_related(tx.conn, conversations=[conversation])
-    public = svc.public_views.conversation(conversation, related)
-    emit_conversation_event(tx, event_name, conversation.workspace_id, conversation.id, public)
-    return related
-
-
 async def list_summaries(
-    svc: Services, workspace: WorkspaceRecord, after: str | None, limit: int, *, views: Views
+    svc: Services, workspace: WorkspaceRecord, filters: ListFilters, after: str | None, limit: int, *, views: Views
 ) -> list[schemas.ConversationSummary]:
-    """The console's list: each conversation with its last message and its unread visitor messages."""
+    """The console's list, filtered and ordered as the External API's: each conversation with its last message and
+    its unread visitor messages."""
 
     def load(conn: Connection) -> list[schemas.ConversationSummary]:
-        found = repo.list_conversations(conn, workspace.id, _page_after(conn, workspace.id, after), limit)
+        found = _listed(conn, workspace.id, filters, after, limit)
         ids = [c.id for c in found]
         last = message_repo.last_messages(conn, ids)
         unread = message_repo.unread_counts(conn, ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from parley import schemas
 from parley.services.ids import new_id
 from parley.services.views import Related
 from parley.storage.message_writer import MessageDraft
@@ -23,10 +24,12 @@ def draft_message(
     client_uuid: str | None,
     message_type: str,
     digest: str | None,
+    source: schemas.MessageSource,
     **author_and_content: str | None,
 ) -> MessageDraft:
     """The message rendered for everyone now, from `related` (what rendering needs: the author, the file, the
-    review); the writer completes it with the position and times it gets (zero until then)."""
+    review); the writer completes it with the position and times it gets (zero until then). `source` is the way it
+    came in: the caller's surface (`auth.source`), or `api` for what the bot posts by itself."""
     message_id = new_id()
     columns = dict.fromkeys(_AUTHOR_AND_CONTENT) | author_and_content
     unplaced = MessageRecord(
@@ -38,6 +41,7 @@ def draft_message(
         status=NEW_MESSAGE_STATUS,
         type=message_type,
         microseconds=0,
+        source=source,
         created_at=0,
         updated_at=0,
         **columns,  # the author's id and the content's, by column name
@@ -50,6 +54,7 @@ def draft_message(
         request_digest=digest,
         type=message_type,
         status=NEW_MESSAGE_STATUS,
+        source=source,
         public=svc.public_views.message(unplaced, related),
         event_id=new_id(),
         **author_and_content,

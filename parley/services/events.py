@@ -14,10 +14,12 @@ from parley.storage.repositories import conversations as conversation_repo
 
 def emit_conversation_event(
     tx: Transaction, name: str, workspace_id: str, conversation_id: str, data: BaseModel
-) -> None:
-    """Stamp the event from the conversation's own counter. `data` is rendered for the public audience."""
+) -> int:
+    """Stamp the event from the conversation's own counter, and return that stamp (what places the change among
+    the messages). `data` is rendered for the public audience."""
     microseconds = conversation_repo.allocate_event_microseconds(tx.conn, conversation_id, now_microseconds())
     tx.emit(new_event(new_id(), name, workspace_id, conversation_id, data, microseconds))
+    return microseconds
 
 
 def emit_workspace_event(tx: Transaction, name: str, workspace_id: str, data: BaseModel) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from starlette.datastructures import UploadFile
 
 from parley import schemas
-from parley.clock import now_microseconds, now_seconds
+from parley.clock import now_seconds
 from parley.errors import ParleyError, conflict, not_found, validation_error
 from parley.observability import metrics
 from parley.realtime.broker import Invalidation
@@ -26,10 +26,10 @@ from parley.services.drafts import draft_message
 from parley.services.events import emit_conversation_event
 from parley.services.files import fetch_and_store, record_file, store_upload
 from parley.services.ids import check_id, new_id
-from parley.services.people import find_end_user
+from parley.services.people import find_agent, find_end_user
 from parley.services.views import Related, Views, load_related
 from parley.storage.database import Transaction
-from parley.storage.message_writer import MessageDraft, Outcome, WriteResult, write_messages
+from parley.storage.message_writer import MessageDraft, Outcome, WriteResult
 from parley.storage.records import (
     AgentRecord,
     BotRecord,
@@ -58,6 +58,7 @@ async def send_text(
     request: schemas.SendTextRequest,
     *,
     views: Views,
+    source: schemas.MessageSource,
     agent: AgentRecord | None = None,
 ) -> schemas.Message:
     """Author: the agent if given, else the conversation's end user (as the seed's example shows)."""
@@ -65,7 +66,7 @@ async def send_text(
     conversation = await _conversation_for_send(svc, workspace.id, conversation_id)
     author, related = await _author(svc, conversation, agent)
     digest = _digest("text", request.text)
-    draft = draft_message(svc, conversation, related, request.uuid, "text", digest, body=request.text, **author)
+    draft = draft_message(svc, conversation, related, request.uuid, "text", digest, source, body=request.text, **author)
     result = await svc.writer.submit(draft)
     if agent is None and result.outcome is Outcome.STORED:  # the visitor wrote: the bot's away message, maybe
         await bot.after_visitor_message(svc, workspace, conversation)
@@ -82,6 +83,40 @@ async def _author(
     return {"agent_id": agent.id}, await svc.db.read(lambda conn: load_related(conn, agents=[agent]))
 
 
+async def send_note(
+    svc: Services,
+    workspace: WorkspaceRecord,
+    conversation_id: str,
+    request: schemas.SendTextRequest,
+    agent_id: str,
+    *,
+    views: Views,
+    source: schemas.MessageSource,
+) -> schemas.Message:
+    """An internal note by `agent_id`, an agent of the workspace (404 otherwise) who is active (409, as assign-agent
+    answers). Agents, the External API and webhooks see it; the visitor never does (their history, socket and read
+    receipts leave notes out), and nothing that counts the visitor's or the agents' messages counts it.
+
+    Idempotent on `uuid` like a text message (the same uuid by another agent is another request: 409). A locked
+    conversation takes notes: written in a transaction of their own, since the group-commit writer refuses locked
+    conversations; notes are few, and this keeps the hot path free of the distinction."""
+    check_text(svc, request.text)
+    conversation = await _conversation_for_send(svc, workspace.id, conversation_id)
+
+    def load(conn: Connection) -> tuple[AgentRecord, Related]:
+        agent = find_agent(conn, workspace.id, agent_id)
+        return agent, load_related(conn, agents=[agent])
+
+    agent, related = await svc.db.read(load)
+    if not agent.active:
+        raise conflict("The agent is not active.")
+    digest = _digest(schemas.NOTE, f"{agent.id}\x00{request.text}")
+    draft = draft_message(
+        svc, conversation, related, request.uuid, schemas.NOTE, digest, source, body=request.text, agent_id=agent.id
+    )
+    return await _answer(svc, draft, await _store_alone(svc, draft, even_locked=True), related, views)
+
+
 async def send_file(
     svc: Services,
     workspace: WorkspaceRecord,
@@ -89,13 +124,14 @@ async def send_file(
     request: schemas.SendFileRequest,
     *,
     views: Views,
+    source: schemas.MessageSource,
     agent: AgentRecord | None = None,
 ) -> schemas.Message:
     """A file by URL: fetched through the outbound guard (only when the uuid is new and the conversation open)."""
     digest = _digest("file", request.file)
     obtain = partial(fetch_and_store, svc, workspace.id, request.file)
     return await send_obtained_file(
-        svc, workspace, conversation_id, request.uuid, digest, obtain, views=views, agent=agent
+        svc, workspace, conversation_id, request.uuid, digest, obtain, views=views, source=source, agent=agent
     )
 
 
@@ -108,6 +144,7 @@ async def send_obtained_file(
     obtain: Callable[[], Awaitable[FileRecord]],
     *,
     views: Views,
+    source: schemas.MessageSource,
     agent: AgentRecord | None = None,
 ) -> schemas.Message:
     """A replayed uuid answers from storage, and a locked conversation refuses, before `obtain` runs."""
@@ -119,13 +156,13 @@ async def send_obtained_file(
 
     known, current = await svc.db.read(load)
     if known:
-        return await _answer_replayed_file(svc, conversation, known, client_uuid, digest, views)
+        return await _answer_replayed_file(svc, conversation, known, client_uuid, digest, source, views)
     if current.locked:
         raise _locked()
     author, related = await _author(svc, conversation, agent)
     file = await obtain()
     related.files[file.id] = file
-    draft = draft_message(svc, conversation, related, client_uuid, "file", digest, file_id=file.id, **author)
+    draft = draft_message(svc, conversation, related, client_uuid, "file", digest, source, file_id=file.id, **author)
     result = await _store_alone(svc, draft, partial(record_file, record=file))
     return await _answer(svc, draft, result, related, views)
 
@@ -136,10 +173,11 @@ async def _answer_replayed_file(
     known: dict[tuple[str, str], MessageRecord],
     client_uuid: str,
     digest: str,
+    source: schemas.MessageSource,
     views: Views,
 ) -> schemas.Message:
     """A file message whose uuid is stored already: the first one answers, and nothing is fetched or kept."""
-    draft = draft_message(svc, conversation, Related(), client_uuid, "file", digest)
+    draft = draft_message(svc, conversation, Related(), client_uuid, "file", digest, source)
     return await _answer(svc, draft, WriteResult(Outcome.DUPLICATE, *known.values()), Related(), views)
 
 
@@ -148,7 +186,12 @@ DraftIn = Callable[[ConversationRef], MessageDraft]
 
 
 async def send_visitor_text(
-    svc: Services, visitor: visitors.Visitor, request: schemas.SendTextRequest, *, views: Views
+    svc: Services,
+    visitor: visitors.Visitor,
+    request: schemas.SendTextRequest,
+    *,
+    views: Views,
+    source: schemas.MessageSource,
 ) -> schemas.Message:
     """Into the visitor's current conversation through the group-commit writer, or into the one it opens."""
     check_text(svc, request.text)
@@ -158,7 +201,7 @@ async def send_visitor_text(
 
     def draft_in(conversation: ConversationRef) -> MessageDraft:
         return draft_message(
-            svc, conversation, related, request.uuid, "text", digest, body=request.text, end_user_id=end_user.id
+            svc, conversation, related, request.uuid, "text", digest, source, body=request.text, end_user_id=end_user.id
         )
 
     current = await visitors.current_conversation(svc, visitor)
@@ -170,7 +213,13 @@ async def send_visitor_text(
 
 
 async def send_visitor_upload(
-    svc: Services, visitor: visitors.Visitor, client_uuid: str, upload: UploadFile, *, views: Views
+    svc: Services,
+    visitor: visitors.Visitor,
+    client_uuid: str,
+    upload: UploadFile,
+    *,
+    views: Views,
+    source: schemas.MessageSource,
 ) -> schemas.Message:
     """A file uploaded from the widget; a replayed uuid returns the first message unchanged, keeping nothing."""
     digest = _digest("upload", client_uuid)
@@ -178,14 +227,14 @@ async def send_visitor_upload(
     if current is not None:
         known = await svc.db.read(message_repo.messages_with_client_uuids, [(current.id, client_uuid)])
         if known:
-            return await _answer_replayed_file(svc, current, known, client_uuid, digest, views)
+            return await _answer_replayed_file(svc, current, known, client_uuid, digest, source, views)
     file = await store_upload(svc, visitor.workspace.id, upload)
     end_user = visitor.end_user
     related = Related(end_users={end_user.id: end_user}, files={file.id: file})
 
     def draft_in(conversation: ConversationRef) -> MessageDraft:
         return draft_message(
-            svc, conversation, related, client_uuid, "file", digest, file_id=file.id, end_user_id=end_user.id
+            svc, conversation, related, client_uuid, "file", digest, source, file_id=file.id, end_user_id=end_user.id
         )
 
     add_file = partial(record_file, record=file)
@@ -246,16 +295,17 @@ def _store_opening(
     draft = draft_in(conversation)
     if add_companions is not None:
         add_companions(tx)
-    [result] = write_messages(tx, [draft], now_microseconds())
+    [result] = svc.writer.write_now(tx, [draft])
     if result.outcome is not Outcome.STORED:
         raise _NotStored(draft, result)
     return draft, result
 
 
 async def request_review(
-    svc: Services, workspace: WorkspaceRecord, conversation_id: str, *, views: Views
+    svc: Services, workspace: WorkspaceRecord, conversation_id: str, *, views: Views, source: schemas.MessageSource
 ) -> schemas.Message:
-    """A bot message holding a fresh Review (mark 0) of the assigned agent by the end user."""
+    """A bot message holding a fresh Review (mark 0) of the assigned agent by the end user. Its `source` is the
+    surface that asked for it, as for any message sent there: the bot only holds the review."""
 
     def load(conn: Connection) -> tuple[ConversationRecord, BotRecord | None, Related]:
         conversation = find_conversation(conn, workspace.id, conversation_id)
@@ -281,7 +331,7 @@ async def request_review(
     )
     related.reviews[review.id] = review
     related.bots[bot.id] = bot
-    draft = draft_message(svc, conversation, related, None, "review", None, review_id=review.id, bot_id=bot.id)
+    draft = draft_message(svc, conversation, related, None, "review", None, source, review_id=review.id, bot_id=bot.id)
 
     def add_review(tx: Transaction) -> None:
         message_repo.add_review(tx.conn, **review.as_row())
@@ -315,12 +365,16 @@ async def list_messages(
     limit: int,
     *,
     views: Views,
+    for_visitor: bool,
 ) -> list[schemas.Message]:
-    """A page of history, ascending: after `window.after`, or the newest ones before `window.before`."""
+    """A page of history, ascending: after `window.after`, or the newest ones before `window.before`. The visitor's
+    pages leave the agents' notes out (the page is then `limit` messages they may see)."""
 
     def load(conn: Connection) -> list[schemas.Message]:
         conversation = find_conversation(conn, workspace.id, conversation_id)
-        records = message_repo.message_page(conn, conversation.id, limit, after=window.after, before=window.before)
+        records = message_repo.message_page(
+            conn, conversation.id, limit, after=window.after, before=window.before, with_notes=not for_visitor
+        )
         related = load_related(conn, messages=records)
         return [views.message(r, related) for r in records]
 
@@ -349,13 +403,19 @@ class _NotStored(Exception):
 
 
 async def _store_alone(
-    svc: Services, draft: MessageDraft, add_companions: Callable[[Transaction], None]
+    svc: Services,
+    draft: MessageDraft,
+    add_companions: Callable[[Transaction], None] | None = None,
+    *,
+    even_locked: bool = False,
 ) -> WriteResult:
-    """Messages that bring rows of their own (a file, a review) are written in their own transaction."""
+    """Messages that bring rows of their own (a file, a review), and notes (`even_locked`: a locked conversation
+    takes them, where the group-commit writer refuses every message), are written in their own transaction."""
 
     def store(tx: Transaction) -> WriteResult:
-        add_companions(tx)
-        [result] = write_messages(tx, [draft], now_microseconds())
+        if add_companions is not None:
+            add_companions(tx)
+        [result] = svc.writer.write_now(tx, [draft], even_locked=even_locked)
         if result.outcome is not Outcome.STORED:
             raise _NotStored(draft, result)
         return result
@@ -425,11 +485,12 @@ async def send_upload(
     upload: UploadFile,
     *,
     views: Views,
+    source: schemas.MessageSource,
     agent: AgentRecord | None = None,
 ) -> schemas.Message:
     """A file uploaded from the widget or the console; a replayed uuid returns the first message unchanged."""
     obtain = partial(store_upload, svc, workspace.id, upload)
     digest = _digest("upload", client_uuid)
     return await send_obtained_file(
-        svc, workspace, conversation_id, client_uuid, digest, obtain, views=views, agent=agent
+        svc, workspace, conversation_id, client_uuid, digest, obtain, views=views, source=source, agent=agent
     )

@@ -18,6 +18,7 @@ from parley.storage.records import (
     MessageRecord,
     ReviewRecord,
 )
+from parley.storage.repositories import labels as label_repo
 from parley.storage.repositories import messages as message_repo
 from parley.storage.repositories import people as people_repo
 from parley.storage.repositories import workspaces as workspace_repo
@@ -37,6 +38,7 @@ class Related:
     files: dict[str, FileRecord] = field(default_factory=dict)
     reviews: dict[str, ReviewRecord] = field(default_factory=dict)
     bots: dict[str, BotRecord] = field(default_factory=dict)
+    labels: dict[str, list[str]] = field(default_factory=dict)  # by conversation id, sorted
 
 
 def load_related(
@@ -45,8 +47,8 @@ def load_related(
     conversations: Iterable[ConversationRecord] = (),
     agents: Iterable[AgentRecord] = (),
 ) -> Related:
-    """What rendering these records needs: their authors, assignees, reviews, files and bots, by id; run inside
-    the read or the transaction that loaded the records."""
+    """What rendering these records needs: their authors, assignees, reviews, files and bots, by id, and the
+    conversations' labels; run inside the read or the transaction that loaded the records."""
     messages, conversations, agents = list(messages), list(conversations), list(agents)
     reviews = message_repo.reviews_by_id(conn, (m.review_id for m in messages))
     agent_ids = [m.agent_id for m in messages] + [r.agent_id for r in reviews.values()]
@@ -62,6 +64,7 @@ def load_related(
         files=message_repo.files_by_id(conn, file_ids),
         reviews=reviews,
         bots=workspace_repo.bots_by_id(conn, (m.bot_id for m in messages)),
+        labels=label_repo.labels_of(conn, (c.id for c in conversations)),
     )
 
 
@@ -151,6 +154,10 @@ class Views:
             id=record.id,
             assigned_agent=self.agent(agent, related) if agent else None,
             locked=record.locked,
+            status=record.status,
+            snoozed_until=record.snoozed_until,
+            labels=related.labels.get(record.id, []),
+            waiting_since=record.waiting_since,
             end_user=self.end_user(end_user) if end_user else None,
             created_at=record.created_at,
             updated_at=record.updated_at,
@@ -176,6 +183,7 @@ class Views:
             microseconds=record.microseconds,
             uuid=record.client_uuid,
             conversation_id=record.conversation_id,
+            source=record.source,
             created_at=record.created_at,
             updated_at=record.updated_at,
         )

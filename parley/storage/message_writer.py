@@ -4,6 +4,11 @@ and answers each sender only once that transaction is committed.
 
 A draft is plain data: the message as the service rendered it for everyone (`public`), which the write completes
 with the position it gets, and that is its `message.created` event.
+
+The position update also keeps the conversation's `waiting_since`, and returns the conversation's status: what a
+visitor's message does to a conversation that is not `open` (it reopens it) is the services' rule, which the writer
+runs in the same transaction through the `VisitorsWrote` function it was given, once per batch that stored visitor
+messages in such conversations; a batch of messages to open conversations, the common case, costs nothing more.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ class MessageDraft:
     request_digest: str | None
     type: str
     status: str
+    source: str
     public: schemas.Message
     event_id: str
     body: str | None = None
@@ -61,14 +67,27 @@ class WriteResult:
 
 
 LOCKED = WriteResult(Outcome.LOCKED, None)
+# Called in the batch's transaction with the conversations (sorted ids) that were not `open` when the batch took their
+# rows and in which it stored visitor messages.
+VisitorsWrote = Callable[[Transaction, list[str]], None]
 
 
-def write_messages(tx: Transaction, drafts: Sequence[MessageDraft], now_us: int) -> list[WriteResult]:
+def write_messages(
+    tx: Transaction,
+    drafts: Sequence[MessageDraft],
+    now_us: int,
+    visitors_wrote: VisitorsWrote,
+    *,
+    even_locked: bool = False,
+) -> list[WriteResult]:
     """Store the drafts, in order, emitting each stored one's event. A client uuid already stored, or earlier in the
-    batch, is a duplicate.
+    batch, is a duplicate. A locked conversation refuses them (LOCKED), unless `even_locked` (notes).
 
     Round trips are what a batch costs, so the common case is two statements per batch: one position update
-    per conversation and one multi-row insert that skips known uuids; only a skipped uuid is read back.
+    per conversation (which also applies the messages' effects on `waiting_since`) and one multi-row insert that
+    skips known uuids; only a skipped uuid is read back, and only then is `waiting_since` counted again from the
+    history (the update counted the resent message, whose effect was had when it was first stored). With visitor
+    messages stored in conversations that are not open, `visitors_wrote` runs once for the batch.
     """
     keys = [(d.conversation_id, d.client_uuid) if d.client_uuid else None for d in drafts]
     results: list[WriteResult | None] = [None] * len(drafts)
@@ -81,22 +100,31 @@ def write_messages(tx: Transaction, drafts: Sequence[MessageDraft], now_us: int)
             fresh_by_conversation.setdefault(draft.conversation_id, []).append(index)
 
     records: dict[int, MessageRecord] = {}
+    not_open: set[str] = set()
     # Row locks in one global order (by id): two processes' batches over the same conversations cannot deadlock.
     for conversation_id, indexes in sorted(fresh_by_conversation.items()):
-        first = conversation_repo.allocate_microseconds(tx.conn, conversation_id, len(indexes), now_us)
-        for offset, index in enumerate(indexes):
-            if first is None:
+        effects = [_wait_effect(drafts[index]) for index in indexes]
+        allocated = conversation_repo.allocate_microseconds(tx.conn, conversation_id, effects, now_us, even_locked)
+        if allocated is None:
+            for index in indexes:
                 results[index] = LOCKED
-            else:
-                records[index] = _record(drafts[index], first + offset)
+            continue
+        first, status = allocated
+        if status != conversation_repo.OPEN:
+            not_open.add(conversation_id)
+        for offset, index in enumerate(indexes):
+            records[index] = _record(drafts[index], first + offset)
 
     rows = [record.as_row() for record in records.values()]
     stored_ids = message_repo.insert_new_messages(tx.conn, rows) if rows else set()
     known: list[int] = []
+    visitors_returned: set[str] = set()
     for index, record in records.items():
         if record.id in stored_ids:
             results[index] = WriteResult(Outcome.STORED, record)
             tx.emit(_created_event(drafts[index], record))
+            if record.end_user_id is not None and record.conversation_id in not_open:
+                visitors_returned.add(record.conversation_id)
         else:
             known.append(index)
     if known:
@@ -105,6 +133,11 @@ def write_messages(tx: Transaction, drafts: Sequence[MessageDraft], now_us: int)
             key = keys[index]
             assert key is not None  # a message without a uuid is always stored
             results[index] = WriteResult(Outcome.DUPLICATE, originals[key])
+        miscounted = {drafts[i].conversation_id for i in known if _wait_effect(drafts[i]) is not None}
+        if miscounted:
+            conversation_repo.recount_waiting(tx.conn, sorted(miscounted))
+    if visitors_returned:
+        visitors_wrote(tx, sorted(visitors_returned))
 
     for index, key in enumerate(keys):
         if results[index] is None and key is not None:
@@ -113,6 +146,10 @@ def write_messages(tx: Transaction, drafts: Sequence[MessageDraft], now_us: int)
             duplicate = WriteResult(Outcome.DUPLICATE, original.message)
             results[index] = original if original.outcome is Outcome.LOCKED else duplicate
     return [r for r in results if r is not None]
+
+
+def _wait_effect(draft: MessageDraft) -> conversation_repo.WaitEffect:
+    return conversation_repo.wait_effect(draft.type, draft.end_user_id, draft.agent_id)
 
 
 def _created_event(draft: MessageDraft, record: MessageRecord) -> NewEvent:
@@ -141,6 +178,7 @@ def _record(draft: MessageDraft, microseconds: int) -> MessageRecord:
         agent_id=draft.agent_id,
         end_user_id=draft.end_user_id,
         microseconds=microseconds,
+        source=draft.source,
         created_at=seconds,
         updated_at=seconds,
     )
@@ -152,10 +190,13 @@ _Pending = tuple[MessageDraft, "asyncio.Future[WriteResult]"]
 class MessageWriter:
     """The one writer of messages in this process; concurrent sends share a transaction and its commit."""
 
-    def __init__(self, db: Database, clock_us: Callable[[], int], max_batch: int) -> None:
+    def __init__(
+        self, db: Database, clock_us: Callable[[], int], max_batch: int, visitors_wrote: VisitorsWrote
+    ) -> None:
         self._db = db
         self._clock_us = clock_us
         self._max_batch = max_batch
+        self._visitors_wrote = visitors_wrote
         self._queue: asyncio.Queue[_Pending | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
 
@@ -168,6 +209,14 @@ class MessageWriter:
             self._queue.put_nowait(None)
             await self._task
             self._task = None
+
+    def write_now(
+        self, tx: Transaction, drafts: Sequence[MessageDraft], *, even_locked: bool = False
+    ) -> list[WriteResult]:
+        """Store the drafts in the caller's transaction, with what that transaction writes besides (a message's
+        file or review, the conversation its first message opens), as a batch is stored; notes (`even_locked`)
+        also in a locked conversation."""
+        return write_messages(tx, drafts, self._clock_us(), self._visitors_wrote, even_locked=even_locked)
 
     async def submit(self, draft: MessageDraft) -> WriteResult:
         if self._task is None:
@@ -198,7 +247,7 @@ class MessageWriter:
         started = time.perf_counter()
         drafts = [draft for draft, _ in batch]
         try:
-            results = await self._db.write(write_messages, drafts, self._clock_us())
+            results = await self._db.write(self.write_now, drafts)
         except Exception as exc:
             if len(batch) > 1:
                 log.warning("batch of %d messages failed (%s); writing them one by one", len(batch), exc)

@@ -115,8 +115,22 @@ class Conversation(Timestamped, Base):
     __tablename__ = "conversations"
     __table_args__ = (
         Index("ix_conversations_workspace_activity", "workspace_id", "last_microseconds"),
-        Index("ix_conversations_workspace_created", "workspace_id", "created_us"),
+        Index("ix_conversations_workspace_created", "workspace_id", "created_us", "id"),
         Index("ix_conversations_end_user_created", "end_user_id", "created_us"),  # a visitor's latest, at once
+        # The inbox's lists: a status, newest first or longest waiting first; an assignee's (or nobody's), by status.
+        # `id` last: it breaks ties of `created_us` in the listings' order, which the index then serves whole.
+        Index("ix_conversations_workspace_status_created", "workspace_id", "status", "created_us", "id"),
+        Index(
+            "ix_conversations_workspace_status_waiting", "workspace_id", "status", "waiting_since", "created_us", "id"
+        ),
+        Index(
+            "ix_conversations_workspace_assignee_status",
+            "workspace_id",
+            "assigned_agent_id",
+            "status",
+            "created_us",
+            "id",
+        ),
     )
     id: Mapped[str] = _id()
     workspace_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("workspaces.id", ondelete="CASCADE"))
@@ -125,8 +139,49 @@ class Conversation(Timestamped, Base):
         String(UUID_LEN), ForeignKey("agents.id", ondelete="SET NULL"), index=True
     )
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), server_default="open")  # open, pending, snoozed, resolved
+    # Set only while snoozed, so its index holds just the snoozes, and the waker's range scan finds the due ones.
+    snoozed_until: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    waiting_since: Mapped[int | None] = mapped_column(BigInteger)  # the visitor's unanswered wait, from its start
     last_microseconds: Mapped[int] = mapped_column(BigInteger, default=0)
     created_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConversationLabel(Base):
+    """One label of a conversation. `created_us` is the conversation's, so the label filter reads its index newest
+    first and the label counts read it alone."""
+
+    __tablename__ = "conversation_labels"
+    __table_args__ = (
+        Index("ix_conversation_labels_workspace_label", "workspace_id", "label", "created_us", "conversation_id"),
+    )
+    conversation_id: Mapped[str] = mapped_column(
+        String(UUID_LEN), ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    label: Mapped[str] = mapped_column(String(50), primary_key=True)
+    workspace_id: Mapped[str] = _workspace_fk(index=False)
+    created_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class ConversationActivity(Base):
+    """Who did what to a conversation (assigned, unassigned, locked, unlocked, a status, labels), written in the
+    change's own transaction. `microseconds` is the change's event's, from the conversation's message-order clock,
+    so an activity sits among the messages. Names are not copied here: they are read with the entries, so an
+    erased visitor's name is gone from the log too."""
+
+    __tablename__ = "conversation_activity"
+    __table_args__ = (Index("ix_conversation_activity_conversation_microseconds", "conversation_id", "microseconds"),)
+    id: Mapped[str] = _id()
+    conversation_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("conversations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    actor_type: Mapped[str] = mapped_column(String(16))  # agent, api, visitor, system
+    actor_agent_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("agents.id", ondelete="SET NULL"))
+    agent_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("agents.id", ondelete="SET NULL"))
+    status: Mapped[str | None] = mapped_column(String(16))
+    snoozed_until: Mapped[int | None] = mapped_column(BigInteger)
+    labels: Mapped[list[str] | None] = mapped_column(JSON)
+    microseconds: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[int] = mapped_column(BigInteger)
 
 
 class Review(Timestamped, Base):
@@ -166,6 +221,25 @@ class Message(Timestamped, Base):
     agent_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("agents.id", ondelete="SET NULL"))
     end_user_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("end_users.id", ondelete="SET NULL"))
     microseconds: Mapped[int] = mapped_column(BigInteger)
+    # How it arrived (api, widget, console, email). Every insert names it; the default is what 0012 gave the rows
+    # stored before it whose author says nothing truer (a visitor's: the widget, or the External API on their behalf).
+    source: Mapped[str] = mapped_column(String(16), server_default="widget")
+
+
+# Compared byte by byte on both engines (SQLite's BINARY, PostgreSQL's "C"), so both list shortcuts in one order: a
+# database's locale collation would order `a-b` and `ab` by the letters alone.
+SHORTCUT = String(32).with_variant(String(32, collation="C"), "postgresql")
+
+
+class CannedResponse(Timestamped, Base):
+    """A reply template of the workspace; the console offers it when an agent types `/` and its shortcut."""
+
+    __tablename__ = "canned_responses"
+    __table_args__ = (UniqueConstraint("workspace_id", "shortcut"),)  # also the listing's order, by shortcut
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace_fk(index=False)
+    shortcut: Mapped[str] = mapped_column(SHORTCUT)
+    text: Mapped[str] = mapped_column(Text)
 
 
 class WorkspaceStream(Base):

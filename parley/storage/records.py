@@ -156,10 +156,30 @@ class ConversationRef(Record):
 class ConversationRecord(ConversationRef):
     assigned_agent_id: str | None
     locked: bool
+    status: str
+    snoozed_until: int | None
+    waiting_since: int | None
     last_microseconds: int
     created_us: int
     created_at: int
     updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityRecord(Record):
+    """One entry of a conversation's activity log (see `ConversationActivity`)."""
+
+    id: str
+    conversation_id: str
+    kind: str
+    actor_type: str
+    actor_agent_id: str | None
+    agent_id: str | None
+    status: str | None
+    snoozed_until: int | None
+    labels: list[str] | None
+    microseconds: int
+    created_at: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +212,17 @@ class MessageRecord(Record):
     agent_id: str | None
     end_user_id: str | None
     microseconds: int
+    source: str
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class CannedResponseRecord(Record):
+    id: str
+    workspace_id: str
+    shortcut: str
+    text: str
     created_at: int
     updated_at: int
 

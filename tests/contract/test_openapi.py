@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import secrets
@@ -237,6 +238,8 @@ class LiveServer:
         self.agent_token = ""
         self.ids: dict[str, str] = {}
         self._conversations: dict[str, str] = {}
+        self._deletions = itertools.count()
+        self.serials = itertools.count()
 
     @property
     def headers(self) -> dict[str, str]:
@@ -291,6 +294,9 @@ class LiveServer:
             timeout=30,
         )
         assert rated.status_code == 200, rated.text
+        # A canned response for the updates to change (their shortcuts may collide with others': 409 then).
+        canned = self.ok("POST", "/canned-responses", json={"shortcut": "fuzz", "text": "Fuzz"})
+        self.ids["cannedResponse"] = canned["id"]
 
     def revocable_token(self) -> str:
         """A fresh live token of the revocable agent, for one revocation."""
@@ -298,6 +304,11 @@ class LiveServer:
         self.ok("POST", f"/agents/{agent}/tokens")
         listed = httpx.get(f"{self.base_url}{PREFIX}/agents/{agent}/tokens", headers=self.headers, timeout=30)
         return str(listed.json()["data"][-1]["id"])
+
+    def deletable_canned_response(self) -> str:
+        """A fresh canned response, for one deletion."""
+        body = {"shortcut": f"fuzz-deletable-{next(self._deletions)}", "text": "Delete me"}
+        return str(self.ok("POST", "/canned-responses", json=body)["id"])
 
     def conversation_for(self, label: str) -> str:
         if label not in self._conversations:
@@ -427,6 +438,9 @@ def _use_seeded_ids(case: Case, live: LiveServer) -> None:
             case.path_parameters["id"] = live.ids["erasable" if erasure else "endUser"]
         elif path.startswith(f"{PREFIX}/webhook/deliveries/"):
             case.path_parameters["id"] = live.ids["delivery"]
+        elif path.endswith("/canned-responses/{id}"):
+            deletion = case.method == "DELETE"
+            case.path_parameters["id"] = live.deletable_canned_response() if deletion else live.ids["cannedResponse"]
         elif path.startswith("/api/widget/v1/reviews/") and case.headers is not None:
             review = "ratedReview" if path.endswith("/confirm") else "review"
             case.path_parameters["id"] = live.ids[review]
@@ -441,6 +455,12 @@ def _use_seeded_ids(case: Case, live: LiveServer) -> None:
             case.body["file"] = live.file_url
         if path == f"{PREFIX}/webhook" and "url" in case.body:
             case.body["url"] = live.file_url
+        if path.endswith("/canned-responses") and isinstance(case.body.get("shortcut"), str):
+            # Both APIs add to one workspace from the same few generated shortcuts: every other one is made new,
+            # so a create can succeed after the other API's have taken them (the rest still meet the 409).
+            serial = next(live.serials)
+            if serial % 2:
+                case.body["shortcut"] = f"{case.body['shortcut'][:24]}-{serial}"
 
 
 def _keep_the_widget_reachable(case: Case) -> None:

@@ -20,7 +20,7 @@ from parley import schemas
 from parley.observability import metrics
 from parley.storage import sqlite
 from parley.storage.database import Database, Transaction
-from parley.storage.message_writer import MessageDraft, MessageWriter, Outcome, WriteResult
+from parley.storage.message_writer import MessageDraft, MessageWriter, Outcome, VisitorsWrote, WriteResult
 from parley.storage.models import Event, Message
 from parley.storage.records import MessageRecord
 from parley.storage.repositories import conversations as conversation_repo
@@ -31,9 +31,18 @@ from tests.support.databases import truncate_postgres
 WORKSPACE = "00000000-0000-4000-8000-000000000001"
 END_USER = "00000000-0000-4000-8000-000000000002"
 CONVERSATIONS = ("00000000-0000-4000-8000-00000000000a", "00000000-0000-4000-8000-00000000000b")
+AGENT = "00000000-0000-4000-8000-000000000003"
+BOT = "00000000-0000-4000-8000-000000000004"
 
 
-def draft(conversation: str, uuid: str | None, body: str, end_user: str = END_USER) -> MessageDraft:
+def draft(
+    conversation: str,
+    uuid: str | None,
+    body: str,
+    end_user: str | None = END_USER,
+    agent: str | None = None,
+    bot: str | None = None,
+) -> MessageDraft:
     message_id = str(uuid_module.uuid4())
     public = schemas.Message(
         id=message_id,
@@ -48,6 +57,7 @@ def draft(conversation: str, uuid: str | None, body: str, end_user: str = END_US
         microseconds=0,
         uuid=uuid,
         conversation_id=conversation,
+        source="api",
         created_at=0,
         updated_at=0,
     )
@@ -59,10 +69,13 @@ def draft(conversation: str, uuid: str | None, body: str, end_user: str = END_US
         request_digest=body,
         type="text",
         status="delivered",
+        source="api",
         public=public,
         event_id=message_id,  # an id of its own table: the message's will do
         body=body,
         end_user_id=end_user,
+        agent_id=agent,
+        bot_id=bot,
     )
 
 
@@ -88,6 +101,11 @@ def _seed(tx: Transaction) -> None:
         tx.conn, id=WORKSPACE, name="w", site_key="k", is_demo=False, settings={}, created_at=1, updated_at=1
     )
     people_repo.add_end_user(tx.conn, id=END_USER, workspace_id=WORKSPACE, meta={}, created_at=1, updated_at=1)
+    people_repo.add_agent(
+        tx.conn, id=AGENT, workspace_id=WORKSPACE, service_user_id="a", name="a", status="offline",
+        availability="online", active=True, created_us=1, created_at=1, updated_at=1,
+    )  # fmt: skip
+    workspace_repo.add_bot(tx.conn, id=BOT, workspace_id=WORKSPACE, name="b", created_at=1, updated_at=1)
     for conversation in CONVERSATIONS:
         conversation_repo.add_conversation(
             tx.conn,
@@ -102,9 +120,15 @@ def _seed(tx: Transaction) -> None:
         )
 
 
+def nobody_reopens(_tx: Transaction, _conversation_ids: list[str]) -> None:
+    """What a visitor's message does beyond being stored is the services' rule (test_conversation_status)."""
+
+
 @asynccontextmanager
-async def started(db: Database, clock: list[int]) -> AsyncIterator[MessageWriter]:
-    writer = MessageWriter(db, lambda: clock[0], max_batch=16)
+async def started(
+    db: Database, clock: list[int], visitors_wrote: VisitorsWrote = nobody_reopens
+) -> AsyncIterator[MessageWriter]:
+    writer = MessageWriter(db, lambda: clock[0], max_batch=16, visitors_wrote=visitors_wrote)
     writer.start()
     try:
         yield writer
@@ -167,6 +191,78 @@ def test_concurrent_sends_store_each_uuid_once_in_increasing_order(
             assert positions == sorted(set(positions)), "strictly increasing, no repeats"
 
     asyncio.run(scenario())
+
+
+# Who writes: the visitor, an agent (text, or a note, which answers nobody), or the bot
+AUTHORS = {
+    "visitor": {},
+    "agent": {"end_user": None, "agent": AGENT},
+    "bot": {"end_user": None, "bot": BOT},
+}
+authored_sends = st.lists(
+    st.tuples(st.sampled_from(CONVERSATIONS), st.sampled_from(["a", "b", "c", None]), st.sampled_from(sorted(AUTHORS))),
+    min_size=1,
+    max_size=30,
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rounds=st.lists(authored_sends, min_size=1, max_size=3))
+def test_the_wait_kept_batch_by_batch_is_the_wait_the_history_says(
+    sqlite_template_path: Path, rounds: list[list[tuple[str, str | None, str]]]
+) -> None:
+    """Whatever arrives together, resent uuids included, `waiting_since` after each round of concurrent sends is
+    what the stored history says it is: the first visitor message since the last agent text."""
+
+    async def scenario() -> None:
+        clock = [1_700_000_000_000_000]
+        async with running_writer(sqlite_template_path, clock) as (db, writer):
+            for number, sends in enumerate(rounds):
+                clock[0] += 1_500_000 * number  # rounds in different seconds
+                await asyncio.gather(
+                    *(writer.submit(draft(c, u and f"{author}-{u}", "x", **AUTHORS[author])) for c, u, author in sends)
+                )
+                kept = await db.read(waits)
+                await db.write(lambda tx: conversation_repo.recount_waiting(tx.conn, CONVERSATIONS))
+                assert kept == await db.read(waits)
+
+    asyncio.run(scenario())
+
+
+def waits(conn: Connection) -> dict[str, int | None]:
+    return {
+        c: found.waiting_since
+        for c in CONVERSATIONS
+        if (found := conversation_repo.get_conversation(conn, WORKSPACE, c))
+    }
+
+
+async def test_visitors_wrote_hears_of_the_conversations_not_open_the_visitor_wrote_to(
+    sqlite_template_path: Path,
+) -> None:
+    heard: list[list[str]] = []
+
+    def visitors_wrote(_tx: Transaction, conversation_ids: list[str]) -> None:
+        heard.append(conversation_ids)
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "parley.db"
+        shutil.copyfile(sqlite_template_path, path)
+        clock = [1_700_000_000_000_000]
+        async with seeded(f"sqlite+aiosqlite:///{path}") as db, started(db, clock, visitors_wrote) as writer:
+            await writer.submit(draft(CONVERSATIONS[0], "open-1", "x"))
+            assert heard == [], "an open conversation: nothing more"
+
+            await db.write(
+                lambda tx: conversation_repo.update_conversation(tx.conn, CONVERSATIONS[0], status="pending")
+            )
+            await writer.submit(draft(CONVERSATIONS[0], "agent", "x", end_user=None, agent=AGENT))
+            await writer.submit(draft(CONVERSATIONS[0], "open-1", "x"))
+            assert heard == [], "an agent's message, a resent one: nothing more"
+
+            await asyncio.gather(*(writer.submit(draft(c, f"v{i}", "x")) for i in range(5) for c in CONVERSATIONS))
+    # Sends queued together share a batch (see test_sends_a_step_behind_the_first_share_its_batch): one call each.
+    assert heard and all(ids == [CONVERSATIONS[0]] for ids in heard), "only the conversation not open"
 
 
 async def test_a_locked_conversation_stores_nothing(sqlite_template_path: Path) -> None:

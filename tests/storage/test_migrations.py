@@ -20,6 +20,7 @@ from parley.storage.database import Database, Transaction
 from parley.storage.migrate import alembic_config, upgrade_async
 from parley.storage.models import Base
 from parley.storage.records import NewEvent
+from parley.storage.search_schema import include_name
 from tests.support.databases import create_postgres_database, drop_postgres_database
 
 
@@ -27,7 +28,9 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
     engine = create_async_engine(database_url)
 
     def differences(connection: Connection) -> list[object]:
-        return list(compare_metadata(MigrationContext.configure(connection), Base.metadata))
+        return list(
+            compare_metadata(MigrationContext.configure(connection, opts={"include_name": include_name}), Base.metadata)
+        )
 
     async with engine.connect() as conn:
         assert await conn.run_sync(differences) == []
@@ -128,3 +131,49 @@ async def test_agents_of_an_earlier_version_are_available_and_offline_until_a_co
     )
     await db.dispose()
     assert [tuple(row) for row in rows] == [("a1", "online", "offline"), ("a2", "online", "offline")]
+
+
+async def test_messages_of_an_earlier_version_get_the_source_their_author_tells(unmigrated_url: str) -> None:
+    """0012: an agent's message came through the console, the bot's count as the API's; a visitor's (widget or
+    External API, which nothing stored tells apart) and one whose author is gone read `widget`."""
+    await asyncio.to_thread(command.upgrade, alembic_config(unmigrated_url), "0010")
+    engine = create_async_engine(unmigrated_url)
+    async with engine.begin() as conn:
+        for statement in (
+            "INSERT INTO workspaces (id, name, site_key, is_demo, settings, created_at, updated_at)"
+            " VALUES ('w1', 'w1', 'w1', false, '{}', 0, 0)",
+            "INSERT INTO agents (id, workspace_id, service_user_id, name, status, active, created_us, created_at,"
+            " updated_at) VALUES ('a1', 'w1', 'a1', 'a1', 'offline', true, 0, 0, 0)",
+            "INSERT INTO end_users (id, workspace_id, meta, created_at, updated_at) VALUES ('u1', 'w1', '{}', 0, 0)",
+            "INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES ('b1', 'w1', 'Bot', 0, 0)",
+            "INSERT INTO conversations (id, workspace_id, end_user_id, locked, last_microseconds, created_us,"
+            " created_at, updated_at) VALUES ('c1', 'w1', 'u1', false, 4, 0, 0, 0)",
+        ):
+            await conn.execute(text(statement))
+        for microseconds, (message, author) in enumerate(
+            [("by-agent", "agent_id"), ("by-bot", "bot_id"), ("by-visitor", "end_user_id"), ("orphan", None)], 1
+        ):
+            author_ids = {"agent_id": None, "bot_id": None, "end_user_id": None}
+            if author is not None:
+                author_ids[author] = {"agent_id": "a1", "bot_id": "b1", "end_user_id": "u1"}[author]
+            await conn.execute(
+                text(
+                    "INSERT INTO messages (id, workspace_id, conversation_id, status, type, body, agent_id, bot_id,"
+                    " end_user_id, microseconds, created_at, updated_at) VALUES (:id, 'w1', 'c1', 'delivered',"
+                    " 'text', 'hello', :agent_id, :bot_id, :end_user_id, :microseconds, 0, 0)"
+                ),
+                {"id": message, "microseconds": microseconds, **author_ids},
+            )
+    await engine.dispose()
+
+    await upgrade_async(unmigrated_url)
+
+    db = Database(unmigrated_url)
+    rows = await db.read(lambda conn: conn.execute(text("SELECT id, source FROM messages ORDER BY microseconds")).all())
+    await db.dispose()
+    assert [tuple(row) for row in rows] == [
+        ("by-agent", "console"),
+        ("by-bot", "api"),
+        ("by-visitor", "widget"),
+        ("orphan", "widget"),
+    ]

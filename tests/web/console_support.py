@@ -7,6 +7,7 @@ Elements are found as a person or assistive technology finds them: by role and n
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,28 @@ async def open_console(new_context: NewContext, server: WebServer, width: int = 
 
 def row(page: Page, conversation_id: str) -> Locator:
     return page.locator(f'[data-conversation-id="{conversation_id}"]').first
+
+
+def listed(page: Page, conversation_id: str) -> Locator:
+    """The conversation's row in the list shown (absent when the chosen view does not hold it)."""
+    return page.locator(f'.conversations [data-conversation-id="{conversation_id}"]')
+
+
+def view(page: Page, view_id: str) -> Locator:
+    """A view's button ("mine", "unassigned", "open", "pending", "snoozed", "resolved"), its count inside."""
+    return page.locator(f'.views [data-view="{view_id}"]')
+
+
+async def count_of(page: Page, view_id: str) -> int:
+    """The count a view shows, once the console has read the counts."""
+    count = view(page, view_id).locator(".count")
+    await expect(count).to_have_text(re.compile(r"^\d+$"))
+    return int(await count.inner_text())
+
+
+def timeline_event(page: Page, text: str) -> Locator:
+    """A line of the open conversation's timeline saying who did what."""
+    return page.locator("#messages .event", has_text=text)
 
 
 def message(page: Page, message_id: str) -> Locator:

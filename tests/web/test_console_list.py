@@ -64,7 +64,7 @@ async def test_visitors_are_called_by_their_stored_names(server: WebServer, new_
         await expect(row(page, known).locator(".name")).to_have_text("lee@example.com")
 
 
-async def test_a_row_tells_a_screen_reader_who_what_when_and_its_state(
+async def test_a_row_tells_a_screen_reader_who_what_when_its_status_holder_and_labels(
     server: WebServer, new_context: NewContext
 ) -> None:
     async with httpx.AsyncClient(base_url=server.base) as http:
@@ -73,13 +73,19 @@ async def test_a_row_tells_a_screen_reader_who_what_when_and_its_state(
         await workspace.visitor_says(conversation, "Where is my parcel?")
         await workspace.call("POST", f"/conversation/{conversation}/assign-agent", {"agentId": server.agent_id})
         await workspace.call("POST", f"/conversation/{conversation}/lock")
+        await workspace.call("PUT", f"/conversation/{conversation}/labels", {"labels": ["vip", "parcels"]})
+        await workspace.call("POST", f"/conversation/{conversation}/status", {"status": "pending"})
         page = await open_console(new_context, server)
+        await page.locator('.views [data-view="pending"]').click()
 
         labelled = row(page, conversation)
         await expect(labelled.locator(".tags")).to_contain_text("Locked")
         shown_time = await labelled.locator(".time").inner_text()
         label = await labelled.get_attribute("aria-label")
-        assert label == f"Rowena Label, 1 unread, Where is my parcel?, {shown_time}, Assigned to you, Locked"
+        assert label == (
+            f"Rowena Label, 1 unread, Where is my parcel?, {shown_time}, Pending, Assigned to you, Locked, "
+            "Labels: parcels, vip"
+        )
         await expect(page.get_by_role("button", name=label, exact=True)).to_have_count(1)
 
 

@@ -1,22 +1,44 @@
-"""What the console does: list and open conversations, reply, take and release them, lock, ask for a
-review, show typing, mark read, set its own availability, and listen to the workspace's events."""
+"""What the console does: list (filtered as the inbox's folders) and count conversations, open them, reply, write
+internal notes, take and release them, lock, set their status and labels, read their activity, ask for a review,
+show typing, mark read, set its own availability, offer canned responses, and listen to the workspace's events."""
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
 from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Form, UploadFile, WebSocket
 
 from parley import schemas
-from parley.api.deps import AgentAuth, HistoryPage, IdCursor, Limit, error_responses
+from parley.api.deps import (
+    AgentAuth,
+    HistoryPage,
+    IdCursor,
+    InboxFilters,
+    Limit,
+    SearchLimit,
+    SearchQuery,
+    error_responses,
+)
 from parley.api.sockets import SocketQuery, admit_or_refuse
 from parley.realtime.sockets import AgentFilter, StreamFeed, stream_events
-from parley.schemas import Envelope
-from parley.services import conversations, messages, people, presence, workspaces
+from parley.schemas import MAX_LIST_LIMIT, Envelope
+from parley.services import (
+    activity,
+    canned_responses,
+    conversations,
+    labels,
+    messages,
+    people,
+    presence,
+    search,
+    workspaces,
+)
 from parley.services.auth import Principal
 from parley.services.context import Services
+from parley.services.search import DEFAULT_SEARCH_LIMIT
 from parley.services.typing_indicators import relay_typing
 
 TAG = {
@@ -36,6 +58,7 @@ router = APIRouter(prefix="/api/agent/v1", tags=[TAG["name"]], responses=error_r
 ConversationEnvelope = Envelope[schemas.Conversation]
 MessageEnvelope = Envelope[schemas.Message]
 AgentEnvelope = Envelope[schemas.Agent]
+CannedResponseEnvelope = Envelope[schemas.CannedResponse]
 
 
 @router.get("/me", response_model=Envelope[schemas.SignedInAgent], summary="The signed-in agent and their workspace")
@@ -55,19 +78,39 @@ async def set_availability(body: schemas.SetAvailabilityRequest, auth: AgentAuth
 
 
 @router.get(
-    "/conversations", response_model=Envelope[list[schemas.ConversationSummary]], summary="Conversations, newest first"
+    "/conversations", response_model=Envelope[list[schemas.ConversationSummary]], summary="Conversations, filtered"
 )
 async def list_conversations(
-    auth: AgentAuth, after: IdCursor = None, limit: Limit = 50
+    auth: AgentAuth, filters: InboxFilters, after: IdCursor = None, limit: Limit = 50
 ) -> Envelope[list[schemas.ConversationSummary]]:
-    found = await conversations.list_summaries(auth.services, auth.workspace, after, limit, views=auth.views)
+    """The External API's filters and orders (`assignee=me` is the caller), each row with its last message and
+    unread count."""
+    if filters.assignee == "me":
+        filters = replace(filters, assignee=auth.agent_id)
+    found = await conversations.list_summaries(auth.services, auth.workspace, filters, after, limit, views=auth.views)
     return Envelope[list[schemas.ConversationSummary]](data=found)
+
+
+@router.get(
+    "/conversations/counts", response_model=Envelope[schemas.ConversationCounts], summary="The inbox folders' counts"
+)
+async def counts(auth: AgentAuth) -> Envelope[schemas.ConversationCounts]:
+    return Envelope[schemas.ConversationCounts](
+        data=await conversations.count_conversations(auth.services, auth.workspace, auth.agent_id)
+    )
+
+
+@router.get("/labels", response_model=Envelope[list[schemas.LabelCount]], summary="The workspace's labels")
+async def list_labels(auth: AgentAuth) -> Envelope[list[schemas.LabelCount]]:
+    return Envelope[list[schemas.LabelCount]](data=await labels.list_labels(auth.services, auth.workspace))
 
 
 @router.get("/conversations/{id}/messages", response_model=Envelope[list[schemas.Message]], summary="History")
 async def history(id: str, auth: AgentAuth, window: HistoryPage, limit: Limit = 50) -> Envelope[list[schemas.Message]]:
     """Ascending: after `after`, or the newest page with `before` (see its description)."""
-    found = await messages.list_messages(auth.services, auth.workspace, id, window, limit, views=auth.views)
+    found = await messages.list_messages(
+        auth.services, auth.workspace, id, window, limit, views=auth.views, for_visitor=False
+    )
     return Envelope[list[schemas.Message]](data=found)
 
 
@@ -80,7 +123,9 @@ async def history(id: str, auth: AgentAuth, window: HistoryPage, limit: Limit = 
 async def reply(id: str, body: schemas.SendTextRequest, auth: AgentAuth) -> MessageEnvelope:
     agent = await people.agent_record(auth.services, auth.workspace, auth.agent_id)
     return MessageEnvelope(
-        data=await messages.send_text(auth.services, auth.workspace, id, body, agent=agent, views=auth.views)
+        data=await messages.send_text(
+            auth.services, auth.workspace, id, body, agent=agent, views=auth.views, source=auth.source
+        )
     )
 
 
@@ -94,8 +139,26 @@ async def reply_with_file(
     id: str, file: UploadFile, uuid: Annotated[schemas.StorableStr, Form(min_length=1, max_length=100)], auth: AgentAuth
 ) -> MessageEnvelope:
     agent = await people.agent_record(auth.services, auth.workspace, auth.agent_id)
-    sent = await messages.send_upload(auth.services, auth.workspace, id, uuid, file, agent=agent, views=auth.views)
+    sent = await messages.send_upload(
+        auth.services, auth.workspace, id, uuid, file, agent=agent, views=auth.views, source=auth.source
+    )
     return MessageEnvelope(data=sent)
+
+
+@router.post(
+    "/conversations/{id}/notes",
+    response_model=MessageEnvelope,
+    responses=error_responses(409),
+    summary="Write an internal note",
+)
+async def write_note(id: str, body: schemas.SendTextRequest, auth: AgentAuth) -> MessageEnvelope:
+    """A Message of type `note` by the signed-in agent, for agents only (never shown to the visitor); idempotent on
+    `uuid`; allowed on a locked conversation."""
+    return MessageEnvelope(
+        data=await messages.send_note(
+            auth.services, auth.workspace, id, body, auth.agent_id, views=auth.views, source=auth.source
+        )
+    )
 
 
 @router.post(
@@ -103,29 +166,66 @@ async def reply_with_file(
 )
 async def assign_to_me(id: str, auth: AgentAuth) -> ConversationEnvelope:
     return ConversationEnvelope(
-        data=await conversations.assign_agent(auth.services, auth.workspace, id, auth.agent_id, views=auth.views)
+        data=await conversations.assign_agent(
+            auth.services, auth.workspace, id, auth.agent_id, activity.agent(auth.agent_id), views=auth.views
+        )
     )
 
 
 @router.post("/conversations/{id}/unassign", response_model=ConversationEnvelope, summary="Release it")
 async def unassign(id: str, auth: AgentAuth) -> ConversationEnvelope:
     return ConversationEnvelope(
-        data=await conversations.unassign_agent(auth.services, auth.workspace, id, views=auth.views)
+        data=await conversations.unassign_agent(
+            auth.services, auth.workspace, id, activity.agent(auth.agent_id), views=auth.views
+        )
     )
 
 
 @router.post("/conversations/{id}/lock", response_model=ConversationEnvelope, summary="Lock")
 async def lock(id: str, auth: AgentAuth) -> ConversationEnvelope:
     return ConversationEnvelope(
-        data=await conversations.set_locked(auth.services, auth.workspace, id, True, views=auth.views)
+        data=await conversations.set_locked(
+            auth.services, auth.workspace, id, True, activity.agent(auth.agent_id), views=auth.views
+        )
     )
 
 
 @router.post("/conversations/{id}/unlock", response_model=ConversationEnvelope, summary="Unlock")
 async def unlock(id: str, auth: AgentAuth) -> ConversationEnvelope:
     return ConversationEnvelope(
-        data=await conversations.set_locked(auth.services, auth.workspace, id, False, views=auth.views)
+        data=await conversations.set_locked(
+            auth.services, auth.workspace, id, False, activity.agent(auth.agent_id), views=auth.views
+        )
     )
+
+
+@router.post("/conversations/{id}/status", response_model=ConversationEnvelope, summary="Set the status")
+async def set_status(id: str, body: schemas.SetStatusRequest, auth: AgentAuth) -> ConversationEnvelope:
+    """As the External API's `POST /conversation/{id}/status`, recorded in the activity log as the caller's."""
+    actor = activity.agent(auth.agent_id)
+    return ConversationEnvelope(
+        data=await conversations.set_status(auth.services, auth.workspace, id, body, actor, views=auth.views)
+    )
+
+
+@router.put("/conversations/{id}/labels", response_model=ConversationEnvelope, summary="Set the labels")
+async def set_labels(id: str, body: schemas.PutLabelsRequest, auth: AgentAuth) -> ConversationEnvelope:
+    """As the External API's `PUT /conversation/{id}/labels`, recorded in the activity log as the caller's."""
+    actor = activity.agent(auth.agent_id)
+    return ConversationEnvelope(
+        data=await labels.set_labels(auth.services, auth.workspace, id, body, actor, views=auth.views)
+    )
+
+
+@router.get("/conversations/{id}/activity", response_model=Envelope[list[schemas.Activity]], summary="Activity log")
+async def activity_log(
+    id: str, auth: AgentAuth, window: HistoryPage, limit: Limit = MAX_LIST_LIMIT
+) -> Envelope[list[schemas.Activity]]:
+    """Who assigned, unassigned, locked, unlocked, changed the status or the labels, oldest first; paged as the
+    history is (`after`, or `before` for the newest page), each entry's `microseconds` placing it among the
+    messages."""
+    found = await conversations.list_activity(auth.services, auth.workspace, id, window, limit)
+    return Envelope[list[schemas.Activity]](data=found)
 
 
 @router.post(
@@ -135,7 +235,9 @@ async def unlock(id: str, auth: AgentAuth) -> ConversationEnvelope:
     summary="Ask the visitor to rate the conversation",
 )
 async def request_review(id: str, auth: AgentAuth) -> MessageEnvelope:
-    return MessageEnvelope(data=await messages.request_review(auth.services, auth.workspace, id, views=auth.views))
+    return MessageEnvelope(
+        data=await messages.request_review(auth.services, auth.workspace, id, views=auth.views, source=auth.source)
+    )
 
 
 @router.post("/conversations/{id}/read", response_model=Envelope[schemas.ReadReceipt], summary="Mark read")
@@ -149,6 +251,54 @@ async def typing(id: str, body: schemas.TypingRequest, auth: AgentAuth) -> Envel
     conversation = await conversations.get_conversation(auth.services, auth.workspace, id, views=auth.views)
     data = relay_typing(auth.services, auth.workspace.id, conversation.id, "agent", auth.agent_id, body.typing)
     return Envelope[schemas.Typing](data=data)
+
+
+@router.get(
+    "/canned-responses",
+    response_model=Envelope[list[schemas.CannedResponse]],
+    summary="The workspace's canned responses",
+)
+async def list_canned_responses(
+    auth: AgentAuth, after: IdCursor = None, limit: Limit = MAX_LIST_LIMIT
+) -> Envelope[list[schemas.CannedResponse]]:
+    """Sorted by shortcut, as the External API lists them; `after` is the id of the last one of the previous page."""
+    found = await canned_responses.list_canned_responses(auth.services, auth.workspace, after, limit)
+    return Envelope[list[schemas.CannedResponse]](data=found)
+
+
+@router.post(
+    "/canned-responses",
+    response_model=CannedResponseEnvelope,
+    responses=error_responses(409),
+    summary="Add a canned response",
+)
+async def create_canned_response(body: schemas.CreateCannedResponseRequest, auth: AgentAuth) -> CannedResponseEnvelope:
+    """As the External API's: a shortcut the workspace has already is 409 `conflict`."""
+    return CannedResponseEnvelope(
+        data=await canned_responses.create_canned_response(auth.services, auth.workspace, body)
+    )
+
+
+@router.put(
+    "/canned-responses/{id}",
+    response_model=CannedResponseEnvelope,
+    responses=error_responses(409),
+    summary="Change a canned response",
+)
+async def update_canned_response(
+    id: str, body: schemas.UpdateCannedResponseRequest, auth: AgentAuth
+) -> CannedResponseEnvelope:
+    """Partial, as the External API's."""
+    return CannedResponseEnvelope(
+        data=await canned_responses.update_canned_response(auth.services, auth.workspace, id, body)
+    )
+
+
+@router.delete("/canned-responses/{id}", response_model=Envelope[schemas.Deleted], summary="Delete a canned response")
+async def delete_canned_response(id: str, auth: AgentAuth) -> Envelope[schemas.Deleted]:
+    return Envelope[schemas.Deleted](
+        data=await canned_responses.delete_canned_response(auth.services, auth.workspace, id)
+    )
 
 
 SOCKET_PATH = "/api/agent/v1/ws"
@@ -173,3 +323,12 @@ async def agent_socket(websocket: WebSocket, services: Services, query: SocketQu
     finally:
         with contextlib.suppress(Exception):
             await presence.console_closed(services, workspace, agent_id)
+
+
+@router.get("/search", response_model=Envelope[list[schemas.SearchResult]], summary="Search conversations")
+async def search_conversations(
+    q: SearchQuery, auth: AgentAuth, limit: SearchLimit = DEFAULT_SEARCH_LIMIT
+) -> Envelope[list[schemas.SearchResult]]:
+    """The External API's `GET /search`, as the console sees it: visitors' `websocketToken` null."""
+    found = await search.search(auth.services, auth.workspace, q, limit, views=auth.views)
+    return Envelope[list[schemas.SearchResult]](data=found)

@@ -2,7 +2,16 @@
 
 from fastapi import APIRouter
 
-from parley.api.external import agents, conversations, end_users, reviews, webhook, widget_settings
+from parley.api.external import (
+    agents,
+    canned_responses,
+    conversations,
+    end_users,
+    reviews,
+    search,
+    webhook,
+    widget_settings,
+)
 
 PREFIX = "/api/external/v1"
 
@@ -15,4 +24,6 @@ routers: tuple[APIRouter, ...] = (
     webhook.router,
     reviews.router,
     widget_settings.router,
+    canned_responses.router,
+    search.router,
 )

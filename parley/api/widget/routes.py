@@ -47,7 +47,7 @@ async def list_messages(auth: VisitorAuth, window: HistoryPage, limit: Limit = 5
         []
         if conversation is None
         else await messages.list_messages(
-            auth.services, auth.visitor.workspace, conversation.id, window, limit, views=auth.views
+            auth.services, auth.visitor.workspace, conversation.id, window, limit, views=auth.views, for_visitor=True
         )
     )
     return Envelope[list[schemas.Message]](data=found)
@@ -57,7 +57,9 @@ async def list_messages(auth: VisitorAuth, window: HistoryPage, limit: Limit = 5
 async def send_message(body: schemas.SendTextRequest, auth: VisitorAuth) -> MessageEnvelope:
     """Idempotent on `uuid`, exactly as the External API's send-text-message. The visitor's first message, and their
     first after a lock, opens a new conversation (with its greeting, before this message)."""
-    return MessageEnvelope(data=await messages.send_visitor_text(auth.services, auth.visitor, body, views=auth.views))
+    return MessageEnvelope(
+        data=await messages.send_visitor_text(auth.services, auth.visitor, body, views=auth.views, source=auth.source)
+    )
 
 
 @router.post("/files", response_model=MessageEnvelope, responses=error_responses(409, 413, 415), summary="Send a file")
@@ -66,7 +68,9 @@ async def send_file(
 ) -> MessageEnvelope:
     """Multipart: the `file` and the message's `uuid`. Images get thumbnails; anything else is a download. Opens a
     conversation as a text message does."""
-    sent = await messages.send_visitor_upload(auth.services, auth.visitor, uuid, file, views=auth.views)
+    sent = await messages.send_visitor_upload(
+        auth.services, auth.visitor, uuid, file, views=auth.views, source=auth.source
+    )
     return MessageEnvelope(data=sent)
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from parley.schemas.messages import NOTE
 from parley.storage.bulk import insert_rows
 from parley.storage.models import Bot, Message, Review, StoredFile
 from parley.storage.records import BotRecord, FileRecord, MessageRecord, ReviewRecord
@@ -32,7 +33,7 @@ def insert_new_messages(conn: Connection, rows: list[dict[str, Any]]) -> set[str
         inserted = conn.execute(_INSERT_NEW_POSTGRESQL, rows)
         return {row.id for row in inserted}
     ids = [row["id"] for row in rows]
-    if insert_rows(conn, _INSERT_NEW_SQLITE, rows).rowcount == len(rows):
+    if insert_rows(conn, _INSERT_NEW_SQLITE, rows, in_few_statements=True) == len(rows):
         return set(ids)
     return set(conn.execute(_STORED_IDS, {"ids": ids}).scalars())
 
@@ -54,13 +55,22 @@ def messages_with_client_uuids(
 
 
 def message_page(
-    conn: Connection, conversation_id: str, limit: int, *, after: int = 0, before: int | None = None
+    conn: Connection,
+    conversation_id: str,
+    limit: int,
+    *,
+    after: int = 0,
+    before: int | None = None,
+    with_notes: bool = True,
 ) -> list[MessageRecord]:
-    """The `limit` messages just after `after` or, with `before`, just before it; ascending either way.
+    """The `limit` messages just after `after` or, with `before`, just before it; ascending either way. Without
+    `with_notes`, the agents' notes are skipped (what a visitor may see).
 
     Both are one range scan of the (conversation_id, microseconds) unique index, forwards or backwards, on SQLite
     and PostgreSQL alike: the newest page of a long conversation costs what its first page does."""
     stmt = select(Message).where(Message.conversation_id == conversation_id)
+    if not with_notes:
+        stmt = stmt.where(Message.type != NOTE)
     if before is None:
         stmt = stmt.where(Message.microseconds > after).order_by(Message.microseconds)
     else:
@@ -73,9 +83,10 @@ def mark_read(
     conn: Connection, conversation_id: str, until: int, by_end_user: bool, now: int
 ) -> tuple[int, MessageRecord | None]:
     """The other side's messages up to `until` become `read`, in one statement: how many changed, and the newest of
-    them (what a receipt's one event reports), read back on the (conversation_id, microseconds) index."""
+    them (what a receipt's one event reports), read back on the (conversation_id, microseconds) index. The agents'
+    notes are nobody's to read: the visitor never sees them, so their receipt must not report one."""
     authored_by_other_side = (
-        or_(Message.agent_id.is_not(None), Message.bot_id.is_not(None))
+        and_(or_(Message.agent_id.is_not(None), Message.bot_id.is_not(None)), Message.type != NOTE)
         if by_end_user
         else Message.end_user_id.is_not(None)
     )
@@ -152,7 +163,8 @@ def away_context(
     none is stored), and whether an agent wrote there after `agent_since_us`, in one round trip.
 
     All three are index lookups: the bot by its workspace; the uuids on the (conversation_id, client_uuid) unique
-    index; the agent's messages on the (conversation_id, microseconds) one, only as far back as `agent_since_us`."""
+    index; the agent's messages on the (conversation_id, microseconds) one, only as far back as `agent_since_us`.
+    An agent's note is not writing to the visitor: it does not keep the away message back."""
     last_away = (
         select(func.max(Message.microseconds))
         .where(Message.conversation_id == conversation_id, Message.client_uuid.in_(away_uuids))
@@ -164,6 +176,7 @@ def away_context(
             Message.conversation_id == conversation_id,
             Message.microseconds > agent_since_us,
             Message.agent_id.is_not(None),
+            Message.type != NOTE,
         )
         .exists()
     )

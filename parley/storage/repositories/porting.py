@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Column, Connection, Table, func, insert, select, text
+from sqlalchemy import Column, Connection, Table, func, insert, select, text, tuple_
 
 from parley.storage.models import Base
 
@@ -18,12 +18,14 @@ def count_rows(conn: Connection, table: Table) -> int:
     return int((conn.execute(select(func.count()).select_from(table))).scalar_one())
 
 
-def rows_after(conn: Connection, table: Table, key: Column[Any], last: object, limit: int) -> list[dict[str, Any]]:
-    """Up to `limit` rows in key order after the key `last` (None: from the start); keyset paging, so each batch is
-    an index range scan."""
-    stmt = select(table).order_by(key).limit(limit)
+def rows_after(
+    conn: Connection, table: Table, key: list[Column[Any]], last: tuple[Any, ...] | None, limit: int
+) -> list[dict[str, Any]]:
+    """Up to `limit` rows in primary-key order after the key `last` (None: from the start; a key may have several
+    columns); keyset paging, so each batch is an index range scan."""
+    stmt = select(table).order_by(*key).limit(limit)
     if last is not None:
-        stmt = stmt.where(key > last)
+        stmt = stmt.where(tuple_(*key) > tuple_(*last))
     return [dict(row) for row in (conn.execute(stmt)).mappings()]
 
 

@@ -1,6 +1,7 @@
-// The console's state and everything that changes it: signing in, the conversation list, the open thread, live
-// events. The views only read `state` and call these actions; `onChange` is told after every change, and the page
-// draws at most once per animation frame however many events arrived in between.
+// The console's state and everything that changes it: signing in, the inbox (its views, counts, labels and search),
+// the open thread (messages, notes and who did what), live events. The views only read `state` and call these
+// actions; `onChange` is told after every change, and the page draws at most once per animation frame however many
+// events arrived in between.
 //
 // Rows and messages are replaced, never changed in place, when their data changes: a view that gets the same object
 // as last time skips it, so a burst of events redraws only what they touched.
@@ -10,8 +11,11 @@ import { createSocket } from "./core/socket.js";
 import { uuid } from "./core/text.js";
 import { createTimeline } from "./core/timeline.js";
 import { createTypingIndicator, createTypingSignal, debounce } from "./core/timers.js";
+import { interleave, mergeActivity } from "./activity.js";
 import { createDrafts } from "./drafts.js";
 import { authorName, summary, visitorName } from "./format.js";
+import { COUNTED_EVENTS, DEFAULT_VIEW, activityOf, inView, listQuery, rowsFor } from "./inbox.js";
+import { createSearch } from "./search.js";
 
 const BASE = "/api/agent/v1";
 const TOKEN_KEY = "parley.console.token";
@@ -19,28 +23,38 @@ const NOTICE_KEY = "parley.console.notice";
 const EXPIRED = "Your token is no longer valid: sign in again.";
 const LIST_PAGE = 100;
 const HISTORY_PAGE = 50;
+const LONGEST_PAGE = 100; // the API's largest page: a conversation opened at a found message, and activity, come in these
 const NEWEST = Number.MAX_SAFE_INTEGER; // `before` this: the newest page of a history
 const ANNOUNCED = 5; // the screen reader's live region keeps this many of the latest messages
 const TOAST_MS = 6000;
-
-/** Where a row stands in the list: its last message's time, or its creation's. */
-const activity = (row) => (row.lastMessage ? row.lastMessage.microseconds : row.conversation.createdAt * 1e6);
 
 export function createConsole({ onChange, storage = globalThis.sessionStorage }) {
   let token = null;
   let drafts = null;
   let socket = null;
   let sorted = null; // the rows in list order, until they change
+  let listing = 0; // pages of the list being read
   let toastTimer = 0;
   const api = createApi({ base: BASE, token: () => token });
+  const search = createSearch({ call: (path) => run(() => api.call("GET", path)), onChange });
 
   const state = {
     screen: "starting", // then "signin" or "app"
     signinError: "",
     me: null, // the signed-in Agent, with its `workspace`
-    rows: new Map(), // conversation id -> {conversation, lastMessage, unreadCount, counted}
+    rows: new Map(), // conversation id -> {conversation, lastMessage, unreadCount, counted}, of every view seen
+    filter: { view: DEFAULT_VIEW, label: null, sort: "newest" }, // what the list shows (inbox.js)
     older: null, // the id the list's next page starts after, while there may be more
-    thread: null, // the open conversation: {id, timeline, version, hasOlder, loadingOlder, readUntil}
+    counts: null, // {mine, unassigned, open, pending, snoozed, resolved}
+    labels: [], // the workspace's labels: [{name, count}]
+    canned: [], // the workspace's canned responses
+    search: search.state, // the search box: {query, results, busy} (search.js)
+    thread: null, // the open conversation: {id, timeline, activity, activityOlder, version, hasOlder, loadingOlder,
+    //               readUntil, found}
+    modes: new Map(), // conversation id -> "note" while the agent writes notes there (else a reply)
+    snoozing: false, // the open conversation's snooze choices are shown
+    help: false, // the keyboard shortcuts are shown
+    focus: { on: null, seq: 0 }, // where the keyboard asked the focus to go: "search", "compose", "labels", "snooze"
     theyAreTyping: false,
     connection: { text: "", live: false },
     toast: null,
@@ -61,7 +75,11 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     },
   });
   const markReadSoon = debounce(markRead, 150);
-  const reloadListSoon = debounce(() => loadConversations(), 300);
+  const reloadListSoon = debounce(reloadList, 300);
+  const listAgainSoon = debounce(() => loadConversations(), 300);
+  const countsSoon = debounce(loadCounts, 250);
+  const labelsSoon = debounce(loadLabels, 250);
+  const activitySoon = debounce(() => state.thread && loadActivity(state.thread), 100);
 
   // --- signing in and out -------------------------------------------------------------------------------------
   async function boot() {
@@ -111,7 +129,7 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     state.screen = "app";
     onChange();
     connect(); // listen first, then read the list: nothing falls in between
-    await loadConversations();
+    await Promise.all([loadConversations(), loadCounts(), loadLabels(), loadCanned()]);
     return true;
   }
 
@@ -157,39 +175,105 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     location.replace(location.pathname);
   }
 
-  // --- the conversation list -----------------------------------------------------------------------------------
+  // --- the inbox ----------------------------------------------------------------------------------------------
   function putRow(row) {
     state.rows.set(row.conversation.id, row);
     sorted = null;
     onChange();
   }
 
-  /** The rows, most recently active first. */
+  /** The rows of the chosen view and label, in the chosen order: the server's pages and every row a live event has
+   * moved into the view since, decided by the same rules the server applies (inbox.js). */
   function rowsInOrder() {
-    if (!sorted) sorted = [...state.rows.values()].sort((a, b) => activity(b) - activity(a));
+    if (!sorted) sorted = rowsFor([...state.rows.values()], state.filter, state.me.id);
     return sorted;
   }
 
   async function loadConversations(after = null) {
-    const query = `?limit=${LIST_PAGE}${after ? `&after=${encodeURIComponent(after)}` : ""}`;
-    const page = await run(() => api.call("GET", `/conversations${query}`));
+    const filter = state.filter;
+    listing += 1;
+    const page = await run(() => api.call("GET", `/conversations${listQuery(filter, { after, limit: LIST_PAGE })}`));
+    listing -= 1;
     if (!page) return;
-    for (const summary of page) {
-      const known = state.rows.get(summary.conversation.id);
-      const row = { ...summary, counted: known ? known.counted : [] };
+    for (const found of page) {
+      const known = state.rows.get(found.conversation.id);
+      const row = { ...found, counted: known ? known.counted : [] };
       // a live event may have told of a newer message than the page, read meanwhile, knows
-      if (known && known.lastMessage && activity(known) > activity(row)) row.lastMessage = known.lastMessage;
+      if (known && known.lastMessage && activityOf(known) > activityOf(row)) row.lastMessage = known.lastMessage;
       putRow(row);
     }
-    state.older = page.length === LIST_PAGE ? page[page.length - 1].conversation.id : null;
+    if (state.filter === filter) state.older = page.length === LIST_PAGE ? page[page.length - 1].conversation.id : null;
     onChange();
   }
 
   const loadOlderConversations = () => state.older && loadConversations(state.older);
 
-  function updateConversation(conversation) {
+  /** The view, label or order changed: the list shows what it holds of it at once, then the server's first page. */
+  function filterBy(change) {
+    state.filter = { ...state.filter, ...change };
+    state.older = null;
+    sorted = null;
+    onChange();
+    return loadConversations();
+  }
+
+  /** Events were missed (a reconnection that could not resume): everything listed may be stale, so it is read again;
+   * only the open conversation's row stays meanwhile. */
+  function reloadList() {
+    for (const id of [...state.rows.keys()]) if (id !== state.thread?.id) state.rows.delete(id);
+    sorted = null;
+    if (state.thread) loadActivity(state.thread);
+    return Promise.all([loadConversations(), loadCounts(), loadLabels()]);
+  }
+
+  async function loadCounts() {
+    const counts = await run(() => api.call("GET", "/conversations/counts"));
+    if (counts) {
+      state.counts = counts;
+      onChange();
+    }
+  }
+
+  async function loadLabels() {
+    const labels = await run(() => api.call("GET", "/labels"));
+    if (labels) {
+      state.labels = labels;
+      onChange();
+    }
+  }
+
+  /** Canned responses have no events: they are read (every page of them) at sign-in and again each time the agent
+   * asks for them. */
+  async function loadCanned() {
+    const canned = [];
+    for (;;) {
+      const after = canned.length ? `&after=${encodeURIComponent(canned[canned.length - 1].id)}` : "";
+      const page = await run(() => api.call("GET", `/canned-responses?limit=${LONGEST_PAGE}${after}`));
+      if (!page) return;
+      canned.push(...page);
+      if (page.length < LONGEST_PAGE) break;
+    }
+    state.canned = canned;
+    onChange();
+  }
+
+  /** A conversation's new state. A row not held yet is taken in when it now belongs in the view shown (a visitor
+   * wrote to a resolved conversation, a snooze ended) or is new, so it appears at once. */
+  function updateConversation(conversation, { created = false } = {}) {
     const row = state.rows.get(conversation.id);
-    putRow(row ? { ...row, conversation } : { conversation, lastMessage: null, unreadCount: 0, counted: [] });
+    if (row) putRow({ ...row, conversation });
+    else if (created || inView(conversation, state.filter, state.me.id)) adopt(conversation, { created });
+  }
+
+  /** A row for a conversation no page brought: a new one has no messages yet; another's last message is read. */
+  async function adopt(conversation, { created = false } = {}) {
+    putRow({ conversation, lastMessage: null, unreadCount: 0, counted: [] });
+    if (created) return;
+    const newest = await run(() => api.call("GET", `/conversations/${conversation.id}/messages?before=${NEWEST}&limit=1`));
+    const row = state.rows.get(conversation.id);
+    if (row && newest && newest.length && (!row.lastMessage || activityOf(row) < newest[0].microseconds)) {
+      putRow({ ...row, lastMessage: newest[0] });
+    }
   }
 
   /** The unread count a row shows: none while its conversation is in front of the agent. */
@@ -205,22 +289,53 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     onChange();
   }
 
+  /** The conversation after (`step` 1) or before (-1) the open one in what the list shows: the search's results
+   * while there are some, else the rows. */
+  function openNeighbour(step) {
+    const results = state.search.results;
+    const ids = results ? results.map((found) => found.conversation.id) : rowsInOrder().map((row) => row.conversation.id);
+    const at = ids.indexOf(state.thread?.id);
+    const next = at < 0 ? (step > 0 ? 0 : ids.length - 1) : at + step;
+    if (next < 0 || next >= ids.length) return;
+    if (results) openResult(results[next]);
+    else openConversation(ids[next]);
+  }
+
   // --- the open conversation ---------------------------------------------------------------------------------
-  async function openConversation(id) {
-    if (state.thread?.id === id) return;
+  /** Opens a conversation, at its newest messages, or at `at` (a message a search found). `conversation` is its
+   * data when no row of the list holds it (a search's result). */
+  async function openConversation(id, { conversation = null, at = null } = {}) {
+    if (state.thread?.id === id && !at) return;
     typing.stop(); // said in the conversation being left
     indicator.show(false);
-    const thread = { id, timeline: createTimeline(), version: 0, hasOlder: false, loadingOlder: true, readUntil: 0 };
+    if (conversation && !state.rows.has(id)) adopt(conversation);
+    const thread = {
+      id,
+      timeline: createTimeline(),
+      activity: [],
+      activityOlder: false, // older activity than `activity` holds may exist
+      version: 0,
+      hasOlder: false,
+      loadingOlder: true,
+      readUntil: 0,
+      found: at ? at.id : null,
+    };
     state.thread = thread;
+    state.snoozing = false;
     state.announcements = [];
     onChange();
-    const page = await loadPage(thread, NEWEST);
-    if (page) markReadSoon();
+    loadActivity(thread);
+    const loaded = at ? await loadFrom(thread, at) : await loadPage(thread, NEWEST);
+    if (loaded) markReadSoon();
   }
+
+  const openResult = (found) =>
+    openConversation(found.conversation.id, { conversation: found.conversation, at: found.message });
 
   function closeConversation() {
     typing.stop();
     state.thread = null;
+    state.snoozing = false;
     onChange();
   }
 
@@ -234,9 +349,30 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     if (page) {
       thread.hasOlder = page.length === HISTORY_PAGE;
       thread.timeline.upsertMany(page);
+      loadOlderActivity(thread);
     }
     touch(thread);
     return page;
+  }
+
+  /** The history from `message` to the newest, so that the thread opens at it with nothing missing below it; older
+   * pages then follow as the agent scrolls up, as always. */
+  async function loadFrom(thread, message) {
+    thread.loadingOlder = true;
+    let after = message.microseconds - 1;
+    for (;;) {
+      const path = `/conversations/${thread.id}/messages?after=${after}&limit=${LONGEST_PAGE}`;
+      const page = await run(() => api.call("GET", path));
+      if (state.thread !== thread) return false;
+      if (!page) break;
+      thread.timeline.upsertMany(page);
+      if (page.length < LONGEST_PAGE) break;
+      after = page[page.length - 1].microseconds;
+    }
+    thread.loadingOlder = false;
+    thread.hasOlder = true; // found out by the first older page
+    touch(thread);
+    return true;
   }
 
   function loadOlderMessages() {
@@ -244,22 +380,55 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     if (thread && thread.hasOlder && !thread.loadingOlder) loadPage(thread, thread.timeline.oldest());
   }
 
-  /** The thread's messages changed: views that depend on them draw again. */
+  /** Who did what to the conversation, read again whenever an event says something was done. */
+  async function loadActivity(thread) {
+    const page = await readActivity(thread, NEWEST);
+    if (!page) return;
+    if (!thread.activity.length) thread.activityOlder = page.length === LONGEST_PAGE;
+    keepActivity(thread, page);
+    loadOlderActivity(thread);
+  }
+
+  /** Older activity, as far back as the messages held go (called again whenever older messages arrive). */
+  async function loadOlderActivity(thread) {
+    const reaches = () => thread.timeline.oldest() ?? Infinity;
+    while (thread.activityOlder && state.thread === thread && reaches() < thread.activity[0].microseconds) {
+      const page = await readActivity(thread, thread.activity[0].microseconds);
+      if (!page) return;
+      thread.activityOlder = page.length === LONGEST_PAGE;
+      keepActivity(thread, page);
+    }
+  }
+
+  const readActivity = (thread, before) =>
+    run(() => api.call("GET", `/conversations/${thread.id}/activity?before=${before}&limit=${LONGEST_PAGE}`));
+
+  function keepActivity(thread, page) {
+    if (state.thread !== thread) return;
+    thread.activity = mergeActivity(thread.activity, page);
+    touch(thread);
+  }
+
+  /** The thread's messages or activity changed: views that depend on them draw again. */
   function touch(thread) {
     thread.version += 1;
     onChange();
   }
 
-  let listed = { thread: null, version: -1, messages: [] };
-  /** The open thread's messages in order, copied once per change rather than once per frame. */
-  function messages() {
+  let listed = { thread: null, version: -1, messages: [], entries: [] };
+  /** The open thread's messages in order, and its entries (messages and activity, interleaved), made once per change
+   * rather than once per frame. */
+  function drawn() {
     const thread = state.thread;
-    if (!thread) return [];
     if (listed.thread !== thread || listed.version !== thread.version) {
-      listed = { thread, version: thread.version, messages: thread.timeline.messages() };
+      const messages = thread.timeline.messages();
+      listed = { thread, version: thread.version, messages, entries: interleave(messages, thread.activity, thread.hasOlder) };
     }
-    return listed.messages;
+    return listed;
   }
+
+  const messages = () => (state.thread ? drawn().messages : []);
+  const entries = () => (state.thread ? drawn().entries : []);
 
   function upsertInThread(id, message) {
     const thread = state.thread;
@@ -289,12 +458,48 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     else upsertInThread(thread.id, answer); // the review request's message
   }
 
+  /** `open`, `pending`, `resolved`, or `snoozed` until `snoozedUntil` (unix seconds). */
+  async function setStatus(status, snoozedUntil = null) {
+    const thread = state.thread;
+    if (!thread) return;
+    state.snoozing = false;
+    onChange();
+    const body = status === "snoozed" ? { status, snoozedUntil } : { status };
+    const answer = await run(() => api.call("POST", `/conversations/${thread.id}/status`, body));
+    if (answer) updateConversation(answer);
+  }
+
+  async function setLabels(labels) {
+    const thread = state.thread;
+    if (!thread) return false;
+    const answer = await run(() => api.call("PUT", `/conversations/${thread.id}/labels`, { labels }));
+    if (answer) updateConversation(answer);
+    return Boolean(answer);
+  }
+
+  /** "reply" or "note": how the agent writes in `conversationId` (each keeps its own draft). */
+  const modeOf = (conversationId) => state.modes.get(conversationId) || "reply";
+
+  function setMode(conversationId, mode) {
+    if (mode === "note") state.modes.set(conversationId, mode);
+    else state.modes.delete(conversationId);
+    onChange();
+  }
+
   function sendText(text) {
     const thread = state.thread;
     if (!thread) return;
     typing.stop();
     const message = pending({ type: "text", body: text });
     deliver(thread, message, () => api.call("POST", `/conversations/${thread.id}/messages`, { uuid: message.uuid, text }));
+  }
+
+  /** A note for the team: its own route, so that nothing written as a note can reach the visitor. */
+  function sendNote(text) {
+    const thread = state.thread;
+    if (!thread) return;
+    const message = pending({ type: "note", body: text });
+    deliver(thread, message, () => api.call("POST", `/conversations/${thread.id}/notes`, { uuid: message.uuid, text }));
   }
 
   function sendFile(file) {
@@ -328,6 +533,51 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
       state.me = { ...state.me, ...agent };
       onChange();
     }
+  }
+
+  // --- the keyboard --------------------------------------------------------------------------------------------
+  /** Asks the view that owns `target` to take the focus (it looks at `state.focus` when it draws). */
+  function focusOn(target) {
+    state.focus = { on: target, seq: state.focus.seq + 1 };
+    onChange();
+  }
+
+  function showSnooze(shown) {
+    state.snoozing = shown;
+    onChange();
+    if (shown) focusOn("snooze");
+  }
+
+  function showHelp(shown) {
+    state.help = shown;
+    onChange();
+  }
+
+  /** What a shortcut (shortcuts.js) does; `narrow` says whether the list and the thread share the screen. Answers
+   * whether it did something, so that the key does nothing else. */
+  function perform(action, { narrow = false } = {}) {
+    const conversation = state.thread && state.rows.get(state.thread.id)?.conversation;
+    const status = conversation?.status || "open";
+    if (action.startsWith("view:")) {
+      search.clear(); // a view chosen is the list wanted, not the search's results
+      filterBy({ view: action.slice(5) });
+    } else if (action === "help") showHelp(true);
+    else if (action === "search") focusOn("search");
+    else if (action === "next" || action === "previous") openNeighbour(action === "next" ? 1 : -1);
+    else if (action === "back" && state.snoozing) showSnooze(false);
+    else if (action === "back" && narrow && state.thread) closeConversation();
+    else if (!conversation) return false;
+    else if (action === "reply" || action === "note") {
+      setMode(conversation.id, action);
+      focusOn("compose");
+    } else if (action === "resolve" && status !== "resolved") setStatus("resolved");
+    else if (action === "pending" && status !== "pending") setStatus("pending");
+    else if (action === "reopen" && status !== "open") setStatus("open");
+    else if (action === "snooze") showSnooze(true);
+    else if (action === "assign") act(conversation.assignedAgent?.id === state.me.id ? "unassign" : "assign");
+    else if (action === "labels") focusOn("labels");
+    else return false;
+    return true;
   }
 
   // --- live events -----------------------------------------------------------------------------------------------
@@ -365,15 +615,21 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
   function onEvent(event) {
     const data = event.data || {};
     const id = event.conversationId;
+    if (COUNTED_EVENTS.has(event.event)) countsSoon();
     switch (event.event) {
       case "conversation.created":
-        if (!state.rows.has(data.id)) updateConversation(data);
+        if (!state.rows.has(data.id)) updateConversation(data, { created: true });
         break;
+      case "conversation.labels_changed":
+        labelsSoon();
+      // falls through: a change of the conversation, done by someone, like the others below
       case "conversation.assigned":
       case "conversation.unassigned":
       case "conversation.locked":
       case "conversation.unlocked":
+      case "conversation.status_changed":
         updateConversation(data);
+        if (state.thread?.id === data.id) activitySoon();
         break;
       case "message.created":
         messageCreated(id, data);
@@ -397,13 +653,14 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
   function messageCreated(id, message) {
     const row = state.rows.get(id);
     if (!row) {
-      reloadListSoon(); // a conversation not listed yet: read the list again
+      // Not held: not in the view shown, unless a page being read was read before this message was written.
+      if (listing) listAgainSoon();
       return;
     }
     const counts = message.endUser && message.status !== "read" && !viewing(id) && !row.counted.includes(message.microseconds);
     putRow({
       ...row,
-      lastMessage: activity(row) <= message.microseconds ? message : row.lastMessage,
+      lastMessage: activityOf(row) <= message.microseconds ? message : row.lastMessage,
       unreadCount: row.unreadCount + (counts ? 1 : 0),
       counted: counts ? [...row.counted, message.microseconds] : row.counted,
     });
@@ -483,14 +740,27 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     rowsInOrder,
     unreadOf,
     loadOlderConversations,
+    filterBy,
     openConversation,
+    openResult,
     closeConversation,
-    messages,
+    entries,
     loadOlderMessages,
     visibilityChanged,
     act,
+    setStatus,
+    setLabels,
+    modeOf,
+    setMode,
     sendText,
+    sendNote,
     sendFile,
+    loadCanned,
+    searchFor: search.searchFor,
+    clearSearch: search.clear,
+    perform,
+    showSnooze,
+    showHelp,
     typed: () => typing.input(),
     setAvailability,
     drafts: () => drafts,

@@ -93,9 +93,16 @@ async def a_day_of_support(live: Live) -> Day:
             await console.call("GET", "/me")
             await console.call("PUT", "/me/availability", json={"availability": "online"})
             await console.call("GET", "/conversations")
+            found = await console.call("GET", "/search", params={"q": "where is my ord"})
+            assert [entry["conversation"]["id"] for entry in found] == [opening["conversationId"]]
             await console.call("POST", "/conversations/{id}/assign", ann)
             await console.call("POST", "/conversations/{id}/messages", ann, json={"uuid": "a-1", "text": "On its way"})
             await console.call("POST", "/conversations/{id}/files", ann, data={"uuid": "a-2"}, files=text_file)
+            await console.call("POST", "/conversations/{id}/notes", ann, json={"uuid": "a-3", "text": "Check stock"})
+            canned = await console.call("POST", "/canned-responses", json={"shortcut": "eta", "text": "2-3 days"})
+            await console.call("PUT", "/canned-responses/{id}", canned, json={"text": "3-5 days"})
+            await console.call("GET", "/canned-responses")
+            await console.call("DELETE", "/canned-responses/{id}", canned)
             await console.call("POST", "/conversations/{id}/typing", ann, json={"typing": True})
             await console.call("POST", "/conversations/{id}/read", ann, json={"until": MAX_CURSOR})
             asked = await console.call("POST", "/conversations/{id}/request-review", ann)
@@ -109,6 +116,18 @@ async def a_day_of_support(live: Live) -> Day:
             await console.call("POST", "/conversations/{id}/unassign", ann)
             await console.call("POST", "/conversations/{id}/lock", ann)
             await console.call("POST", "/conversations/{id}/unlock", ann)
+            await console.call("POST", "/conversations/{id}/notes", ann, json={"uuid": "n-1", "text": "Ann is kind"})
+            await console.call("PUT", "/conversations/{id}/labels", ann, json={"labels": ["billing"]})
+            await console.call("POST", "/conversations/{id}/status", ann, json={"status": "resolved"})
+            await console.call("GET", "/conversations/{id}/activity", ann)
+            await console.call("GET", "/conversations/counts")
+            await console.call("GET", "/labels")
+            canned = {
+                "id": (await console.call("POST", "/canned-responses", json={"shortcut": "hi", "text": "Hi!"}))["id"]
+            }
+            await console.call("PUT", "/canned-responses/{id}", canned, json={"text": "Hello!"})
+            await console.call("GET", "/canned-responses")
+            await console.call("DELETE", "/canned-responses/{id}", canned)
             visitor_frames = await visitor_socket.events_until(is_unlocked)
         agent_frames = await agent_socket.events_until(is_unlocked)
     async with open_socket(f"{live.ws_base}{AGENT_API}/ws?token={agent_token}&after=0") as replay:

@@ -1,6 +1,7 @@
-// The whole page: the sign-in form, or the console (the list beside the open conversation).
+// The whole page: the sign-in form, or the console (the inbox beside the open conversation).
 
 import { html } from "../vendor/htm-preact/standalone.module.js";
+import { ShortcutsHelp } from "./help.js";
 import { ConversationList } from "./list.js";
 import { SignIn, SwitchQuestion } from "./session.js";
 import { Thread } from "./thread.js";
@@ -22,5 +23,6 @@ export function App({ model }) {
       </div>
       <div class="toast" role="alert" hidden=${!state.toast}>${state.toast}</div>
     </div>
-    <${SwitchQuestion} model=${model} />`;
+    <${SwitchQuestion} model=${model} />
+    <${ShortcutsHelp} model=${model} />`;
 }

@@ -1,4 +1,5 @@
-// The bar across the top: the connection, who is signed in, their availability and signing out.
+// The bar across the top: the connection, who is signed in, their availability, the keyboard shortcuts and signing
+// out.
 
 import { html } from "../vendor/htm-preact/standalone.module.js";
 
@@ -23,6 +24,15 @@ export function TopBar({ model }) {
       onClick=${() => model.setAvailability(available ? "away" : "online")}
     >
       ${available ? "Online" : "Away"}
+    </button>
+    <button
+      type="button"
+      class="ghost shortcuts-button"
+      aria-keyshortcuts="?"
+      title="Keyboard shortcuts (?)"
+      onClick=${() => model.showHelp(true)}
+    >
+      Shortcuts
     </button>
     <button type="button" class="ghost" onClick=${model.signOut}>Sign out</button>
   </header>`;
