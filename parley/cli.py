@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from typing import Annotated, TypeVar
 
 import typer
@@ -43,6 +44,14 @@ app.add_typer(agents_app, name="agents")
 
 WorkspaceOption = Annotated[str, typer.Option("--workspace", "-w", help="The workspace's id.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+class Role(StrEnum):
+    """An agent's role, as `--role` takes it."""
+
+    owner = "owner"
+    admin = "admin"
+    agent = "agent"
 
 
 def _with_services(action: Callable[[Services], Awaitable[T]]) -> T:
@@ -215,10 +224,12 @@ def agents_create(
     workspace: WorkspaceOption,
     service_user_id: Annotated[str, typer.Option("--service-user-id", help="The agent's id in your own system.")],
     name: Annotated[str, typer.Option(help="The name visitors see.")],
+    email: Annotated[str | None, typer.Option(help="How they will sign in; unique in the workspace.")] = None,
+    role: Annotated[Role, typer.Option(help="owner, admin or agent; the first owner is made here.")] = Role.agent,
     as_json: JsonOption = False,
 ) -> None:
     """Create an agent in a workspace."""
-    request = schemas.CreateAgentRequest(service_user_id=service_user_id, name=name)
+    request = schemas.CreateAgentRequest(service_user_id=service_user_id, name=name, email=email, role=role.value)
 
     async def create(services: Services) -> schemas.Agent:
         found = await workspaces.get_workspace(services, workspace)

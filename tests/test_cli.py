@@ -88,6 +88,26 @@ def test_bootstrap_token_and_cli_agents_work_against_the_server(server: tuple[st
     listed = httpx.get(f"{base}/api/external/v1/agents", headers=headers).json()
     assert [a["id"] for a in listed["data"]] == [agent["id"]]
 
+    # The first owner is made from the CLI (the agent API's admin pages need one).
+    owner_args = ["--service-user-id", "1", "--name", "Olga", "--email", "Olga@Example.com", "--role", "owner"]
+    owner = json.loads(run_parley(env, "agents", "create", "-w", default["id"], *owner_args, "--json").stdout)
+    assert (owner["email"], owner["role"]) == ("olga@example.com", "owner")
+    refused = run_parley(
+        env,
+        "agents",
+        "create",
+        "-w",
+        default["id"],
+        "--service-user-id",
+        "2",
+        "--name",
+        "X",
+        "--role",
+        "root",
+        check=False,
+    )
+    assert refused.returncode != 0
+
 
 def test_demo_prints_a_working_token_and_says_it_serves_nothing_itself(server: tuple[str, dict[str, str]]) -> None:
     base, env = server

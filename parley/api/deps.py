@@ -85,8 +85,9 @@ class VisitorCaller:
 
     @property
     def views(self) -> Views:
-        """The visitor sees only their own conversations, so the only token revealed is their own."""
-        return self.services.trusted_views
+        """The visitor sees only their own conversations, so the only token revealed is their own (and no agent's
+        email)."""
+        return self.services.visitor_views
 
     @property
     def source(self) -> MessageSource:

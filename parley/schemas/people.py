@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from parley.schemas.common import (
     META_MAX_BYTES,
@@ -19,6 +19,13 @@ from parley.schemas.common import (
 from parley.schemas.files import File
 
 Availability = Literal["online", "away"]
+Role = Literal["owner", "admin", "agent"]
+# An address as people type it, kept lower-cased: the same address in other letters is the same agent.
+AgentEmail = Annotated[
+    StorableStr,
+    Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    AfterValidator(str.lower),
+]
 
 
 class Agent(WireModel):
@@ -35,6 +42,11 @@ class Agent(WireModel):
     )
     avatar: File | None
     active: bool
+    email: str | None = Field(
+        description="How the agent signs in; unique in the workspace. Null wherever a visitor may see the agent."
+    )
+    role: Role = Field(description="`owner` and `admin` may change the workspace's settings and people.")
+    email_notifications: bool
     created_at: int
     updated_at: int
 
@@ -77,6 +89,9 @@ class CreateAgentRequest(RequestModel):
     avatar: Annotated[StorableStr, Field(max_length=2048)] | None = None
     availability: Availability = "online"
     active: bool = True
+    email: AgentEmail | None = None
+    role: Role = "agent"
+    email_notifications: bool = True
 
 
 class UpdateAgentRequest(RequestModel):
@@ -87,6 +102,9 @@ class UpdateAgentRequest(RequestModel):
     avatar: Annotated[StorableStr, Field(max_length=2048)] | None = None
     availability: Availability | None = None
     active: bool | None = None
+    email: AgentEmail | None = Field(default=None, description="`null` removes it.")
+    role: Role | None = None
+    email_notifications: bool | None = None
 
 
 class SetAvailabilityRequest(RequestModel):

@@ -44,7 +44,8 @@ class Services:
     files: FileStore
     websocket_tokens: WebsocketTokens
     secret_seal: SecretSeal  # webhook secrets, sealed under the server's secret key
-    trusted_views: Views
+    trusted_views: Views  # the integrator's: every token and agents' emails
+    visitor_views: Views  # a visitor's own: their token, never an agent's email
     public_views: Views
     # The caches. A change that makes an entry untrue drops it in every process (`invalidate`); their time limit
     # only bounds what a lost invalidation (Redis away) could leave behind.
@@ -79,7 +80,8 @@ class Services:
             files=files,
             websocket_tokens=tokens,
             secret_seal=secret_seal,
-            trusted_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=True),
+            trusted_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=True, reveal_emails=True),
+            visitor_views=Views(settings.resolved_static_url, tokens.issue, reveal_tokens=True),
             public_views=public_views,
             principals=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
             # Like tokens, end users are cached briefly: another process's erasure shows within this time.

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from parley import schemas
 from parley.clock import now_microseconds, now_seconds
-from parley.errors import conflict, not_found
+from parley.errors import ParleyError, conflict, not_found
 from parley.realtime.broker import Invalidation
 from parley.services import visitor_names
 from parley.services.context import Services
@@ -40,6 +40,9 @@ async def create_agent(svc: Services, workspace: WorkspaceRecord, request: schem
         availability=request.availability,
         avatar_file_id=avatar.id if avatar else None,
         active=request.active,
+        email=request.email,
+        role=request.role,
+        email_notifications=request.email_notifications,
         created_us=now_us,
         created_at=now,
         updated_at=now,
@@ -48,6 +51,8 @@ async def create_agent(svc: Services, workspace: WorkspaceRecord, request: schem
     def add(tx: Transaction) -> None:
         if repo.agent_with_service_user_id(tx.conn, workspace.id, request.service_user_id):
             raise _duplicate_service_user_id("agent")
+        if request.email and repo.agent_with_email(tx.conn, workspace.id, request.email):
+            raise _duplicate_email()
         if avatar:
             record_file(tx, avatar)
         repo.add_agent(tx.conn, **agent.as_row())
@@ -55,7 +60,7 @@ async def create_agent(svc: Services, workspace: WorkspaceRecord, request: schem
     try:
         await svc.db.write(add)
     except IntegrityError:
-        raise _duplicate_service_user_id("agent") from None
+        raise _taken() from None
     return _render_agent(svc, agent, avatar)
 
 
@@ -91,8 +96,12 @@ async def update_agent(
 ) -> schemas.Agent:
     """Partial: absent fields stay; `"avatar": null` removes the avatar. Deactivation revokes every token of the
     agent in the same transaction (they stay revoked if the agent is activated again) and closes their sockets. A
-    change of availability changes the status with it when a console of theirs is connected."""
+    change of availability changes the status with it when a console of theirs is connected. `"email": null`
+    removes the email. A workspace with an owner keeps at least one active owner: demoting or deactivating the last
+    one is 409 `conflict`."""
     changes = request.model_dump(exclude_unset=True, exclude_none=True, exclude={"avatar"}, by_alias=False)
+    if "email" in request.model_fields_set and request.email is None:
+        changes["email"] = None
     avatar = None
     if request.avatar:
         await svc.db.read(find_agent, workspace.id, agent_id)  # an unknown or foreign agent fetches nothing
@@ -110,6 +119,10 @@ async def update_agent(
             and repo.agent_with_service_user_id(tx.conn, workspace.id, new_sid)
         ):
             raise _duplicate_service_user_id("agent")
+        new_email = changes.get("email")
+        if new_email and new_email != current.email and repo.agent_with_email(tx.conn, workspace.id, new_email):
+            raise _duplicate_email()
+        _keep_an_owner(tx.conn, current, changes)
         if avatar:
             record_file(tx, avatar)
             changes["avatar_file_id"] = avatar.id
@@ -130,10 +143,28 @@ async def update_agent(
     try:
         agent, related, deactivated = await svc.db.write(change)
     except IntegrityError:
-        raise _duplicate_service_user_id("agent") from None
+        raise _taken() from None
     if deactivated:
         await svc.invalidate(Invalidation(agent_ids=(agent.id,)))
     return svc.trusted_views.agent(agent, related)
+
+
+def _keep_an_owner(conn: Connection, current: AgentRecord, changes: dict[str, object]) -> None:
+    """Refuse the change that would leave a workspace which has an owner without an active one."""
+    stays_owner = changes.get("role", current.role) == repo.OWNER and changes.get("active", current.active) is True
+    if current.role != repo.OWNER or not current.active or stays_owner:
+        return
+    if repo.active_owner_ids(conn, current.workspace_id) == [current.id]:
+        raise conflict("The workspace's last active owner cannot be demoted or deactivated: make another owner first.")
+
+
+def _duplicate_email() -> ParleyError:
+    return conflict("An agent with this email already exists in the workspace.")
+
+
+def _taken() -> ParleyError:
+    """A unique column taken by a concurrent write, after the checks above had passed."""
+    return conflict("An agent with this serviceUserId or email already exists in the workspace.")
 
 
 def _derived_status(availability: str, connected: bool) -> str:

@@ -40,7 +40,7 @@ async def rate(svc: Services, visitor: Visitor, review_id: str, request: schemas
         review = _open_review_of(tx.conn, visitor, review_id)
         text = review.text if request.text is None else request.text
         if (review.mark, review.text) == (request.mark, text):
-            return svc.trusted_views.review(review, _related(tx.conn, [review], visitor.end_user))
+            return svc.visitor_views.review(review, _related(tx.conn, [review], visitor.end_user))
         review = repo.update_review(tx.conn, review.id, mark=request.mark, text=text, updated_at=now_seconds())
         return _rendered_with_event(svc, tx, review, visitor)
 
@@ -61,11 +61,11 @@ async def confirm(svc: Services, visitor: Visitor, review_id: str) -> schemas.Re
 
 
 def _rendered_with_event(svc: Services, tx: Transaction, review: ReviewRecord, visitor: Visitor) -> schemas.Review:
-    """The `review.updated` event carries the public view; the visitor gets the trusted one."""
+    """The `review.updated` event carries the public view; the visitor gets their own."""
     related = _related(tx.conn, [review], visitor.end_user)
     public = svc.public_views.review(review, related)
     emit_conversation_event(tx, "review.updated", review.workspace_id, review.conversation_id, public)
-    return svc.trusted_views.review(review, related)
+    return svc.visitor_views.review(review, related)
 
 
 def _open_review_of(conn: Connection, visitor: Visitor, review_id: str) -> ReviewRecord:

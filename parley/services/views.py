@@ -80,10 +80,13 @@ class Views:
     EndUser 3.7 against 1.6). Records come from our own storage, so they validate.
     """
 
-    def __init__(self, static_url: str, websocket_token: Callable[[str], str], reveal_tokens: bool) -> None:
+    def __init__(
+        self, static_url: str, websocket_token: Callable[[str], str], reveal_tokens: bool, reveal_emails: bool = False
+    ) -> None:
         self._static_url = static_url
         self._websocket_token = websocket_token
         self._reveal_tokens = reveal_tokens
+        self._reveal_emails = reveal_emails  # agents' addresses: for the integrator (and an agent's own, by /me)
 
     def file(self, record: FileRecord) -> schemas.File:
         default = f"{self._static_url}{record.path}"
@@ -116,6 +119,9 @@ class Views:
             availability=record.availability,
             avatar=self.file(avatar) if avatar else None,
             active=record.active,
+            email=record.email if self._reveal_emails else None,
+            role=record.role,
+            email_notifications=record.email_notifications,
             created_at=record.created_at,
             updated_at=record.updated_at,
         )

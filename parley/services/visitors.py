@@ -56,7 +56,7 @@ async def start_session(
         visitor = await authenticate_visitor(svc, token)
         workspace = visitor.workspace
         check_origin(workspace, origin)
-        end_user = svc.trusted_views.end_user(visitor.end_user)
+        end_user = svc.visitor_views.end_user(visitor.end_user)
     elif site_key:
         found = await svc.db.read(workspace_repo.get_workspace_by_site_key, site_key)
         if found is None:
@@ -70,7 +70,7 @@ async def start_session(
     conversation = (
         None
         if current is None
-        else await conversations.get_conversation(svc, workspace, current.id, views=svc.trusted_views)
+        else await conversations.get_conversation(svc, workspace, current.id, views=svc.visitor_views)
     )
     return schemas.WidgetSession(end_user=end_user, conversation=conversation, settings=widget_settings(workspace))
 

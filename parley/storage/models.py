@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {
@@ -76,7 +77,11 @@ class StoredFile(Timestamped, Base):
 
 class Agent(Timestamped, Base):
     __tablename__ = "agents"
-    __table_args__ = (UniqueConstraint("workspace_id", "service_user_id"),)
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "service_user_id"),
+        # Several agents may have none (NULLs are distinct in a unique index on both databases).
+        Index("uq_agents_workspace_email", "workspace_id", "email", unique=True),
+    )
     id: Mapped[str] = _id()
     workspace_id: Mapped[str] = _workspace_fk()
     service_user_id: Mapped[str] = mapped_column(String(200))
@@ -85,6 +90,9 @@ class Agent(Timestamped, Base):
     availability: Mapped[str] = mapped_column(String(16), server_default="online")  # the agent's own choice
     avatar_file_id: Mapped[str | None] = mapped_column(String(UUID_LEN), ForeignKey("files.id", ondelete="SET NULL"))
     active: Mapped[bool] = mapped_column(Boolean)
+    email: Mapped[str | None] = mapped_column(String(320))  # lower-cased; how they will sign in
+    role: Mapped[str] = mapped_column(String(16), server_default="agent")  # owner, admin, agent
+    email_notifications: Mapped[bool] = mapped_column(Boolean, server_default=sa_true())
     created_us: Mapped[int] = mapped_column(BigInteger)
 
 

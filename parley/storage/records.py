@@ -126,6 +126,9 @@ class AgentRecord(Record):
     availability: str
     avatar_file_id: str | None
     active: bool
+    email: str | None
+    role: str
+    email_notifications: bool
     created_us: int
     created_at: int
     updated_at: int

@@ -11,6 +11,8 @@ from parley.storage.models import Agent, EndUser
 from parley.storage.records import AgentRecord, EndUserRecord
 from parley.storage.repositories._query import fetch_all, fetch_by_ids, fetch_one, keyset_after, one
 
+OWNER = "owner"
+
 
 def add_agent(conn: Connection, **values: Any) -> None:
     conn.execute(insert(Agent).values(**values))
@@ -26,6 +28,21 @@ def get_agent(conn: Connection, workspace_id: str, agent_id: str, lock: bool = F
 def agent_with_service_user_id(conn: Connection, workspace_id: str, service_user_id: str) -> AgentRecord | None:
     stmt = select(Agent).where(Agent.workspace_id == workspace_id, Agent.service_user_id == service_user_id)
     return fetch_one(conn, stmt, AgentRecord)
+
+
+def agent_with_email(conn: Connection, workspace_id: str, email: str) -> AgentRecord | None:
+    stmt = select(Agent).where(Agent.workspace_id == workspace_id, Agent.email == email)
+    return fetch_one(conn, stmt, AgentRecord)
+
+
+def active_owner_ids(conn: Connection, workspace_id: str) -> list[str]:
+    """Locked until the transaction ends (PostgreSQL): two owners demoted at once cannot both see the other stay."""
+    stmt = (
+        select(Agent.id)
+        .where(Agent.workspace_id == workspace_id, Agent.role == OWNER, Agent.active.is_(True))
+        .with_for_update()
+    )
+    return list(conn.execute(stmt).scalars())
 
 
 def agents_by_id(conn: Connection, ids: Iterable[str | None]) -> dict[str, AgentRecord]:
