@@ -7,8 +7,8 @@ message writer (batches of 32, a message and its outbox row each): 54 µs of CPU
 a statement savepoint at each execution, and FTS5 writes its pending index data out as a new segment at every
 savepoint, so an executemany writes one segment (and its merging) per row. Those rows go in as multi-row INSERTs
 instead, in chunks of powers of two, so a handful of statements serve every batch size from the driver's statement
-cache. Measured on this machine with SQLite's own loop, batches of 8 messages: the index cost 27 µs a message so
-against 46 as an executemany. Elsewhere the executemany stays: building one long parameter tuple costs more Python.
+cache. Measured on this machine with SQLite's own loop, batches of 8 messages: the index cost 27 µs a message this
+way, against 46 as an executemany. Elsewhere the executemany stays: building one long parameter tuple costs more Python.
 """
 
 from __future__ import annotations

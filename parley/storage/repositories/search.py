@@ -28,6 +28,7 @@ SQLITE_PAGE = 200
 POSTGRES_FEW = 2000
 POSTGRES_PAGE = 200
 POSTGRES_FIRST_WALK = 100  # conversations looked at before the GIN index is asked
+WALK_START = (2**63 - 1, "")  # before every conversation: (last activity, id)
 POSTGRES_WALK_BUDGET = 1000  # conversations the walk may go on to, judged by the first look's rate of hits
 END_USERS_FEW = 1000
 
@@ -102,16 +103,18 @@ def _postgres_message_hits(
     if conversation_ids is not None:
         rows = conn.execute(_POSTGRES_MATCHES_AMONG, {**parameters, "ids": list(conversation_ids)}).all()
         return _newest_per_conversation(rows, limit)
+    hits: list[Hit] = []
+    resume: tuple[int, str] | None = WALK_START
     if first_walk:
         hits, resume = _postgres_walk(conn, parameters, limit, first_walk, pages=1)
         if resume is None:
             return hits
-        if len(hits) * POSTGRES_WALK_BUDGET >= limit * first_walk:
-            return _postgres_walk(conn, parameters, limit, POSTGRES_PAGE, hits=hits, after=resume)[0]
-    rows = conn.execute(_POSTGRES_MATCHES_CAPPED, {**parameters, "cap": few + 1}).all()
-    if len(rows) > few:
-        return _postgres_walk(conn, parameters, limit, POSTGRES_PAGE)[0]
-    return _newest_per_conversation(rows, limit)
+    if not first_walk or len(hits) * POSTGRES_WALK_BUDGET < limit * first_walk:
+        rows = conn.execute(_POSTGRES_MATCHES_CAPPED, {**parameters, "cap": few + 1}).all()
+        if len(rows) <= few:
+            return _newest_per_conversation(rows, limit)
+    # Common enough to walk: on from where the first look stopped, keeping what it found.
+    return _postgres_walk(conn, parameters, limit, POSTGRES_PAGE, hits=hits, after=resume)[0]
 
 
 def _postgres_walk(
@@ -121,13 +124,14 @@ def _postgres_walk(
     page_size: int,
     pages: int | None = None,
     hits: list[Hit] | None = None,
-    after: tuple[int, str] = (2**63 - 1, ""),
+    after: tuple[int, str] | None = None,
 ) -> tuple[list[Hit], tuple[int, str] | None]:
     """Conversations by latest activity, a page at a time from `after` on, each with its newest matching message
     (found backwards through its (conversation, microseconds) index), added to `hits`. A conversation's messages are
     never newer than its last activity, so the walk stops once `limit` hits are at least as new as the next
     conversation's activity. Returns the newest `limit` hits, and where to go on when `pages` ran out first."""
     hits = list(hits or [])
+    after = after or WALK_START
     walked = 0
     while pages is None or walked < pages:
         walked += 1
