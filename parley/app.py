@@ -64,7 +64,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in external.routers:
         app.include_router(router, prefix=external.PREFIX)
     app.include_router(widget.router)
-    app.include_router(agent.router)
+    for router in agent.routers:
+        app.include_router(router)
+    for router in agent.admin_routers:
+        app.include_router(router, prefix=agent.PREFIX)
     app.include_router(health.router)
     app.include_router(static.router)
     app.include_router(observability_routes.router)  # GET /metrics

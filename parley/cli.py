@@ -6,6 +6,7 @@ import asyncio
 import atexit
 import json
 import os
+import secrets
 import shutil
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
@@ -20,8 +21,8 @@ from parley.observability.logging import log_config
 from parley.observability.metrics import prepare_multiprocess_dir
 from parley.ops import checks
 from parley.ops import commands as ops_commands
+from parley.services import audit, people, sessions, workspaces
 from parley.services import demo as demo_service
-from parley.services import people, workspaces
 from parley.services.context import Services
 from parley.serving import uvicorn_options
 from parley.storage.migrate import upgrade
@@ -139,16 +140,18 @@ def demo() -> None:
     serves. It starts nothing itself: `make run` runs it just before `parley serve`."""
     settings = Settings()
     workspace, token = _with_services(workspaces.ensure_demo_workspace)
-    _agent, agent_token = _with_services(lambda s: demo_service.ensure_demo_agent(s, workspace))
+    password = secrets.token_urlsafe(12)
+    agent, _console_token = _with_services(lambda s: demo_service.ensure_demo_agent(s, workspace, password))
     base = settings.resolved_public_url
     typer.echo(
-        f"\n  The demo workspace is ready, with fresh tokens (the previous ones are revoked).\n"
-        f"  Demo workspace:  {workspace.id}\n"
+        f"\n  The demo workspace is ready, with a fresh API token and owner's password (the previous ones are revoked)."
+        f"\n  Demo workspace:  {workspace.id}\n"
         f"  Demo API token:  {token}\n\n"
         f"  Once Parley serves at {base} (`parley serve`; `make run` starts it next), open:\n"
         f"    API docs:             {base}/docs\n"
         f"    visitor (demo page):  {base}/demo\n"
-        f"    agent (console):      {base}/console#token={agent_token}\n"
+        f"    agent (console):      {base}/console/?workspace={workspace.id}\n"
+        f"      sign in as {agent.email} with the password {password}\n"
         f"  and chat with yourself in the two tabs. Or try the API:\n"
         f"    curl -s -X POST {base}/api/external/v1/end-users -H 'Authorization: {token}' "
         f"-H 'Content-Type: application/json' -d '{{}}'\n"
@@ -235,7 +238,7 @@ def agents_create(
         found = await workspaces.get_workspace(services, workspace)
         if found is None:
             raise ParleyError(404, "not_found", "Workspace not found.")
-        return await people.create_agent(services, found, request)
+        return await people.create_agent(services, found, request, audit.CLI)
 
     agent = _with_services(create)
     typer.echo(agent.model_dump_json() if as_json else f"agent {agent.id} ({agent.name})")
@@ -252,15 +255,34 @@ def agents_token(
         found = await workspaces.get_workspace(services, workspace)
         if found is None:
             raise ParleyError(404, "not_found", "Workspace not found.")
-        return await workspaces.issue_agent_token(services, found, agent_id)
+        return await workspaces.issue_agent_token(services, found, agent_id, audit.CLI)
 
     typer.echo(_with_services(issue))
+
+
+@agents_app.command("invite")
+def agents_invite(
+    workspace: WorkspaceOption,
+    agent_id: Annotated[str, typer.Argument(help="The agent's id.")],
+    reset: Annotated[bool, typer.Option("--reset", help="A password reset link (1 hour) instead.")] = False,
+) -> None:
+    """Print a single-use link for the agent to choose a password (7 days; an earlier one stops working), as the
+    console's invitation does: for the first owner, or a server without mail."""
+
+    async def issue(services: Services) -> sessions.Link:
+        found = await workspaces.get_workspace(services, workspace)
+        if found is None:
+            raise ParleyError(404, "not_found", "Workspace not found.")
+        purpose = sessions.RESET if reset else sessions.INVITATION
+        return await sessions.issue_link(services, found, agent_id, purpose, audit.CLI)
+
+    typer.echo(_with_services(issue).url)
 
 
 async def _issue(services: Services, workspace_id: str, name: str) -> tuple[TokenRecord, str]:
     if await workspaces.get_workspace(services, workspace_id) is None:
         raise ParleyError(404, "not_found", "Workspace not found.")
-    return await workspaces.issue_token(services, workspace_id, name)
+    return await workspaces.issue_token(services, workspace_id, name, audit.CLI)
 
 
 def _print_rows(rows: list[dict[str, object]], as_json: bool) -> None:

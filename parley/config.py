@@ -88,6 +88,16 @@ class Settings(BaseSettings):
     rate_limit_agent_token: str = "6000/minute"
     rate_limit_visitor: str = "600/minute"
     rate_limit_session: str = "300/minute"
+    # Failed sign-ins (workflow.md 2): per email in a workspace, and per client address. A success neither counts
+    # nor resets the count; an attempt refused with 429 does not count.
+    rate_limit_sign_in_email: str = "10/15 minutes"
+    rate_limit_sign_in_address: str = "30/15 minutes"
+    # Mail (workflow.md 3): `smtp://user:password@host:port` (STARTTLS when offered) or `smtps://...`, and the
+    # sender's address. Without both, nothing is mailed.
+    smtp_url: SecretStr | None = None
+    mail_from: str = ""
+    # How long a sign-in's session lasts (the console then asks to sign in again).
+    session_days: float = Field(default=30.0, gt=0)
 
     # The bot (issue 5): "is some agent online?" is cached per workspace for the away message; a status change in
     # this process clears it at once, one in another process is seen within this many seconds.

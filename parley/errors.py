@@ -26,6 +26,10 @@ def unauthorized(message: str = "A valid API token is required in the Authorizat
     return ParleyError(401, "unauthorized", message)
 
 
+def forbidden(message: str = "Only the workspace's owners and admins may do this.") -> ParleyError:
+    return ParleyError(403, "forbidden", message)
+
+
 def conflict(message: str, code: str = "conflict") -> ParleyError:
     return ParleyError(409, code, message)
 

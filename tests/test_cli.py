@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,15 +110,68 @@ def test_bootstrap_token_and_cli_agents_work_against_the_server(server: tuple[st
     assert refused.returncode != 0
 
 
-def test_demo_prints_a_working_token_and_says_it_serves_nothing_itself(server: tuple[str, dict[str, str]]) -> None:
+def _demo_sign_in(base: str, output: str) -> httpx.Response:
+    """Sign in as `parley demo` says to: the workspace from its console URL, the email and the password."""
+    workspace_id = output.split("/console/?workspace=", 1)[1].split()[0]
+    email, password = re.search(r"sign in as (\S+) with the password (\S+)", output).groups()  # type: ignore[union-attr]
+    body = {"workspaceId": workspace_id, "email": email, "password": password}
+    return httpx.post(f"{base}/api/agent/v1/sessions", json=body)
+
+
+def test_demo_prints_a_working_token_and_sign_in_and_says_it_serves_nothing_itself(
+    server: tuple[str, dict[str, str]],
+) -> None:
     base, env = server
     output = run_parley(env, "demo").stdout
     assert "starting" not in output, "the command starts nothing"
-    assert "`parley serve`" in output and "/console#token=" in output, output
+    assert "`parley serve`" in output and "#token=" not in output, output
     token = next(line.split(":", 1)[1].strip() for line in output.splitlines() if "Demo API token" in line)
     assert httpx.get(f"{base}/api/external/v1/agents", headers={"Authorization": token}).status_code == 200
+    signed_in = _demo_sign_in(base, output)
+    assert signed_in.status_code == 200, signed_in.text
+    assert signed_in.json()["data"]["agent"]["role"] == "owner"
+    session = {"Authorization": f"Bearer {signed_in.json()['data']['token']}"}
+    assert httpx.get(f"{base}/api/agent/v1/widget-settings", headers=session).status_code == 200  # an owner's page
+
     again = run_parley(env, "demo").stdout
     assert token not in again
+    assert _demo_sign_in(base, output).status_code == 401, "the previous password is replaced"
+    assert httpx.get(f"{base}/api/agent/v1/me", headers=session).status_code == 401, "and its sessions ended"
+    assert _demo_sign_in(base, again).status_code == 200
+
+
+def test_an_invitation_link_from_the_cli_lets_the_first_owner_choose_a_password(
+    server: tuple[str, dict[str, str]],
+) -> None:
+    base, env = server
+    workspace = json.loads(run_parley(env, "workspaces", "create", "Initech", "--json").stdout)
+    created = run_parley(
+        env,
+        "agents",
+        "create",
+        "-w",
+        workspace["id"],
+        "--service-user-id",
+        "o",
+        "--name",
+        "Olive",
+        "--email",
+        "Olive@Initech.example",
+        "--role",
+        "owner",
+        "--json",
+    )
+    owner = json.loads(created.stdout)
+    link = run_parley(env, "agents", "invite", "-w", workspace["id"], owner["id"]).stdout.strip()
+    assert "/console/invite#token=" in link  # under PARLEY_PUBLIC_URL
+    token = link.split("#token=", 1)[1]
+    accepted = httpx.post(
+        f"{base}/api/agent/v1/invitations/accept", json={"token": token, "password": "correct horse battery"}
+    )
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["data"]["agent"]["email"] == "olive@initech.example"
+    again = httpx.post(f"{base}/api/agent/v1/invitations/accept", json={"token": token, "password": "another one!"})
+    assert again.status_code == 404, "single use"
 
 
 def test_several_workers_on_sqlite_are_refused(env: dict[str, str]) -> None:

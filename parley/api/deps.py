@@ -11,8 +11,8 @@ from fastapi.security import APIKeyHeader
 from parley import schemas
 from parley.observability.middleware import note_workspace
 from parley.schemas import MAX_CURSOR, MAX_LIST_LIMIT, ErrorEnvelope, MessageSource
-from parley.services import rate_limits, workspaces
-from parley.services.auth import bearer_token
+from parley.services import audit, people, rate_limits, workspaces
+from parley.services.auth import Principal, bearer_token
 from parley.services.context import Services
 from parley.services.conversations import ListFilters
 from parley.services.messages import HistoryWindow
@@ -43,12 +43,24 @@ class CallerScheme(APIKeyHeader):
         super().__init__(name="Authorization", scheme_name=scheme_name, description=description, auto_error=False)
 
 
+def client_ip(request: Request) -> str | None:
+    """The client's address as uvicorn reports it (from `X-Forwarded-For` only behind PARLEY_TRUSTED_PROXIES)."""
+    return request.client.host if request.client else None
+
+
 @dataclass(frozen=True, slots=True)
 class ExternalCaller:
     """An authenticated External API call: the workspace it acts for, and the services to act with."""
 
     services: Services
     workspace: WorkspaceRecord
+    token_id: str
+    ip: str | None
+
+    @property
+    def actor(self) -> audit.Actor:
+        """Who the audit log names for a change made here: the API token."""
+        return audit.api_token(self.token_id, self.ip)
 
     @property
     def views(self) -> Views:
@@ -67,7 +79,7 @@ class ApiTokenScheme(CallerScheme):
         principal = await workspaces.authenticate(services, request.headers.get("authorization"))
         note_workspace(request.scope, principal.workspace.id)
         await services.rate_limits.hit(rate_limits.API_TOKEN, principal.token_id)
-        return ExternalCaller(services, principal.workspace)
+        return ExternalCaller(services, principal.workspace, principal.token_id, client_ip(request))
 
 
 ExternalAuth = Annotated[
@@ -115,6 +127,12 @@ class AgentCaller:
     services: Services
     workspace: WorkspaceRecord
     agent_id: str
+    principal: Principal
+    ip: str | None
+
+    @property
+    def actor(self) -> audit.Actor:
+        return audit.agent(self.agent_id, self.ip)
 
     @property
     def views(self) -> Views:
@@ -133,18 +151,23 @@ class AgentTokenScheme(CallerScheme):
         assert principal.agent_id is not None
         note_workspace(request.scope, principal.workspace.id)
         await services.rate_limits.hit(rate_limits.AGENT_TOKEN, principal.token_id)
-        return AgentCaller(services, principal.workspace, principal.agent_id)
+        return AgentCaller(services, principal.workspace, principal.agent_id, principal, client_ip(request))
 
 
-AgentAuth = Annotated[
-    AgentCaller,
-    Security(
-        AgentTokenScheme(
-            "AgentToken",
-            "An agent's console token (from `POST /api/external/v1/agents/{id}/tokens`), as `Bearer <token>`.",
-        )
-    ),
-]
+class AdminTokenScheme(AgentTokenScheme):
+    async def __call__(self, request: Request) -> AgentCaller:  # type: ignore[override]
+        """An owner's or admin's: the role is read on each call (not cached), so a change of role holds from the
+        next request on, on every process. An agent gets 403 `forbidden`."""
+        caller = await super().__call__(request)
+        await people.require_admin(caller.services, caller.workspace, caller.agent_id)
+        return caller
+
+
+_AGENT_TOKEN = (
+    "A signed-in agent's session token (`POST /api/agent/v1/sessions`) or console token, as `Bearer <token>`."
+)
+AgentAuth = Annotated[AgentCaller, Security(AgentTokenScheme("AgentToken", _AGENT_TOKEN))]
+AdminAuth = Annotated[AgentCaller, Security(AdminTokenScheme("AgentToken", _AGENT_TOKEN))]
 
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT, description="Page size.")]

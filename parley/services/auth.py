@@ -53,6 +53,7 @@ class Principal:
     workspace: WorkspaceRecord
     token_id: str
     agent_id: str | None
+    expires_at: int | None = None  # a sign-in's session: refused from then on, cached or not
 
 
 class WebsocketTokens:

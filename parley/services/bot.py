@@ -24,6 +24,7 @@ from parley import schemas
 from parley.clock import now_microseconds, now_seconds
 from parley.errors import not_found, validation_error
 from parley.realtime.broker import Invalidation
+from parley.services import audit
 from parley.services.drafts import draft_message
 from parley.services.views import Related
 from parley.storage.database import Transaction
@@ -120,7 +121,7 @@ async def get_widget_settings(svc: Services, workspace: WorkspaceRecord) -> sche
 
 
 async def put_widget_settings(
-    svc: Services, workspace: WorkspaceRecord, request: schemas.PutWidgetSettingsRequest
+    svc: Services, workspace: WorkspaceRecord, request: schemas.PutWidgetSettingsRequest, actor: audit.Actor
 ) -> schemas.WorkspaceWidgetSettings:
     """Partial: only the fields present (and not null) change. `botName` is stored on the bot."""
     changes: dict[str, Any] = request.model_dump(exclude_none=True, by_alias=True)
@@ -144,6 +145,8 @@ async def put_widget_settings(
             )
         if bot_name is not None:
             workspace_repo.update_bot(tx.conn, workspace.id, name=bot_name, updated_at=now)
+        fields = sorted([*changes, *(["botName"] if bot_name is not None else [])])
+        audit.record(tx, actor, workspace.id, "widget_settings.updated", None, {"fields": fields})
         return workspace_repo.get_workspace(tx.conn, workspace.id), workspace_repo.get_bot(tx.conn, workspace.id)
 
     updated, bot = await svc.db.write(change)

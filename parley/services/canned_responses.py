@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from parley import schemas
 from parley.clock import now_seconds
 from parley.errors import conflict, not_found
+from parley.services import audit
 from parley.services.context import Services
 from parley.services.ids import check_id, new_id
 from parley.services.messages import check_text
@@ -41,7 +42,7 @@ async def list_canned_responses(
 
 
 async def create_canned_response(
-    svc: Services, workspace: WorkspaceRecord, request: schemas.CreateCannedResponseRequest
+    svc: Services, workspace: WorkspaceRecord, request: schemas.CreateCannedResponseRequest, actor: audit.Actor
 ) -> schemas.CannedResponse:
     check_text(svc, request.text)
     now = now_seconds()
@@ -56,13 +57,18 @@ async def create_canned_response(
 
     def add(tx: Transaction) -> None:
         repo.add_canned_response(tx.conn, **record.as_row())
+        _record(tx, actor, record, "created", {"shortcut": record.shortcut})
 
     await _write(svc, add, request.shortcut)
     return _view(record)
 
 
 async def update_canned_response(
-    svc: Services, workspace: WorkspaceRecord, response_id: str, request: schemas.UpdateCannedResponseRequest
+    svc: Services,
+    workspace: WorkspaceRecord,
+    response_id: str,
+    request: schemas.UpdateCannedResponseRequest,
+    actor: audit.Actor,
 ) -> schemas.CannedResponse:
     """Partial: only the fields present (and not null) change; `updatedAt` moves only when one really does."""
     asked: dict[str, Any] = request.model_dump(exclude_none=True, by_alias=False)
@@ -75,16 +81,20 @@ async def update_canned_response(
         if not changes:
             return current
         repo.update_canned_response(tx.conn, current.id, updated_at=now_seconds(), **changes)
+        _record(tx, actor, current, "updated", {"fields": sorted(changes)})
         return _find(tx.conn, workspace.id, current.id)
 
     return _view(await _write(svc, change, asked.get("shortcut", "")))
 
 
-async def delete_canned_response(svc: Services, workspace: WorkspaceRecord, response_id: str) -> schemas.Deleted:
+async def delete_canned_response(
+    svc: Services, workspace: WorkspaceRecord, response_id: str, actor: audit.Actor
+) -> schemas.Deleted:
 
     def remove(tx: Transaction) -> str:
         found = _find(tx.conn, workspace.id, response_id)
         repo.delete_canned_response(tx.conn, found.id)
+        _record(tx, actor, found, "deleted", {"shortcut": found.shortcut})
         return found.id
 
     return schemas.Deleted(id=await svc.db.write(remove))
@@ -96,6 +106,13 @@ async def _write(svc: Services, work: Callable[[Transaction], T], shortcut: str)
         return await svc.db.write(work)
     except IntegrityError:
         raise conflict(f"The shortcut /{shortcut} is taken in this workspace.") from None
+
+
+def _record(
+    tx: Transaction, actor: audit.Actor, response: CannedResponseRecord, done: str, details: dict[str, Any]
+) -> None:
+    target = ("canned_response", response.id)
+    audit.record(tx, actor, response.workspace_id, f"canned_response.{done}", target, details)
 
 
 def _find(conn: Connection, workspace_id: str, response_id: str) -> CannedResponseRecord:

@@ -14,6 +14,7 @@ from parley.clock import now_microseconds
 from parley.config import Settings
 from parley.files.spool import spool_sweeper
 from parley.files.store import FileStore, build_file_store
+from parley.mail.sender import Mailer
 from parley.observability import metrics
 from parley.realtime.broker import Broker, Invalidation, build_broker
 from parley.realtime.hub import Hub
@@ -61,6 +62,7 @@ class Services:
     rate_limits: RateLimits
     agents_online: AgentsOnline  # for the bot's away message
     webhooks: WebhookWorker  # the delivery worker
+    mailer: Mailer
     housekeeping: list[Periodic]
 
     @classmethod
@@ -96,6 +98,7 @@ class Services:
             rate_limits=RateLimits.build(settings),
             agents_online=AgentsOnline(settings.agents_online_cache_seconds),
             webhooks=WebhookWorker(db, settings, secret_seal),
+            mailer=Mailer.build(settings),
             housekeeping=[
                 outbox_pruner(db, settings.event_retention_days),
                 spool_sweeper(files.staging_dir),
@@ -161,6 +164,7 @@ class Services:
             await periodic.stop()
         await self.token_uses.write()  # the last uses noted
         await self.webhooks.stop()
+        await self.mailer.close()
         await self.writer.stop()
         await self.broker.close()
         await self.presence.close()

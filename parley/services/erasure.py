@@ -19,6 +19,7 @@ from parley.clock import now_seconds
 from parley.errors import not_found
 from parley.files.removal import delete_stored
 from parley.realtime.broker import Invalidation
+from parley.services import audit
 from parley.services.context import Services
 from parley.services.events import emit_workspace_event
 from parley.services.ids import check_id
@@ -33,7 +34,9 @@ ERASED_EVENT = "end_user.erased"
 OUTBOX_PAGE = 500
 
 
-async def erase_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id: str) -> schemas.EndUser:
+async def erase_end_user(
+    svc: Services, workspace: WorkspaceRecord, end_user_id: str, actor: audit.Actor
+) -> schemas.EndUser:
     """Erase in one transaction, then delete the bytes nobody else stored. Erasing again changes nothing more."""
     end_user_id = check_id(end_user_id, "End user")
     now = now_seconds()
@@ -56,6 +59,7 @@ async def erase_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id:
         public = svc.public_views.end_user(erased)
         _rewrite_outbox(tx.conn, conversation_ids, end_user_id, public.model_dump(mode="json"))
         emit_workspace_event(tx, ERASED_EVENT, workspace.id, public)
+        audit.record(tx, actor, workspace.id, "end_user.erased", ("end_user", end_user_id))
         return erased, unused_paths
 
     erased, unused_paths = await svc.db.write(erase)
@@ -64,8 +68,11 @@ async def erase_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id:
     return svc.trusted_views.end_user(erased)
 
 
-async def export_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id: str) -> schemas.EndUserExport:
-    """The end user, their conversations with every message in them, their reviews and the files' metadata."""
+async def export_end_user(
+    svc: Services, workspace: WorkspaceRecord, end_user_id: str, actor: audit.Actor
+) -> schemas.EndUserExport:
+    """The end user, their conversations with every message in them, their reviews and the files' metadata. The
+    export changes nothing, so its audit entry is written once the export has been read, not with it."""
     end_user_id = check_id(end_user_id, "End user")
 
     def export(conn: Connection) -> schemas.EndUserExport:
@@ -91,7 +98,9 @@ async def export_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id
             exported_at=now_seconds(),
         )
 
-    return await svc.db.read(export)
+    exported = await svc.db.read(export)
+    await svc.db.write(lambda tx: audit.record(tx, actor, workspace.id, "end_user.exported", ("end_user", end_user_id)))
+    return exported
 
 
 def _rewrite_outbox(conn: Connection, conversation_ids: list[str], end_user_id: str, erased: dict[str, Any]) -> None:

@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from parley import schemas
 from parley.clock import now_microseconds, now_seconds
-from parley.errors import ParleyError, conflict, not_found
+from parley.errors import ParleyError, conflict, forbidden, not_found
 from parley.realtime.broker import Invalidation
-from parley.services import visitor_names
+from parley.services import audit, visitor_names
 from parley.services.context import Services
 from parley.services.events import emit_workspace_event
 from parley.services.files import fetch_and_store, record_file
@@ -25,9 +25,12 @@ from parley.storage.repositories import people as repo
 from parley.storage.repositories import workspaces as workspace_repo
 
 ONLINE, OFFLINE = "online", "offline"
+ADMIN_ROLES = frozenset({repo.OWNER, "admin"})
 
 
-async def create_agent(svc: Services, workspace: WorkspaceRecord, request: schemas.CreateAgentRequest) -> schemas.Agent:
+async def create_agent(
+    svc: Services, workspace: WorkspaceRecord, request: schemas.CreateAgentRequest, actor: audit.Actor
+) -> schemas.Agent:
     avatar = await fetch_and_store(svc, workspace.id, request.avatar, only_images=True) if request.avatar else None
     now_us = now_microseconds()
     now = now_us // 1_000_000
@@ -56,6 +59,7 @@ async def create_agent(svc: Services, workspace: WorkspaceRecord, request: schem
         if avatar:
             record_file(tx, avatar)
         repo.add_agent(tx.conn, **agent.as_row())
+        audit.record(tx, actor, workspace.id, "agent.created", ("agent", agent.id), {"role": agent.role})
 
     try:
         await svc.db.write(add)
@@ -92,13 +96,14 @@ async def list_agents(svc: Services, workspace: WorkspaceRecord, after: str | No
 
 
 async def update_agent(
-    svc: Services, workspace: WorkspaceRecord, agent_id: str, request: schemas.UpdateAgentRequest
+    svc: Services, workspace: WorkspaceRecord, agent_id: str, request: schemas.UpdateAgentRequest, actor: audit.Actor
 ) -> schemas.Agent:
     """Partial: absent fields stay; `"avatar": null` removes the avatar. Deactivation revokes every token of the
     agent in the same transaction (they stay revoked if the agent is activated again) and closes their sockets. A
     change of availability changes the status with it when a console of theirs is connected. `"email": null`
     removes the email. A workspace with an owner keeps at least one active owner: demoting or deactivating the last
-    one is 409 `conflict`."""
+    one is 409 `conflict`. The audit log records a role change, a deactivation and any other change but the
+    agent's own availability (`agent.role_changed`, `agent.deactivated`, `agent.updated`)."""
     changes = request.model_dump(exclude_unset=True, exclude_none=True, exclude={"avatar"}, by_alias=False)
     if "email" in request.model_fields_set and request.email is None:
         changes["email"] = None
@@ -135,6 +140,7 @@ async def update_agent(
         if deactivated:
             workspace_repo.revoke_tokens_of_agent(tx.conn, current.id, changes["updated_at"])
         agent = find_agent(tx.conn, workspace.id, agent_id)
+        _record_update(tx, actor, current, agent)
         related = load_related(tx.conn, agents=[agent])
         if agent.status != current.status:
             _emit_status_changed(svc, tx, agent, related)
@@ -147,6 +153,31 @@ async def update_agent(
     if deactivated:
         await svc.invalidate(Invalidation(agent_ids=(agent.id,)))
     return svc.trusted_views.agent(agent, related)
+
+
+# What an agent changes for themself, and what follows from it: not the workspace's business to audit.
+_UNAUDITED = frozenset({"availability", "status", "updated_at"})
+
+
+def _record_update(tx: Transaction, actor: audit.Actor, before: AgentRecord, after: AgentRecord) -> None:
+    target = ("agent", after.id)
+    before_row, after_row = before.as_row(), after.as_row()
+    changed = sorted(key for key, value in after_row.items() if value != before_row[key] and key not in _UNAUDITED)
+    if "role" in changed:
+        details = {"from": before.role, "to": after.role}
+        audit.record(tx, actor, after.workspace_id, "agent.role_changed", target, details)
+    if "active" in changed and not after.active:
+        audit.record(tx, actor, after.workspace_id, "agent.deactivated", target)
+    rest = [_WIRE_NAMES.get(key, key) for key in changed if key != "role" and (key != "active" or after.active)]
+    if rest:
+        audit.record(tx, actor, after.workspace_id, "agent.updated", target, {"fields": rest})
+
+
+_WIRE_NAMES = {
+    "service_user_id": "serviceUserId",
+    "avatar_file_id": "avatar",
+    "email_notifications": "emailNotifications",
+}
 
 
 def _keep_an_owner(conn: Connection, current: AgentRecord, changes: dict[str, object]) -> None:
@@ -190,6 +221,13 @@ async def set_console_connected(svc: Services, workspace: WorkspaceRecord, agent
 
 def _emit_status_changed(svc: Services, tx: Transaction, agent: AgentRecord, related: Related) -> None:
     emit_workspace_event(tx, "agent.status_changed", agent.workspace_id, svc.public_views.agent(agent, related))
+
+
+async def require_admin(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> None:
+    """403 `forbidden` unless the agent is an active owner or admin, as stored now."""
+    agent = await svc.db.read(find_agent, workspace.id, agent_id)
+    if agent.role not in ADMIN_ROLES or not agent.active:
+        raise forbidden()
 
 
 async def agent_record(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> AgentRecord:

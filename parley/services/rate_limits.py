@@ -41,6 +41,8 @@ API_TOKEN = "api_token"
 AGENT_TOKEN = "agent_token"
 VISITOR = "visitor"
 SESSION_ADDRESS = "session_address"
+SIGN_IN_EMAIL = "sign_in_email"
+SIGN_IN_ADDRESS = "sign_in_address"
 KEY_PREFIX = "parley:ratelimit"
 REDIS_TIMEOUT_SECONDS = 1.0
 BYPASS_SECONDS = 5.0
@@ -52,6 +54,8 @@ _WHO = {
     AGENT_TOKEN: "agent token",
     VISITOR: "visitor",
     SESSION_ADDRESS: "address starting anonymous sessions",
+    SIGN_IN_EMAIL: "email (failed sign-ins)",
+    SIGN_IN_ADDRESS: "address (failed sign-ins)",
 }
 
 
@@ -111,6 +115,8 @@ class RateLimits:
             AGENT_TOKEN: _parse("PARLEY_RATE_LIMIT_AGENT_TOKEN", settings.rate_limit_agent_token),
             VISITOR: _parse("PARLEY_RATE_LIMIT_VISITOR", settings.rate_limit_visitor),
             SESSION_ADDRESS: _parse("PARLEY_RATE_LIMIT_SESSION", settings.rate_limit_session),
+            SIGN_IN_EMAIL: _parse("PARLEY_RATE_LIMIT_SIGN_IN_EMAIL", settings.rate_limit_sign_in_email),
+            SIGN_IN_ADDRESS: _parse("PARLEY_RATE_LIMIT_SIGN_IN_ADDRESS", settings.rate_limit_sign_in_address),
         }
         if not settings.redis_url:
             return cls(ProcessMemoryStorage(), limits, None)
@@ -127,12 +133,20 @@ class RateLimits:
 
     async def hit(self, limit: str, identity: str) -> None:
         """Count one request of `identity` (a token id, an end user id, an address) against `limit`, or refuse it."""
+        await self._apply(limit, identity, count=True)
+
+    async def check(self, limit: str, identity: str) -> None:
+        """Refuse, as `hit` would, when `identity` has used up `limit`, without counting: for limits that count
+        only what failed (sign-ins), counted afterwards with `hit`."""
+        await self._apply(limit, identity, count=False)
+
+    async def _apply(self, limit: str, identity: str, count: bool) -> None:
         items = self._limits[limit]
         if not items or (self._bypass_until and time.monotonic() < self._bypass_until):
             return
         for item in items:
             try:
-                allowed = await self._limiter.hit(item, limit, identity)
+                allowed = await (self._limiter.hit if count else self._limiter.test)(item, limit, identity)
             except Exception as exc:  # Redis down or slow: let the request through
                 self._complain(exc)
                 return

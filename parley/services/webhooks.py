@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from functools import partial
 
 from sqlalchemy import Connection
@@ -11,6 +12,7 @@ from parley import schemas
 from parley.clock import now_microseconds
 from parley.errors import ParleyError, not_found
 from parley.files.urlguard import resolve_fetch_target
+from parley.services import audit
 from parley.services.context import Services
 from parley.services.ids import check_id, new_id
 from parley.services.paging import continue_after
@@ -34,7 +36,7 @@ async def get_webhook(svc: Services, workspace: WorkspaceRecord) -> schemas.Webh
 
 
 async def put_webhook(
-    svc: Services, workspace: WorkspaceRecord, request: schemas.PutWebhookRequest
+    svc: Services, workspace: WorkspaceRecord, request: schemas.PutWebhookRequest, actor: audit.Actor
 ) -> schemas.WebhookConfig:
     """Refuse a URL that file fetching would refuse (422 `unsupported_url`, `fetch_forbidden`, `fetch_failed`).
 
@@ -52,7 +54,7 @@ async def put_webhook(
         elif current is not None:
             secret = current.secret
         else:
-            generated = SECRET_PREFIX + secrets.token_urlsafe(32)
+            generated = _new_secret()
             secret = svc.secret_seal.seal(generated)
         webhook = WebhookRecord(
             id=current.id if current else new_id(),
@@ -64,11 +66,36 @@ async def put_webhook(
             updated_at=now,
         )
         repo.put_webhook(tx.conn, webhook)
+        changed = ["url", "events", *(["secret"] if request.secret is not None or current is None else [])]
+        audit.record(tx, actor, workspace.id, "webhook.updated", ("webhook", webhook.id), {"fields": changed})
         stored = repo.get_webhook(tx.conn, workspace.id)
         assert stored is not None
         return _config(stored, shown_secret=generated if stored.secret == secret else None)  # not if another PUT won
 
     return await svc.db.write(put)
+
+
+async def rotate_secret(svc: Services, workspace: WorkspaceRecord, actor: audit.Actor) -> schemas.WebhookConfig:
+    """A new generated secret, shown in this answer only; deliveries are signed with it from now on (404 without
+    a webhook)."""
+    generated = _new_secret()
+    now = now_microseconds() // 1_000_000
+
+    def rotate(tx: Transaction) -> schemas.WebhookConfig:
+        current = repo.get_webhook(tx.conn, workspace.id)
+        if current is None:
+            raise _no_webhook()
+        repo.put_webhook(tx.conn, replace(current, secret=svc.secret_seal.seal(generated), updated_at=now))
+        audit.record(tx, actor, workspace.id, "webhook.updated", ("webhook", current.id), {"fields": ["secret"]})
+        stored = repo.get_webhook(tx.conn, workspace.id)
+        assert stored is not None
+        return _config(stored, shown_secret=generated)
+
+    return await svc.db.write(rotate)
+
+
+def _new_secret() -> str:
+    return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
 async def list_deliveries(

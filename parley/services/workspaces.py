@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from parley.clock import now_seconds
 from parley.errors import conflict, not_found, unauthorized
 from parley.realtime.broker import Invalidation
+from parley.services import audit
 from parley.services.auth import Principal, display_prefix, generate_token, hash_token, token_from_header
 from parley.services.context import Services
 from parley.services.ids import check_id, new_id
@@ -44,7 +45,7 @@ async def create_workspace(
 
     def create(tx: Transaction) -> WorkspaceRecord:
         workspace = _add_workspace(tx, name, is_demo)
-        _add_token(tx, workspace.id, token_name, token)
+        add_token(tx, workspace.id, token_name, token)
         return workspace
 
     return await svc.db.write(create), token
@@ -71,7 +72,7 @@ async def _ensure_bootstrap_workspace(svc: Services, token: str) -> WorkspaceRec
         workspace = repo.get_workspace_by_name(tx.conn, DEFAULT_WORKSPACE) or _add_workspace(
             tx, DEFAULT_WORKSPACE, is_demo=False
         )
-        _add_token(tx, workspace.id, "bootstrap", token)
+        add_token(tx, workspace.id, "bootstrap", token)
         return workspace
 
     return await svc.db.write(ensure)
@@ -90,7 +91,7 @@ async def ensure_demo_workspace(svc: Services) -> tuple[WorkspaceRecord, str]:
             if old.name == DEMO_TOKEN_NAME and old.agent_id is None and old.revoked_at is None:
                 repo.revoke_token(tx.conn, old.id, now_seconds())
                 revoked.append(old.id)
-        _add_token(tx, workspace.id, DEMO_TOKEN_NAME, token)
+        add_token(tx, workspace.id, DEMO_TOKEN_NAME, token)
         return workspace, revoked
 
     workspace, revoked = await svc.db.write(replace_demo_token)
@@ -98,10 +99,35 @@ async def ensure_demo_workspace(svc: Services) -> tuple[WorkspaceRecord, str]:
     return workspace, token
 
 
-async def issue_token(svc: Services, workspace_id: str, name: str) -> tuple[TokenRecord, str]:
+async def issue_token(svc: Services, workspace_id: str, name: str, actor: audit.Actor) -> tuple[TokenRecord, str]:
+    """A new API token of the workspace (shown once, stored hashed), recorded as `token.created`."""
     token = generate_token()
-    record = await svc.db.write(_add_token, workspace_id, name, token)
-    return record, token
+
+    def issue(tx: Transaction) -> TokenRecord:
+        record = add_token(tx, workspace_id, name, token)
+        audit.record(tx, actor, workspace_id, "token.created", ("api_token", record.id), {"name": name})
+        return record
+
+    return await svc.db.write(issue), token
+
+
+async def list_api_tokens(svc: Services, workspace: WorkspaceRecord) -> list[TokenRecord]:
+    """The workspace's live API tokens (not its agents'), oldest first."""
+    return await svc.db.read(repo.live_api_tokens, workspace.id)
+
+
+async def revoke_api_token(svc: Services, workspace: WorkspaceRecord, token_id: str, actor: audit.Actor) -> str:
+    """One of the workspace's live API tokens; any other id is 404. Refused from the next request on, everywhere."""
+    token_id = check_id(token_id, "Token")
+
+    def revoke(tx: Transaction) -> None:
+        if not repo.revoke_api_token(tx.conn, workspace.id, token_id, now_seconds()):
+            raise not_found("Token")
+        audit.record(tx, actor, workspace.id, "token.revoked", ("api_token", token_id))
+
+    await svc.db.write(revoke)
+    await svc.invalidate(Invalidation(token_ids=(token_id,)))
+    return token_id
 
 
 async def list_tokens(svc: Services, workspace_id: str) -> list[TokenRecord]:
@@ -110,10 +136,15 @@ async def list_tokens(svc: Services, workspace_id: str) -> list[TokenRecord]:
 
 async def revoke_token(svc: Services, token_id: str) -> bool:
     """Any token, an API token or an agent's (`parley tokens revoke`): refused from the next request on, in every
-    process told through the broker."""
+    process told through the broker; recorded as the CLI's `token.revoked`."""
 
     def revoke(tx: Transaction) -> bool:
-        return repo.revoke_token(tx.conn, token_id, now_seconds())
+        record = repo.get_token(tx.conn, token_id)
+        if record is None or not repo.revoke_token(tx.conn, token_id, now_seconds()):
+            return False
+        target = ("agent_token" if record.agent_id else "api_token", token_id)
+        audit.record(tx, audit.CLI, record.workspace_id, "token.revoked", target)
+        return True
 
     revoked = await svc.db.write(revoke)
     if revoked:
@@ -141,13 +172,13 @@ async def authenticate(svc: Services, authorization: str | None) -> Principal:
 async def authenticate_agent(svc: Services, token: str | None) -> Principal:
     """The caller of the console's API and websocket: an agent's token."""
     principal = await _principal(svc, token_from_header(token))
-    if principal is None or principal.agent_id is None:
+    if principal is None or principal.agent_id is None or _expired(principal):
         raise unauthorized("A valid agent token is required.")
     svc.token_uses.note(principal.token_id)
     return principal
 
 
-async def issue_agent_token(svc: Services, workspace: WorkspaceRecord, agent_id: str) -> str:
+async def issue_agent_token(svc: Services, workspace: WorkspaceRecord, agent_id: str, actor: audit.Actor) -> str:
     """A console sign-in token for one active agent (shown once, stored hashed). The agent's row stays locked until
     the token is stored, so a deactivation at the same moment comes wholly before (409) or after (revoking it)."""
     token = generate_token()
@@ -156,7 +187,8 @@ async def issue_agent_token(svc: Services, workspace: WorkspaceRecord, agent_id:
         agent = find_agent(tx.conn, workspace.id, agent_id, lock=True)
         if not agent.active:
             raise conflict("The agent is inactive: activate it before issuing a token.")
-        _add_token(tx, workspace.id, "console", token, agent_id=agent.id)
+        record = add_token(tx, workspace.id, "console", token, agent_id=agent.id)
+        audit.record(tx, actor, workspace.id, "token.created", ("agent_token", record.id), {"agentId": agent.id})
 
     await svc.db.write(issue)
     return token
@@ -172,7 +204,9 @@ async def list_agent_tokens(svc: Services, workspace: WorkspaceRecord, agent_id:
     return await svc.db.read(load)
 
 
-async def revoke_agent_token(svc: Services, workspace: WorkspaceRecord, agent_id: str, token_id: str) -> str:
+async def revoke_agent_token(
+    svc: Services, workspace: WorkspaceRecord, agent_id: str, token_id: str, actor: audit.Actor
+) -> str:
     """One of the agent's live tokens; any other id (another agent's, an API token, a revoked one) is 404."""
     token_id = check_id(token_id, "Token")
 
@@ -180,10 +214,15 @@ async def revoke_agent_token(svc: Services, workspace: WorkspaceRecord, agent_id
         agent = find_agent(tx.conn, workspace.id, agent_id)
         if not repo.revoke_token(tx.conn, token_id, now_seconds(), agent_id=agent.id):
             raise not_found("Token")
+        audit.record(tx, actor, workspace.id, "token.revoked", ("agent_token", token_id), {"agentId": agent.id})
 
     await svc.db.write(revoke)
     await svc.invalidate(Invalidation(token_ids=(token_id,)))
     return token_id
+
+
+def _expired(principal: Principal) -> bool:
+    return principal.expires_at is not None and principal.expires_at <= now_seconds()
 
 
 async def _principal(svc: Services, token: str) -> Principal | None:
@@ -197,7 +236,7 @@ async def _load_principal(svc: Services, token_hash: str) -> Principal | None:
     workspace = await get_workspace(svc, record.workspace_id) if record else None
     if record is None or workspace is None:
         return None
-    return Principal(workspace=workspace, token_id=record.id, agent_id=record.agent_id)
+    return Principal(workspace=workspace, token_id=record.id, agent_id=record.agent_id, expires_at=record.expires_at)
 
 
 def _add_workspace(tx: Transaction, name: str, is_demo: bool) -> WorkspaceRecord:
@@ -216,7 +255,16 @@ def _add_workspace(tx: Transaction, name: str, is_demo: bool) -> WorkspaceRecord
     return workspace
 
 
-def _add_token(tx: Transaction, workspace_id: str, name: str, token: str, agent_id: str | None = None) -> TokenRecord:
+def add_token(
+    tx: Transaction,
+    workspace_id: str,
+    name: str,
+    token: str,
+    agent_id: str | None = None,
+    expires_at: int | None = None,
+) -> TokenRecord:
+    """A token's row (only its hash kept), in `tx`: an API token, or with `agent_id` an agent's console token or
+    (with `expires_at`) session."""
     record = TokenRecord(
         id=new_id(),
         workspace_id=workspace_id,
@@ -226,6 +274,7 @@ def _add_token(tx: Transaction, workspace_id: str, name: str, token: str, agent_
         created_at=now_seconds(),
         revoked_at=None,
         last_used_at=None,
+        expires_at=expires_at,
     )
     repo.add_token(tx.conn, token_hash=hash_token(token), **record.as_row())
     return record

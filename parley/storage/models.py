@@ -59,6 +59,7 @@ class ApiToken(Base):
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger)
     last_used_at: Mapped[int | None] = mapped_column(BigInteger)  # written at most once a minute per process
+    expires_at: Mapped[int | None] = mapped_column(BigInteger)  # a sign-in's session ends; other tokens do not
 
 
 class StoredFile(Timestamped, Base):
@@ -94,6 +95,49 @@ class Agent(Timestamped, Base):
     role: Mapped[str] = mapped_column(String(16), server_default="agent")  # owner, admin, agent
     email_notifications: Mapped[bool] = mapped_column(Boolean, server_default=sa_true())
     created_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class AgentPassword(Base):
+    """An agent's password, as its argon2id hash: a table of its own, so that no read of agents carries it."""
+
+    __tablename__ = "agent_passwords"
+    agent_id: Mapped[str] = mapped_column(
+        String(UUID_LEN), ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True
+    )
+    password_hash: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class AgentLink(Base):
+    """An invitation or a password reset sent to an agent: single use, short-lived, only its SHA-256 kept."""
+
+    __tablename__ = "agent_links"
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace_fk()
+    agent_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))  # invitation, reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[int] = mapped_column(BigInteger)
+    used_at: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class AuditEntry(Base):
+    """Who changed what in a workspace's settings, people and credentials, written in the change's transaction."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_workspace_created", "workspace_id", "created_us", "id"),)
+    id: Mapped[str] = _id()
+    workspace_id: Mapped[str] = _workspace_fk(index=False)
+    created_us: Mapped[int] = mapped_column(BigInteger)
+    actor_type: Mapped[str] = mapped_column(String(16))  # api_token, agent, cli
+    actor_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    actor_name: Mapped[str | None] = mapped_column(String(200))  # as it was then
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str | None] = mapped_column(String(32))
+    target_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
 
 
 class EndUser(Timestamped, Base):

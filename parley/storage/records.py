@@ -89,6 +89,33 @@ class TokenRecord(Record):
     created_at: int
     revoked_at: int | None
     last_used_at: int | None
+    expires_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentLinkRecord(Record):
+    id: str
+    workspace_id: str
+    agent_id: str
+    purpose: str
+    created_at: int
+    expires_at: int
+    used_at: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord(Record):
+    id: str
+    workspace_id: str
+    created_us: int
+    actor_type: str
+    actor_id: str | None
+    actor_name: str | None
+    action: str
+    target_type: str | None
+    target_id: str | None
+    ip: str | None
+    details: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from limits import parse_many
 
 from parley.app import create_app
 from parley.config import Settings
-from parley.services import workspaces
+from parley.services import audit, workspaces
 from parley.services.context import Services
 from parley.services.rate_limits import ProcessMemoryStorage, RateLimits
 from tests.support.databases import sqlite_url_from_template
@@ -75,7 +75,7 @@ async def test_a_burst_gets_429_with_retry_after(limited: tuple[FastAPI, Service
         assert 'parley_rate_limited_total{limit="api_token"}' in (await client.get("/metrics")).text
         # another token of the same workspace has a count of its own
         workspace = (await workspaces.authenticate(services, token)).workspace
-        _record, other = await workspaces.issue_token(services, workspace.id, "other")
+        _record, other = await workspaces.issue_token(services, workspace.id, "other", audit.CLI)
         assert (await client.get("/api/external/v1/agents", headers={"Authorization": other})).status_code == 200
 
 

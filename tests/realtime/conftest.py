@@ -66,8 +66,10 @@ class Live:
         assert response.status_code == 200, response.text
         return response.json()["data"]
 
-    async def agent_with_token(self, service_user_id: str = "agent-1") -> tuple[dict[str, Any], str]:
-        agent = await self.api.agent(service_user_id)
+    async def agent_with_token(
+        self, service_user_id: str = "agent-1", role: str = "agent"
+    ) -> tuple[dict[str, Any], str]:
+        agent = await self.api.agent(service_user_id, role=role)
         token = (await self.api.ok("POST", f"/agents/{agent['id']}/tokens"))["token"]
         return agent, token
 

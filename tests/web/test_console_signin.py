@@ -6,7 +6,7 @@ import pytest
 from playwright.async_api import expect
 
 from parley import schemas
-from parley.services import people, workspaces
+from parley.services import audit, people, workspaces
 from parley.services.demo import DEMO_AGENT_NAME
 from parley.services.workspaces import DEMO_WORKSPACE, create_workspace
 from tests.web.conftest import NewContext, WebServer
@@ -19,8 +19,10 @@ async def test_a_link_for_another_workspace_asks_naming_both_sessions(
 ) -> None:
     other, _ = await create_workspace(server.services, "Globex")
     request = schemas.CreateAgentRequest(service_user_id="bea", name="Bea Other")
-    bea = await people.create_agent(server.services, other, request)
-    link = f"{server.base}/console#token={await workspaces.issue_agent_token(server.services, other, bea.id)}"
+    bea = await people.create_agent(server.services, other, request, audit.CLI)
+    link = (
+        f"{server.base}/console#token={await workspaces.issue_agent_token(server.services, other, bea.id, audit.CLI)}"
+    )
     page = await (await new_context()).new_page()
     await page.goto(server.console_url)
     await expect(page.locator("#me-name")).to_have_text(DEMO_AGENT_NAME)

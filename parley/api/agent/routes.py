@@ -27,7 +27,6 @@ from parley.realtime.sockets import AgentFilter, StreamFeed, stream_events
 from parley.schemas import MAX_LIST_LIMIT, Envelope
 from parley.services import (
     activity,
-    canned_responses,
     conversations,
     labels,
     messages,
@@ -58,7 +57,6 @@ router = APIRouter(prefix="/api/agent/v1", tags=[TAG["name"]], responses=error_r
 ConversationEnvelope = Envelope[schemas.Conversation]
 MessageEnvelope = Envelope[schemas.Message]
 AgentEnvelope = Envelope[schemas.Agent]
-CannedResponseEnvelope = Envelope[schemas.CannedResponse]
 
 
 @router.get("/me", response_model=Envelope[schemas.SignedInAgent], summary="The signed-in agent and their workspace")
@@ -74,7 +72,8 @@ async def set_availability(body: schemas.SetAvailabilityRequest, auth: AgentAuth
     """`online` or `away`, kept until changed (also across sign-ins). The status visitors see follows: `online`
     only while available and a console is open."""
     request = schemas.UpdateAgentRequest(availability=body.availability)
-    return AgentEnvelope(data=await people.update_agent(auth.services, auth.workspace, auth.agent_id, request))
+    changed = await people.update_agent(auth.services, auth.workspace, auth.agent_id, request, auth.actor)
+    return AgentEnvelope(data=changed)
 
 
 @router.get(
@@ -251,54 +250,6 @@ async def typing(id: str, body: schemas.TypingRequest, auth: AgentAuth) -> Envel
     conversation = await conversations.get_conversation(auth.services, auth.workspace, id, views=auth.views)
     data = relay_typing(auth.services, auth.workspace.id, conversation.id, "agent", auth.agent_id, body.typing)
     return Envelope[schemas.Typing](data=data)
-
-
-@router.get(
-    "/canned-responses",
-    response_model=Envelope[list[schemas.CannedResponse]],
-    summary="The workspace's canned responses",
-)
-async def list_canned_responses(
-    auth: AgentAuth, after: IdCursor = None, limit: Limit = MAX_LIST_LIMIT
-) -> Envelope[list[schemas.CannedResponse]]:
-    """Sorted by shortcut, as the External API lists them; `after` is the id of the last one of the previous page."""
-    found = await canned_responses.list_canned_responses(auth.services, auth.workspace, after, limit)
-    return Envelope[list[schemas.CannedResponse]](data=found)
-
-
-@router.post(
-    "/canned-responses",
-    response_model=CannedResponseEnvelope,
-    responses=error_responses(409),
-    summary="Add a canned response",
-)
-async def create_canned_response(body: schemas.CreateCannedResponseRequest, auth: AgentAuth) -> CannedResponseEnvelope:
-    """As the External API's: a shortcut the workspace has already is 409 `conflict`."""
-    return CannedResponseEnvelope(
-        data=await canned_responses.create_canned_response(auth.services, auth.workspace, body)
-    )
-
-
-@router.put(
-    "/canned-responses/{id}",
-    response_model=CannedResponseEnvelope,
-    responses=error_responses(409),
-    summary="Change a canned response",
-)
-async def update_canned_response(
-    id: str, body: schemas.UpdateCannedResponseRequest, auth: AgentAuth
-) -> CannedResponseEnvelope:
-    """Partial, as the External API's."""
-    return CannedResponseEnvelope(
-        data=await canned_responses.update_canned_response(auth.services, auth.workspace, id, body)
-    )
-
-
-@router.delete("/canned-responses/{id}", response_model=Envelope[schemas.Deleted], summary="Delete a canned response")
-async def delete_canned_response(id: str, auth: AgentAuth) -> Envelope[schemas.Deleted]:
-    return Envelope[schemas.Deleted](
-        data=await canned_responses.delete_canned_response(auth.services, auth.workspace, id)
-    )
 
 
 SOCKET_PATH = "/api/agent/v1/ws"

@@ -2,16 +2,9 @@
 
 from fastapi import APIRouter
 
-from parley.api.external import (
-    agents,
-    canned_responses,
-    conversations,
-    end_users,
-    reviews,
-    search,
-    webhook,
-    widget_settings,
-)
+from parley.api.deps import ExternalAuth
+from parley.api.external import conversations, end_users, reviews, search
+from parley.api.settings import agents, api_tokens, audit_log, canned_responses, webhook, widget_settings
 
 PREFIX = "/api/external/v1"
 
@@ -19,11 +12,13 @@ PREFIX = "/api/external/v1"
 # on each request. Conversations come first: they hold the hot path.
 routers: tuple[APIRouter, ...] = (
     conversations.router,
-    agents.router,
+    agents.build(ExternalAuth, ["agents"]),
     end_users.router,
-    webhook.router,
+    webhook.build(ExternalAuth, ["webhook"]),
     reviews.router,
-    widget_settings.router,
-    canned_responses.router,
+    widget_settings.build(ExternalAuth, ["widget settings"]),
+    canned_responses.build(ExternalAuth, ExternalAuth, ["canned responses"]),
     search.router,
+    api_tokens.build(ExternalAuth, ["api tokens"]),
+    audit_log.build(ExternalAuth, ["audit log"]),
 )

@@ -31,11 +31,13 @@ async def erase_end_user(id: str, auth: ExternalAuth) -> EndUserEnvelope:
     """Forget the visitor: their name, email, `serviceUserId` and meta, their messages' text and files, their
     reviews' text. Conversations stay, readable for agents, with an "Erased visitor" as the author. Emits
     `end_user.erased`; answers the erased end user. Erasing again answers the same."""
-    return EndUserEnvelope(data=await erasure.erase_end_user(auth.services, auth.workspace, id))
+    return EndUserEnvelope(data=await erasure.erase_end_user(auth.services, auth.workspace, id, auth.actor))
 
 
 @router.get("/{id}/export", response_model=Envelope[schemas.EndUserExport], summary="Export an end user's data")
 async def export_end_user(id: str, auth: ExternalAuth) -> Envelope[schemas.EndUserExport]:
     """Everything stored about the visitor as one JSON document: the end user, their conversations with every
     message, their reviews and the metadata of the files in those messages."""
-    return Envelope[schemas.EndUserExport](data=await erasure.export_end_user(auth.services, auth.workspace, id))
+    return Envelope[schemas.EndUserExport](
+        data=await erasure.export_end_user(auth.services, auth.workspace, id, auth.actor)
+    )

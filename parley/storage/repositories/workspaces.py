@@ -50,6 +50,10 @@ def find_live_token(conn: Connection, token_hash: str) -> TokenRecord | None:
     return one(conn, _LIVE_TOKEN, TokenRecord, token_hash=token_hash)
 
 
+def get_token(conn: Connection, token_id: str) -> TokenRecord | None:
+    return fetch_one(conn, select(ApiToken).where(ApiToken.id == token_id), TokenRecord)
+
+
 def list_tokens(conn: Connection, workspace_id: str) -> list[TokenRecord]:
     stmt = select(ApiToken).where(ApiToken.workspace_id == workspace_id).order_by(ApiToken.created_at, ApiToken.id)
     return fetch_all(conn, stmt, TokenRecord)
@@ -72,9 +76,34 @@ def revoke_token(conn: Connection, token_id: str, now: int, agent_id: str | None
     return (conn.execute(stmt.values(revoked_at=now))).rowcount == 1
 
 
-def revoke_tokens_of_agent(conn: Connection, agent_id: str, now: int) -> None:
-    stmt = update(ApiToken).where(ApiToken.agent_id == agent_id, ApiToken.revoked_at.is_(None))
-    conn.execute(stmt.values(revoked_at=now))
+def revoke_tokens_of_agent(conn: Connection, agent_id: str, now: int) -> list[str]:
+    """Every live token of the agent (sessions and console tokens), revoked; their ids."""
+    live = ApiToken.agent_id == agent_id, ApiToken.revoked_at.is_(None)
+    ids = list(conn.execute(select(ApiToken.id).where(*live)).scalars())
+    if ids:
+        conn.execute(update(ApiToken).where(ApiToken.id.in_(ids)).values(revoked_at=now))
+    return ids
+
+
+def live_api_tokens(conn: Connection, workspace_id: str) -> list[TokenRecord]:
+    """The workspace's own API tokens (not agents'), oldest first."""
+    stmt = (
+        select(ApiToken)
+        .where(ApiToken.workspace_id == workspace_id, ApiToken.agent_id.is_(None), ApiToken.revoked_at.is_(None))
+        .order_by(ApiToken.created_at, ApiToken.id)
+    )
+    return fetch_all(conn, stmt, TokenRecord)
+
+
+def revoke_api_token(conn: Connection, workspace_id: str, token_id: str, now: int) -> bool:
+    """Revoke one of the workspace's live API tokens (never an agent's, never another workspace's)."""
+    stmt = update(ApiToken).where(
+        ApiToken.id == token_id,
+        ApiToken.workspace_id == workspace_id,
+        ApiToken.agent_id.is_(None),
+        ApiToken.revoked_at.is_(None),
+    )
+    return (conn.execute(stmt.values(revoked_at=now))).rowcount == 1
 
 
 _RECORD_USE = (

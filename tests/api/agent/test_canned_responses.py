@@ -14,10 +14,24 @@ async def console(api: Api, token: str, method: str, path: str, **kwargs: Any) -
     return await api.client.request(method, f"/api/agent/v1{path}", headers=headers, **kwargs)
 
 
-async def agent_token(api: Api) -> str:
-    agent = await api.agent()
+async def agent_token(api: Api, role: str = "admin") -> str:
+    agent = await api.agent(f"{role}-1", role=role)
     token: str = (await api.ok("POST", f"/agents/{agent['id']}/tokens"))["token"]
     return token
+
+
+async def test_every_agent_lists_them_and_only_owners_and_admins_change_them(api: Api) -> None:
+    token = await agent_token(api, role="agent")
+    made = await api.ok("POST", "/canned-responses", json={"shortcut": "thanks", "text": "Thank you!"})
+    assert (await console(api, token, "GET", "/canned-responses")).json()["data"] == [made]
+    for method, path, body in (
+        ("POST", "/canned-responses", {"shortcut": "hello", "text": "Hello!"}),
+        ("PUT", f"/canned-responses/{made['id']}", {"text": "Changed"}),
+        ("DELETE", f"/canned-responses/{made['id']}", None),
+    ):
+        refused = await console(api, token, method, path, json=body)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (403, "forbidden"), (method, path)
+    assert await api.ok("GET", "/canned-responses") == [made]
 
 
 async def test_the_console_reads_and_manages_the_workspaces_canned_responses(api: Api) -> None:

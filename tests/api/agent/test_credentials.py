@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from parley.schemas import MAX_CURSOR
+from parley.services import audit, sessions, workspaces
 from tests.realtime.conftest import Live
 from tests.support.live import open_socket
 
@@ -74,9 +75,10 @@ def is_unlocked(frame: dict[str, Any]) -> bool:
 
 
 async def a_day_of_support(live: Live) -> Day:
-    """Ann chats from the widget with an agent who calls every agent route; Bob, identified by the integrator,
-    writes in another conversation; an agent socket listens live and then replays from the start."""
-    _, agent_token = await live.agent_with_token()
+    """Ann chats from the widget with an admin who calls every agent route, the admin pages' too; Bob, identified
+    by the integrator, writes in another conversation; an agent socket listens live and then replays from the
+    start."""
+    _, agent_token = await live.agent_with_token(role="admin")
     _, colleague_token = await live.agent_with_token("agent-2")
     bob = await live.api.conversation(name="Bob")
     await live.api.ok("POST", f"/conversation/{bob['id']}/send-text-message", json={"uuid": "bob-1", "text": "Hi"})
@@ -90,7 +92,8 @@ async def a_day_of_support(live: Live) -> Day:
             opening = await widget.call("POST", "/messages", json={"uuid": "ann-1", "text": "Where is my order?"})
             ann = {"id": opening["conversationId"]}
             await widget.call("POST", "/files", data={"uuid": "ann-2"}, files=text_file)
-            await console.call("GET", "/me")
+            me = await console.call("GET", "/me")
+            await console.call("PUT", "/webhook", json={"url": "http://127.0.0.1:9/hook"})  # deliveries to list
             await console.call("PUT", "/me/availability", json={"availability": "online"})
             await console.call("GET", "/conversations")
             found = await console.call("GET", "/search", params={"q": "where is my ord"})
@@ -128,6 +131,7 @@ async def a_day_of_support(live: Live) -> Day:
             await console.call("PUT", "/canned-responses/{id}", canned, json={"text": "Hello!"})
             await console.call("GET", "/canned-responses")
             await console.call("DELETE", "/canned-responses/{id}", canned)
+            await the_admin_pages(live, console, me["workspace"]["id"])
             visitor_frames = await visitor_socket.events_until(is_unlocked)
         agent_frames = await agent_socket.events_until(is_unlocked)
     async with open_socket(f"{live.ws_base}{AGENT_API}/ws?token={agent_token}&after=0") as replay:
@@ -142,6 +146,47 @@ async def a_day_of_support(live: Live) -> Day:
         visitor_token=widget.token,
         other_visitor_token=bob["endUser"]["websocketToken"],
     )
+
+
+async def the_admin_pages(live: Live, console: Caller, workspace_id: str) -> None:
+    """Every admin route, and a colleague invited, signed in, reset and signed out (with the console's token swapped
+    for theirs, or none, so that the routes count as called)."""
+    admin_token = console.token
+    await console.call("GET", "/widget-settings")
+    await console.call("PUT", "/widget-settings", json={"title": "Help"})
+    await console.call("GET", "/agents")
+    cleo = await console.call("POST", "/agents", json={"serviceUserId": "cleo", "name": "Cleo", "email": "c@x.io"})
+    await console.call("GET", "/agents/{id}", cleo)
+    await console.call("PUT", "/agents/{id}", cleo, json={"role": "admin"})
+    invitation = await console.call("POST", "/agents/{id}/invite", cleo)
+    console.token = None
+    password = {"password": "cleo's long password"}
+    token = invitation["inviteUrl"].split("#token=")[1]
+    await console.call("POST", "/invitations/accept", json={"token": token, **password})
+    sign_in = {"workspaceId": workspace_id, "email": "c@x.io"}
+    await console.call("POST", "/sessions", json={**sign_in, **password})
+    await console.call("POST", "/password-reset", json=sign_in)
+    workspace = await workspaces.get_workspace(live.services, workspace_id)
+    assert workspace is not None
+    reset = await sessions.issue_link(live.services, workspace, cleo["id"], sessions.RESET, audit.CLI)
+    console.token = (
+        await console.call("POST", "/password-reset/confirm", json={"token": reset.url.split("#token=")[1], **password})
+    )["token"]
+    await console.call("DELETE", "/sessions/current")
+    console.token = admin_token
+    cleos = await console.call("GET", "/agents/{id}/tokens", cleo)
+    await console.call("POST", "/agents/{id}/tokens", cleo)
+    tokens = {"id": cleo["id"], "tokenId": (await console.call("GET", "/agents/{id}/tokens", cleo))[-1]["id"]}
+    assert cleos == []  # the session was signed out
+    await console.call("DELETE", "/agents/{id}/tokens/{tokenId}", tokens)
+    created = await console.call("POST", "/api-tokens", json={"name": "zapier"})
+    await console.call("GET", "/api-tokens")
+    await console.call("DELETE", "/api-tokens/{id}", created)
+    await console.call("GET", "/webhook")
+    await console.call("POST", "/webhook/rotate-secret")
+    deliveries = await console.call("GET", "/webhook/deliveries")
+    await console.call("POST", "/webhook/deliveries/{id}/redeliver", deliveries[0])
+    await console.call("GET", "/audit-log")
 
 
 def labelled(frames: list[dict[str, Any]]) -> dict[str, str]:
