@@ -46,6 +46,9 @@ from tests.support.processes import stop_process
 from tests.support.upstream import FileServer, image_bytes
 
 PREFIX = "/api/external/v1"
+AGENT_PREFIX = "/api/agent/v1"
+SETTINGS_PREFIXES = (PREFIX, AGENT_PREFIX)  # the settings routes are served on both (parley.api.settings)
+FUZZ_EMAIL, FUZZ_PASSWORD, RESET_EMAIL = "fuzz@example.com", "the fuzz agent's password", "reset@example.com"
 SEED_PATHS = ("assign-agent", "send-text-message", "send-file-message", "request-review")
 ERROR_STATUSES = ("401", "404", "422")
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "options", "head", "trace"})
@@ -236,6 +239,8 @@ class LiveServer:
         self.site_key = site_key
         self.visitor_token = ""
         self.agent_token = ""
+        self.workspace_id = ""
+        self.reset_tokens: list[str] = []  # from `parley agents invite --reset`, one per confirmation
         self.ids: dict[str, str] = {}
         self._conversations: dict[str, str] = {}
         self._deletions = itertools.count()
@@ -253,11 +258,17 @@ class LiveServer:
 
     def seed(self) -> None:
         end_user = self.ok("POST", "/end-users", json={"name": "Fuzz", "serviceUserId": "fuzz-visitor"})
-        agent = self.ok("POST", "/agents", json={"serviceUserId": "fuzz-agent", "name": "Fuzz Agent"})
+        fuzz_agent = {"serviceUserId": "fuzz-agent", "name": "Fuzz Agent", "email": FUZZ_EMAIL, "role": "admin"}
+        agent = self.ok("POST", "/agents", json=fuzz_agent)
+        self.accept_invitation(agent["id"], FUZZ_PASSWORD)  # before its console token: a new password ends them
         target = self.ok("POST", "/agents", json={"serviceUserId": "fuzz-updated", "name": "Updated by the fuzz"})
         self.ids = {"endUser": end_user["id"], "agent": agent["id"], "updatedAgent": target["id"]}
         # Token revocation aims at an agent of its own: revoking the fuzz agent's token would end the console fuzz.
         self.ids["revocable"] = self.ok("POST", "/agents", json={"serviceUserId": "fuzz-revocable", "name": "R"})["id"]
+        # Invitations are accepted, and resets asked for, by agents of their own (a new password ends sessions).
+        self.ids["invitee"] = self.ok("POST", "/agents", json={"serviceUserId": "fuzz-invitee", "name": "I"})["id"]
+        resetter = {"serviceUserId": "fuzz-reset", "name": "Reset", "email": RESET_EMAIL}
+        self.ids["resetter"] = self.ok("POST", "/agents", json=resetter)["id"]
         # Erasure and export aim at an end user of their own: erasing the one above would change other answers.
         erasable = self.ok("POST", "/end-users", json={"name": "Erase me", "serviceUserId": "fuzz-erasable"})
         self.ids["erasable"] = erasable["id"]
@@ -297,6 +308,25 @@ class LiveServer:
         # A canned response for the updates to change (their shortcuts may collide with others': 409 then).
         canned = self.ok("POST", "/canned-responses", json={"shortcut": "fuzz", "text": "Fuzz"})
         self.ids["cannedResponse"] = canned["id"]
+
+    def accept_invitation(self, agent_id: str, password: str) -> None:
+        token = self.ok("POST", f"/agents/{agent_id}/invite")["inviteUrl"].split("#token=")[1]
+        accepted = httpx.post(
+            f"{self.base_url}{AGENT_PREFIX}/invitations/accept", json={"token": token, "password": password}, timeout=30
+        )
+        assert accepted.status_code == 200, accepted.text
+
+    def invitation_token(self) -> str:
+        """A fresh invitation of the invitee, for one acceptance."""
+        return str(self.ok("POST", f"/agents/{self.ids['invitee']}/invite")["inviteUrl"].split("#token=")[1])
+
+    def disposable_agent_token(self) -> str:
+        """A fresh console token of the fuzz agent, for one sign-out (its own would end the console's fuzz)."""
+        return str(self.ok("POST", f"/agents/{self.ids['agent']}/tokens")["token"])
+
+    def deletable_api_token(self) -> str:
+        """A fresh API token, for one revocation."""
+        return str(self.ok("POST", "/api-tokens", json={"name": f"fuzz-{next(self._deletions)}"})["id"])
 
     def revocable_token(self) -> str:
         """A fresh live token of the revocable agent, for one revocation."""
@@ -355,7 +385,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, file_server: FileServe
         )
         site_key = json.loads(listed.stdout)[0]["siteKey"]
         live = LiveServer(f"http://127.0.0.1:{port}", token, file_url, site_key)
+        live.workspace_id = json.loads(listed.stdout)[0]["id"]
         live.seed()
+        for _ in range(2):  # each agent's new reset link replaces its last: one agent per link
+            resetter = live.ok("POST", "/agents", json={"serviceUserId": secrets.token_hex(4), "name": "R"})["id"]
+            command = [str(parley), "agents", "invite", "--reset", "-w", live.workspace_id, resetter]
+            printed = subprocess.run(command, env=env, check=True, capture_output=True, text=True, timeout=60)
+            live.reset_tokens.append(printed.stdout.strip().split("#token=")[1])
         yield live
     finally:
         stop_process(server)
@@ -431,12 +467,14 @@ def _use_seeded_ids(case: Case, live: LiveServer) -> None:
         elif path.endswith("/tokens/{tokenId}"):
             case.path_parameters["id"] = live.ids["revocable"]
             case.path_parameters["tokenId"] = live.revocable_token()
-        elif path.startswith(f"{PREFIX}/agents/"):
+        elif path.endswith("/api-tokens/{id}"):
+            case.path_parameters["id"] = live.deletable_api_token()
+        elif path.startswith(tuple(f"{prefix}/agents/" for prefix in SETTINGS_PREFIXES)):
             case.path_parameters["id"] = live.ids["updatedAgent" if case.method == "PUT" else "agent"]
         elif path.startswith(f"{PREFIX}/end-users/"):
             erasure = case.method == "DELETE" or path.endswith("/export")
             case.path_parameters["id"] = live.ids["erasable" if erasure else "endUser"]
-        elif path.startswith(f"{PREFIX}/webhook/deliveries/"):
+        elif path.startswith(tuple(f"{prefix}/webhook/deliveries/" for prefix in SETTINGS_PREFIXES)):
             case.path_parameters["id"] = live.ids["delivery"]
         elif path.endswith("/canned-responses/{id}"):
             deletion = case.method == "DELETE"
@@ -453,14 +491,41 @@ def _use_seeded_ids(case: Case, live: LiveServer) -> None:
                 case.body[key] = live.ids[kind]
         if "file" in case.body:
             case.body["file"] = live.file_url
-        if path == f"{PREFIX}/webhook" and "url" in case.body:
+        if path.endswith("/webhook") and "url" in case.body:
             case.body["url"] = live.file_url
+        _use_seeded_sign_ins(case, live)
         if path.endswith("/canned-responses") and isinstance(case.body.get("shortcut"), str):
             # Both APIs add to one workspace from the same few generated shortcuts: every other one is made new,
             # so a create can succeed after the other API's have taken them (the rest still meet the 409).
             serial = next(live.serials)
             if serial % 2:
                 case.body["shortcut"] = f"{case.body['shortcut'][:24]}-{serial}"
+
+
+def _use_seeded_sign_ins(case: Case, live: LiveServer) -> None:
+    """Sign in as the fuzz agent, ask for the resetter's reset, and redeem real links: past the 401 and 404 of
+    credentials no one has."""
+    assert isinstance(case.body, dict)
+    path = case.operation.path
+    if path in (f"{AGENT_PREFIX}/sessions", f"{AGENT_PREFIX}/password-reset"):
+        case.body["workspaceId"] = live.workspace_id
+        case.body["email"] = FUZZ_EMAIL if path.endswith("/sessions") else RESET_EMAIL
+        if "password" in case.body:
+            case.body["password"] = FUZZ_PASSWORD
+    elif path == f"{AGENT_PREFIX}/invitations/accept":
+        case.body["token"] = live.invitation_token()
+    elif path == f"{AGENT_PREFIX}/password-reset/confirm" and live.reset_tokens:
+        case.body["token"] = live.reset_tokens.pop()
+
+
+def _keep_the_agent_signed_in(case: Case, live: LiveServer) -> None:
+    """Signing out ends the token that calls: a case that would call with the fuzz's own token (put in its headers
+    from the auth config) calls with a disposable one instead."""
+    own = f"Bearer {live.agent_token}"
+    if case.operation.path == f"{AGENT_PREFIX}/sessions/current" and case.headers is not None:
+        for name, value in list(case.headers.items()):
+            if name.lower() == "authorization" and value == own:
+                case.headers[name] = f"Bearer {live.disposable_agent_token()}"
 
 
 def _keep_the_widget_reachable(case: Case) -> None:
@@ -491,5 +556,6 @@ def test_the_live_server_answers_only_what_it_documents(
         _use_seeded_ids(case, live_server)
     if meta is not None and not meta.generation.mode.is_negative:
         _keep_the_widget_reachable(case)
+    _keep_the_agent_signed_in(case, live_server)
     response = case.call_and_validate(checks=_checks_for(case), timeout=30)
     answers[case.operation.label][response.status_code] += 1
