@@ -99,6 +99,30 @@ async def test_a_token_revoked_on_one_worker_is_refused_and_closed_on_the_other(
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_a_sign_out_and_a_role_change_on_one_worker_hold_on_the_other_at_once(
+    two_workers: tuple[Live, Live],
+) -> None:
+    a, b = two_workers
+    admin, _ = await a.agent_with_token(role="admin")
+    invitation = await a.api.ok("POST", f"/agents/{admin['id']}/invite")
+    token = invitation["inviteUrl"].split("#token=")[1]
+    accepted = await a.http.post(
+        "/api/agent/v1/invitations/accept", json={"token": token, "password": "a long enough password"}
+    )
+    session = accepted.json()["data"]["token"]
+    async with httpx.AsyncClient(base_url=b.base, timeout=10) as on_b:
+        headers = {"Authorization": f"Bearer {session}"}
+        assert (await on_b.get("/api/agent/v1/agents", headers=headers)).status_code == 200  # cached on B
+        await a.api.ok("PUT", f"/agents/{admin['id']}", json={"role": "agent"})
+        assert (await on_b.get("/api/agent/v1/agents", headers=headers)).status_code == 403
+        async with open_socket(f"{b.ws_base}/api/agent/v1/ws?token={session}") as socket:
+            signed_out = await a.http.delete("/api/agent/v1/sessions/current", headers=headers)
+            assert signed_out.status_code == 200
+            assert (await on_b.get("/api/agent/v1/me", headers=headers)).status_code == 401
+            assert await closed_with(socket) == 4401
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_a_message_a_worker_cannot_read_does_not_deafen_it(
     two_workers: tuple[Live, Live], redis_url: str
 ) -> None:
