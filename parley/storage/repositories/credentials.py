@@ -30,20 +30,18 @@ def add_link(conn: Connection, token_hash: str, link: AgentLinkRecord) -> None:
     conn.execute(insert(AgentLink).values(token_hash=token_hash, **link.as_row()))
 
 
-def usable_link(conn: Connection, token_hash: str, purpose: str, now: int) -> AgentLinkRecord | None:
-    """The unused, unexpired link of this purpose with this hash, locked until the transaction ends (PostgreSQL):
-    two redemptions at once find it one after the other, and the second finds it used."""
-    stmt = (
-        select(AgentLink)
-        .where(
-            AgentLink.token_hash == token_hash,
-            AgentLink.purpose == purpose,
-            AgentLink.used_at.is_(None),
-            AgentLink.expires_at > now,
-        )
-        .with_for_update()
+def usable_link(
+    conn: Connection, token_hash: str, purpose: str, now: int, lock: bool = False
+) -> AgentLinkRecord | None:
+    """The unused, unexpired link of this purpose with this hash; with `lock`, locked until the transaction ends
+    (PostgreSQL): two redemptions at once find it one after the other, and the second finds it used."""
+    stmt = select(AgentLink).where(
+        AgentLink.token_hash == token_hash,
+        AgentLink.purpose == purpose,
+        AgentLink.used_at.is_(None),
+        AgentLink.expires_at > now,
     )
-    return fetch_one(conn, stmt, AgentLinkRecord)
+    return fetch_one(conn, stmt.with_for_update() if lock else stmt, AgentLinkRecord)
 
 
 def use_links(conn: Connection, agent_id: str, purpose: str, now: int) -> None:
