@@ -27,6 +27,7 @@ from parley.storage.repositories import workspaces as workspace_repo
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 CONSOLE_DIR = WEB_DIR / "console"
+CONSOLE_PAGES = frozenset({"invite", "reset"})  # `/console/invite#token=...`, `/console/reset#token=...`
 # Where a console URL's file is looked for, by the first folder of its path: an import like `./core/api.js` from
 # `/console/app.js` reaches the shared core, so the same modules run in the browser and under `node --test`.
 CONSOLE_FOLDERS = {"core": WEB_DIR / "core", "vendor": WEB_DIR / "vendor"}
@@ -136,6 +137,8 @@ async def console_asset(name: str, request: Request) -> Response:
 
 
 def _console_file(request: Request, name: str) -> Response:
+    if name.strip("/") in CONSOLE_PAGES:  # the invitation's and the reset's links land on the console itself
+        name = "index.html"
     folder, _, rest = name.partition("/")
     root = CONSOLE_FOLDERS.get(folder)
     if root is None:

@@ -42,6 +42,11 @@ def build(Caller: CallerDependency, tags: Tags, admin: bool = False) -> APIRoute
         without a webhook."""
         return WebhookEnvelope(data=await webhooks.rotate_secret(caller.services, caller.workspace, caller.actor))
 
+    @router.get("/events", response_model=Envelope[list[schemas.WebhookEventName]], summary="The event names")
+    async def list_events(caller: Caller) -> Envelope[list[schemas.WebhookEventName]]:
+        """Every event a webhook may be sent, for `events`: what the console's admin page offers."""
+        return Envelope[list[schemas.WebhookEventName]](data=sorted(schemas.WEBHOOK_EVENTS))
+
     @router.get("/deliveries", response_model=Envelope[list[schemas.WebhookDelivery]], summary="List deliveries")
     async def list_deliveries(
         caller: Caller, after: IdCursor = None, limit: Limit = 50, status: DeliveryStatus = None

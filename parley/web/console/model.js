@@ -12,6 +12,7 @@ import { uuid } from "./core/text.js";
 import { createTimeline } from "./core/timeline.js";
 import { createTypingIndicator, createTypingSignal, debounce } from "./core/timers.js";
 import { interleave, mergeActivity } from "./activity.js";
+import { ADMIN_ROLES, createAdmin } from "./admin.js";
 import { createDrafts } from "./drafts.js";
 import { authorName, summary, visitorName } from "./format.js";
 import { COUNTED_EVENTS, DEFAULT_VIEW, activityOf, inView, listQuery, rowsFor } from "./inbox.js";
@@ -19,8 +20,10 @@ import { createSearch } from "./search.js";
 
 const BASE = "/api/agent/v1";
 const TOKEN_KEY = "parley.console.token";
+const WORKSPACE_KEY = "parley.console.workspace"; // the sign-in form's workspace, remembered on this browser
+const LINK_PAGES = { invite: "/invitations/accept", reset: "/password-reset/confirm" }; // where a link's page posts
 const NOTICE_KEY = "parley.console.notice";
-const EXPIRED = "Your token is no longer valid: sign in again.";
+const EXPIRED = "You were signed out: sign in again.";
 const LIST_PAGE = 100;
 const HISTORY_PAGE = 50;
 const LONGEST_PAGE = 100; // the API's largest page: a conversation opened at a found message, and activity, come in these
@@ -28,7 +31,11 @@ const NEWEST = Number.MAX_SAFE_INTEGER; // `before` this: the newest page of a h
 const ANNOUNCED = 5; // the screen reader's live region keeps this many of the latest messages
 const TOAST_MS = 6000;
 
-export function createConsole({ onChange, storage = globalThis.sessionStorage }) {
+export function createConsole({
+  onChange,
+  storage = globalThis.sessionStorage,
+  remembered = globalThis.localStorage,
+}) {
   let token = null;
   let drafts = null;
   let socket = null;
@@ -37,10 +44,17 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
   let toastTimer = 0;
   const api = createApi({ base: BASE, token: () => token });
   const search = createSearch({ call: (path) => run(() => api.call("GET", path)), onChange });
+  const admin = createAdmin({
+    call: (method, path, body, { quiet404 = false } = {}) => run(() => api.call(method, path, body), { quiet404 }),
+    onChange,
+  });
 
   const state = {
-    screen: "starting", // then "signin" or "app"
+    screen: "starting", // then "signin", "password" (an invitation's or a reset's page), "app" or "admin"
     signinError: "",
+    workspaceId: "", // the sign-in form's: from `?workspace=` or remembered
+    resetRequested: false, // "forgot your password" was asked
+    link: null, // on an invitation's or a reset's page: {page: "invite"|"reset", token}
     me: null, // the signed-in Agent, with its `workspace`
     rows: new Map(), // conversation id -> {conversation, lastMessage, unreadCount, counted}, of every view seen
     filter: { view: DEFAULT_VIEW, label: null, sort: "newest" }, // what the list shows (inbox.js)
@@ -49,6 +63,7 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     labels: [], // the workspace's labels: [{name, count}]
     canned: [], // the workspace's canned responses
     search: search.state, // the search box: {query, results, busy} (search.js)
+    admin: admin.state, // the admin pages (admin.js), on the "admin" screen
     thread: null, // the open conversation: {id, timeline, activity, activityOlder, version, hasOlder, loadingOlder,
     //               readUntil, found}
     modes: new Map(), // conversation id -> "note" while the agent writes notes there (else a reply)
@@ -83,6 +98,15 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
 
   // --- signing in and out -------------------------------------------------------------------------------------
   async function boot() {
+    const page = location.pathname.replace(/\/+$/, "").split("/").pop();
+    if (page in LINK_PAGES) {
+      state.link = { page, token: tokenFromLink() };
+      state.screen = "password";
+      onChange();
+      return;
+    }
+    const asked = new URLSearchParams(location.search).get("workspace");
+    state.workspaceId = asked || remembered?.getItem(WORKSPACE_KEY) || "";
     const linked = tokenFromLink();
     const kept = storage.getItem(TOKEN_KEY);
     const notice = storage.getItem(NOTICE_KEY) || "";
@@ -103,6 +127,11 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
   /** A link pasted into the address bar changes only the fragment: nothing reloads, so it is looked at here. */
   function onHashChange() {
     const linked = tokenFromLink();
+    if (state.link && linked) {
+      state.link = { ...state.link, token: linked }; // another invitation or reset: its token, not a session's
+      onChange();
+      return;
+    }
     if (linked && state.me) offerLink(linked);
     else if (linked) signIn(linked);
   }
@@ -111,6 +140,46 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     state.screen = "signin";
     state.signinError = message;
     onChange();
+  }
+
+  /** Email and password: the session's token then signs in as a console token does. */
+  async function signInWithPassword({ workspaceId, email, password }) {
+    try {
+      const session = await publicCall("/sessions", { workspaceId, email, password });
+      remembered?.setItem(WORKSPACE_KEY, workspaceId);
+      await signIn(session.token);
+    } catch (error) {
+      showSignIn(error.status === 401 ? "Wrong email or password." : error.message);
+    }
+  }
+
+  async function requestReset({ workspaceId, email }) {
+    try {
+      await publicCall("/password-reset", { workspaceId, email });
+      state.resetRequested = true;
+      state.signinError = "";
+    } catch (error) {
+      state.signinError = error.message;
+    }
+    onChange();
+  }
+
+  /** An invitation's or a reset's page: the chosen password, then signed in on the console's own address. */
+  async function choosePassword(password) {
+    try {
+      const session = await publicCall(LINK_PAGES[state.link.page], { token: state.link.token || "", password });
+      history.replaceState(null, "", location.pathname.replace(/\/[^/]+\/?$/, "/"));
+      state.link = null;
+      await signIn(session.token);
+    } catch (error) {
+      state.signinError =
+        error.status === 404 ? "This link was used already, or has expired: ask for a new one." : error.message;
+      onChange();
+    }
+  }
+
+  function publicCall(path, body) {
+    return createApi({ base: BASE, token: () => null }).call("POST", path, body);
   }
 
   /** Resolves to whether the token was accepted. */
@@ -156,6 +225,12 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     state.offer = null;
     onChange();
     if (offer && choice === "switch") switchTo(offer.token);
+  }
+
+  /** Signing out ends the session on the server too (best effort: a dead connection still signs out here). */
+  async function signOutNow() {
+    await api.call("DELETE", "/sessions/current").catch(() => {});
+    signOut();
   }
 
   function signOut(notice = "") {
@@ -710,14 +785,31 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
   }
 
   // --- plumbing -----------------------------------------------------------------------------------------------
-  async function run(call) {
+  /** `quiet404`: a 404 is an answer (no webhook yet), not an error to show. */
+  async function run(call, { quiet404 = false } = {}) {
     try {
       return await call();
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) signOut(EXPIRED);
-      else toast(error.message);
+      else if (!(quiet404 && error.status === 404)) toast(error.message);
       return null;
     }
+  }
+
+  // --- the admin pages ----------------------------------------------------------------------------------------
+  const isAdmin = () => ADMIN_ROLES.has(state.me?.role);
+
+  /** The admin pages in place of the inbox (the inbox keeps listening meanwhile); an agent is told they are not
+   * theirs, and the API would refuse them anyway. */
+  function openAdmin(section = admin.state.section) {
+    state.screen = "admin";
+    onChange();
+    if (isAdmin()) admin.open(section);
+  }
+
+  function closeAdmin() {
+    state.screen = "app";
+    onChange();
   }
 
   function toast(text) {
@@ -735,7 +827,14 @@ export function createConsole({ onChange, storage = globalThis.sessionStorage })
     boot,
     onHashChange,
     signIn,
-    signOut: () => signOut(),
+    signInWithPassword,
+    requestReset,
+    choosePassword,
+    signOut: signOutNow,
+    isAdmin,
+    openAdmin,
+    closeAdmin,
+    admin,
     answerOffer,
     rowsInOrder,
     unreadOf,

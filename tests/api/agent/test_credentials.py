@@ -183,6 +183,7 @@ async def the_admin_pages(live: Live, console: Caller, workspace_id: str) -> Non
     await console.call("GET", "/api-tokens")
     await console.call("DELETE", "/api-tokens/{id}", created)
     await console.call("GET", "/webhook")
+    await console.call("GET", "/webhook/events")
     await console.call("POST", "/webhook/rotate-secret")
     deliveries = await console.call("GET", "/webhook/deliveries")
     await console.call("POST", "/webhook/deliveries/{id}/redeliver", deliveries[0])

@@ -1,15 +1,19 @@
-// The whole page: the sign-in form, or the console (the inbox beside the open conversation).
+// The whole page: the sign-in form, a password to choose, the console (the inbox beside the open conversation), or
+// the admin pages.
 
 import { html } from "../vendor/htm-preact/standalone.module.js";
 import { ShortcutsHelp } from "./help.js";
 import { ConversationList } from "./list.js";
-import { SignIn, SwitchQuestion } from "./session.js";
+import { AdminPages } from "./admin.js";
+import { ChoosePassword, SignIn, SwitchQuestion } from "./session.js";
 import { Thread } from "./thread.js";
 import { TopBar } from "./top.js";
 
 export function App({ model }) {
   const { state } = model;
   if (state.screen === "signin") return html`<${SignIn} model=${model} />`;
+  if (state.screen === "password") return html`<${ChoosePassword} model=${model} />`;
+  if (state.screen === "admin") return html`<${AdminPages} model=${model} />`;
   if (state.screen !== "app") return null;
   return html`<div class=${`app${state.thread ? " viewing" : ""}`}>
       <${TopBar} model=${model} />

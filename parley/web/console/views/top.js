@@ -34,6 +34,9 @@ export function TopBar({ model }) {
     >
       Shortcuts
     </button>
+    ${model.isAdmin()
+      ? html`<button type="button" class="ghost" onClick=${() => model.openAdmin()}>Settings</button>`
+      : null}
     <button type="button" class="ghost" onClick=${model.signOut}>Sign out</button>
   </header>`;
 }

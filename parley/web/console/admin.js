@@ -1,0 +1,218 @@
+// The admin pages' state, for owners and admins: the widget's settings, the agents (invitations, roles, their
+// sessions and tokens), the API tokens, the webhook and its deliveries, the canned responses and the audit log. Every
+// change goes through the console's API, which refuses an agent (403) whatever these pages show; the audit log
+// records each one.
+
+export const SECTIONS = [
+  ["widget", "Widget"],
+  ["agents", "Agents"],
+  ["tokens", "API tokens"],
+  ["webhook", "Webhook"],
+  ["canned", "Canned responses"],
+  ["audit", "Audit log"],
+];
+export const ADMIN_ROLES = new Set(["owner", "admin"]);
+const AUDIT_PAGE = 50;
+
+/** `call(method, path, body)` answers the data, or null once the console has shown the error. */
+export function createAdmin({ call, onChange }) {
+  const state = {
+    section: "widget",
+    widget: null, // the stored settings
+    draft: null, // the settings form as typed: the preview follows it
+    agents: [],
+    tokensOf: new Map(), // agent id -> their live sessions and console tokens
+    invited: null, // {name, inviteUrl, expiresAt}: the last invitation, to copy
+    apiTokens: [],
+    createdToken: null, // {name, token}: shown once
+    webhook: null,
+    events: [],
+    secret: null, // a new webhook secret: shown once
+    deliveries: [],
+    canned: [],
+    audit: [],
+    auditMore: false,
+    auditFilter: { actor: "", action: "" },
+  };
+
+  const loaders = {
+    widget: async () => {
+      state.widget = await call("GET", "/widget-settings");
+      state.draft = state.widget && { ...state.widget };
+    },
+    agents: async () => {
+      state.agents = (await call("GET", "/agents?limit=100")) || [];
+    },
+    tokens: async () => {
+      state.apiTokens = (await call("GET", "/api-tokens")) || [];
+    },
+    webhook: async () => {
+      state.events = (await call("GET", "/webhook/events")) || [];
+      state.webhook = await call("GET", "/webhook", undefined, { quiet404: true });
+      state.deliveries = state.webhook ? (await call("GET", "/webhook/deliveries?limit=20")) || [] : [];
+    },
+    canned: async () => {
+      state.canned = (await call("GET", "/canned-responses?limit=100")) || [];
+    },
+    audit: async () => {
+      await Promise.all([loaders.agents(), loadAudit(null)]);
+    },
+  };
+
+  async function open(section) {
+    state.section = section;
+    state.createdToken = null;
+    state.secret = null;
+    onChange();
+    await loaders[section]();
+    onChange();
+  }
+
+  // --- the widget ---------------------------------------------------------------------------------------------
+  function typeWidget(field, value) {
+    state.draft = { ...state.draft, [field]: value };
+    onChange();
+  }
+
+  async function saveWidget() {
+    const { title, accentColor, greeting, awayMessage, botName, autoAssign } = state.draft;
+    const saved = await call("PUT", "/widget-settings", { title, accentColor, greeting, awayMessage, botName, autoAssign });
+    if (saved) {
+      state.widget = saved;
+      state.draft = { ...saved };
+      onChange();
+    }
+    return !!saved;
+  }
+
+  // --- agents -------------------------------------------------------------------------------------------------
+  /** A new agent (their email is how they sign in) and their invitation's link, to copy (also mailed when mail
+   * is on). */
+  async function invite({ name, email, role }) {
+    const agent = await call("POST", "/agents", { serviceUserId: email, name, email, role });
+    if (!agent) return false;
+    const invitation = await call("POST", `/agents/${agent.id}/invite`);
+    state.invited = invitation && { name, ...invitation };
+    await loaders.agents();
+    onChange();
+    return true;
+  }
+
+  async function reinvite(agent) {
+    const invitation = await call("POST", `/agents/${agent.id}/invite`);
+    state.invited = invitation && { name: agent.name, ...invitation };
+    onChange();
+  }
+
+  async function changeAgent(agent, change) {
+    if (await call("PUT", `/agents/${agent.id}`, change)) await loaders.agents();
+    onChange();
+  }
+
+  async function showTokens(agent) {
+    if (state.tokensOf.has(agent.id)) state.tokensOf.delete(agent.id);
+    else state.tokensOf.set(agent.id, (await call("GET", `/agents/${agent.id}/tokens`)) || []);
+    state.tokensOf = new Map(state.tokensOf);
+    onChange();
+  }
+
+  async function revokeAgentToken(agent, token) {
+    if (await call("DELETE", `/agents/${agent.id}/tokens/${token.id}`)) {
+      state.tokensOf = new Map(state.tokensOf).set(agent.id, (await call("GET", `/agents/${agent.id}/tokens`)) || []);
+      onChange();
+    }
+  }
+
+  // --- API tokens ---------------------------------------------------------------------------------------------
+  async function createApiToken(name) {
+    const created = await call("POST", "/api-tokens", { name });
+    if (created) {
+      state.createdToken = created;
+      await loaders.tokens();
+      onChange();
+    }
+    return !!created;
+  }
+
+  async function revokeApiToken(token) {
+    if (await call("DELETE", `/api-tokens/${token.id}`)) await loaders.tokens();
+    onChange();
+  }
+
+  // --- the webhook --------------------------------------------------------------------------------------------
+  async function saveWebhook({ url, events }) {
+    const saved = await call("PUT", "/webhook", { url, events: events.length ? events : null });
+    if (saved) {
+      state.secret = saved.secret;
+      await loaders.webhook();
+      onChange();
+    }
+    return !!saved;
+  }
+
+  async function rotateSecret() {
+    const rotated = await call("POST", "/webhook/rotate-secret");
+    if (rotated) state.secret = rotated.secret;
+    onChange();
+  }
+
+  async function redeliver(delivery) {
+    if (await call("POST", `/webhook/deliveries/${delivery.id}/redeliver`)) await loaders.webhook();
+    onChange();
+  }
+
+  // --- canned responses ---------------------------------------------------------------------------------------
+  async function saveCanned(existing, { shortcut, text }) {
+    const saved = existing
+      ? await call("PUT", `/canned-responses/${existing.id}`, { shortcut, text })
+      : await call("POST", "/canned-responses", { shortcut, text });
+    if (saved) await loaders.canned();
+    onChange();
+    return !!saved;
+  }
+
+  async function deleteCanned(response) {
+    if (await call("DELETE", `/canned-responses/${response.id}`)) await loaders.canned();
+    onChange();
+  }
+
+  // --- the audit log ------------------------------------------------------------------------------------------
+  async function loadAudit(after) {
+    const query = new URLSearchParams({ limit: String(AUDIT_PAGE) });
+    if (after) query.set("after", after);
+    if (state.auditFilter.actor) query.set("actor", state.auditFilter.actor);
+    if (state.auditFilter.action) query.set("action", state.auditFilter.action);
+    const page = (await call("GET", `/audit-log?${query}`)) || [];
+    state.audit = after ? [...state.audit, ...page] : page;
+    state.auditMore = page.length === AUDIT_PAGE;
+    onChange();
+  }
+
+  function filterAudit(change) {
+    state.auditFilter = { ...state.auditFilter, ...change };
+    return loadAudit(null);
+  }
+
+  const loadMoreAudit = () => loadAudit(state.audit.at(-1)?.id ?? null);
+
+  return {
+    state,
+    open,
+    typeWidget,
+    saveWidget,
+    invite,
+    reinvite,
+    changeAgent,
+    showTokens,
+    revokeAgentToken,
+    createApiToken,
+    revokeApiToken,
+    saveWebhook,
+    rotateSecret,
+    redeliver,
+    saveCanned,
+    deleteCanned,
+    filterAudit,
+    loadMoreAudit,
+  };
+}
