@@ -25,6 +25,25 @@ from parley.storage.records import AuditRecord, WorkspaceRecord
 from parley.storage.repositories import audit as repo
 
 MAX_ACTION_LENGTH = 64
+# Every action an entry may record (workflow.md 2), for the console's filter.
+ACTIONS = (
+    "agent.created",
+    "agent.updated",
+    "agent.role_changed",
+    "agent.deactivated",
+    "agent.invited",
+    "session.created",
+    "session.failed",
+    "token.created",
+    "token.revoked",
+    "webhook.updated",
+    "widget_settings.updated",
+    "canned_response.created",
+    "canned_response.updated",
+    "canned_response.deleted",
+    "end_user.exported",
+    "end_user.erased",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +78,7 @@ def record(
     details: Mapping[str, Any] | None = None,
 ) -> None:
     """One entry, in `tx`: the actor's name is looked up as it is now, and kept as it was then."""
+    assert action in ACTIONS, action
     repo.add_entry(
         tx.conn,
         id=new_id(),

@@ -173,3 +173,8 @@ async def test_an_api_token_is_shown_once_and_revoked(server: WebServer, new_con
         assert (await http.get("/agents", headers={"Authorization": token})).status_code == 401
     await page.get_by_role("button", name="Audit log").click()
     await expect(page.get_by_role("row").filter(has_text="token.revoked").filter(has_text="Tia")).to_have_count(1)
+    await page.get_by_label("What").select_option("token.created")
+    await page.get_by_label("Who").select_option(label="Tia")
+    rows = page.get_by_role("table").get_by_role("row")
+    await expect(rows).to_have_count(2)  # the heading, and Tia's one token
+    await expect(rows.nth(1)).to_contain_text("token.created")

@@ -30,4 +30,9 @@ def build(Caller: CallerDependency, tags: Tags, admin: bool = False) -> APIRoute
         found = await audit.list_entries(caller.services, caller.workspace, after, limit, actor, action)
         return Envelope[list[schemas.AuditEntry]](data=found)
 
+    @router.get("/actions", response_model=Envelope[list[str]], summary="The actions an entry may record")
+    async def list_actions(caller: Caller) -> Envelope[list[str]]:
+        """What `action` may filter by: the console's audit log offers them."""
+        return Envelope[list[str]](data=list(audit.ACTIONS))
+
     return router

@@ -32,6 +32,7 @@ export function createAdmin({ call, onChange }) {
     canned: [],
     audit: [],
     auditMore: false,
+    actions: [], // what the log may be filtered by, as the server names them
     auditFilter: { actor: "", action: "" },
   };
 
@@ -55,7 +56,8 @@ export function createAdmin({ call, onChange }) {
       state.canned = (await call("GET", "/canned-responses?limit=100")) || [];
     },
     audit: async () => {
-      await Promise.all([loaders.agents(), loadAudit(null)]);
+      const [actions] = await Promise.all([call("GET", "/audit-log/actions"), loaders.agents(), loadAudit(null)]);
+      state.actions = actions || [];
     },
   };
 

@@ -188,6 +188,7 @@ async def the_admin_pages(live: Live, console: Caller, workspace_id: str) -> Non
     deliveries = await console.call("GET", "/webhook/deliveries")
     await console.call("POST", "/webhook/deliveries/{id}/redeliver", deliveries[0])
     await console.call("GET", "/audit-log")
+    await console.call("GET", "/audit-log/actions")
 
 
 def labelled(frames: list[dict[str, Any]]) -> dict[str, str]:

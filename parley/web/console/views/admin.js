@@ -309,27 +309,9 @@ function CannedPage({ admin }) {
 }
 
 // --- the audit log ----------------------------------------------------------------------------------------------
-const ACTIONS = [
-  "agent.created",
-  "agent.updated",
-  "agent.role_changed",
-  "agent.deactivated",
-  "agent.invited",
-  "session.created",
-  "session.failed",
-  "token.created",
-  "token.revoked",
-  "webhook.updated",
-  "widget_settings.updated",
-  "canned_response.created",
-  "canned_response.updated",
-  "canned_response.deleted",
-  "end_user.exported",
-  "end_user.erased",
-];
 
 function AuditPage({ admin }) {
-  const { audit, auditMore, auditFilter, agents } = admin.state;
+  const { audit, auditMore, auditFilter, agents, actions } = admin.state;
   return html`<div class="stack">
     <h2>Audit log</h2>
     <div class="inline-form">
@@ -347,7 +329,7 @@ function AuditPage({ admin }) {
         onChange=${(event) => admin.filterAudit({ action: event.currentTarget.value })}
       >
         <option value="">Any change</option>
-        ${ACTIONS.map((action) => html`<option value=${action} key=${action}>${action}</option>`)}
+        ${actions.map((action) => html`<option value=${action} key=${action}>${action}</option>`)}
       </select>
     </div>
     <table class="audit">
