@@ -59,6 +59,10 @@ class PasswordResetRequested(WireModel):
 class Invitation(WireModel):
     invite_url: str = Field(description="`<PARLEY_PUBLIC_URL>/console/invite#token=<token>`: single use.")
     expires_at: int
+    mailed: bool = Field(
+        description="Extension: whether it was mailed to the agent (mail is configured and they have an email); "
+        "else the link is for the admin to pass on."
+    )
 
 
 class ApiTokenInfo(WireModel):

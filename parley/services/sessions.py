@@ -13,7 +13,7 @@ Links are stored as the SHA-256 of their token; issuing one makes any older unus
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 
 from parley import schemas
@@ -48,6 +48,7 @@ class Link:
     url: str
     expires_at: int
     agent: AgentRecord
+    mailed: bool = False  # sent to the agent's email (mail on, and they have one)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +97,7 @@ async def invite(svc: Services, workspace: WorkspaceRecord, agent_id: str, actor
     """A link for the agent to choose their password (and sign in), replacing any earlier one; mailed to them
     when mail is configured and they have an email. An inactive agent gets none (409)."""
     link = await issue_link(svc, workspace, agent_id, INVITATION, actor)
-    return schemas.Invitation(invite_url=link.url, expires_at=link.expires_at)
+    return schemas.Invitation(invite_url=link.url, expires_at=link.expires_at, mailed=link.mailed)
 
 
 async def request_password_reset(svc: Services, request: schemas.PasswordResetRequest, ip: str | None) -> None:
@@ -143,7 +144,7 @@ async def issue_link(
     agent, expires_at = await svc.db.write(issue)
     link = Link(f"{svc.settings.resolved_public_url}/console/{LINK_PAGES[purpose]}#token={token}", expires_at, agent)
     if purpose == INVITATION:
-        _mail_link(svc, workspace, agent, INVITATION, link)
+        return replace(link, mailed=_mail_link(svc, workspace, agent, INVITATION, link))
     return link
 
 
@@ -230,10 +231,11 @@ async def _workspace(svc: Services, workspace_id: str) -> WorkspaceRecord | None
         return None
 
 
-def _mail_link(svc: Services, workspace: WorkspaceRecord, agent: AgentRecord, purpose: str, link: Link) -> None:
-    """The invitation or reset mail, plain text and HTML, sent in the background (`Mailer.send_later`)."""
-    if not agent.email:
-        return
+def _mail_link(svc: Services, workspace: WorkspaceRecord, agent: AgentRecord, purpose: str, link: Link) -> bool:
+    """The invitation or reset mail, plain text and HTML, sent in the background (`Mailer.send_later`); whether it
+    went (mail on, and the agent has an email)."""
+    if not agent.email or not svc.mailer.configured:
+        return False
     hours = LINK_SECONDS[purpose] // 3600
     if purpose == INVITATION:
         subject = f"You are invited to {workspace.name} on Parley"
@@ -254,3 +256,4 @@ def _mail_link(svc: Services, workspace: WorkspaceRecord, agent: AgentRecord, pu
         subtype="html",
     )
     svc.mailer.send_later(message)
+    return True

@@ -139,6 +139,10 @@ async def test_an_admin_revokes_an_agents_session_and_their_console_closes(
     doomed = await signed_in_as(server, new_context, "dom@example.com", "agent", "Dom")
     await admin.get_by_role("button", name="Settings").click()
     await admin.get_by_role("button", name="Agents").click()
+    await admin.get_by_role("row", name="Dom").get_by_role("button", name="Send a new link").click()
+    await expect(admin.get_by_role("status").filter(has_text="Dom's invitation link")).to_contain_text(
+        "mail is not set up, so pass it on yourself"
+    )
     await admin.get_by_role("row", name="Dom").get_by_role("button", name="Sessions").click()
     sessions_list = admin.get_by_role("list", name="Dom's sessions and tokens")
     await expect(sessions_list.get_by_role("listitem")).to_have_count(1)

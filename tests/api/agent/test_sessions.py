@@ -130,6 +130,7 @@ async def test_an_invitation_lasts_seven_days_is_single_use_and_survives_a_short
     invitation = await api.ok("POST", f"/agents/{agent['id']}/invite")
     assert invitation["inviteUrl"].startswith("http://parley.test/console/invite#token=")
     assert invitation["expiresAt"] == pytest.approx(now_seconds() + 7 * DAY, abs=60)
+    assert invitation["mailed"] is True
     mailed = await eventually(lambda: mailbox.to("cleo@example.com") or False, what="the invitation's mail")
     assert invitation["inviteUrl"] in text_of(mailed[0])
     token = link_token(invitation["inviteUrl"])

@@ -127,7 +127,12 @@ function AgentsPage({ admin }) {
       </select>
       <button type="submit" class="primary">Invite</button>
     </form>
-    ${invited ? html`<${Shown} label=${`${invited.name}'s invitation link (single use, 7 days):`} value=${invited.inviteUrl} />` : null}
+    ${invited
+      ? html`<${Shown}
+          label=${`${invited.name}'s invitation link (single use, 7 days)${invited.mailed ? ", also mailed to them" : ": mail is not set up, so pass it on yourself"}:`}
+          value=${invited.inviteUrl}
+        />`
+      : null}
     <table>
       <thead><tr><th>Name</th><th>Email</th><th>Role</th><th>Status</th><th></th></tr></thead>
       <tbody>
