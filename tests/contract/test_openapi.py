@@ -494,6 +494,13 @@ def _use_seeded_ids(case: Case, live: LiveServer) -> None:
         if path.endswith("/webhook") and "url" in case.body:
             case.body["url"] = live.file_url
         _use_seeded_sign_ins(case, live)
+        if path.endswith("/agents") and isinstance(case.body.get("serviceUserId"), str):
+            # As shortcuts below: both APIs create agents from the same generated ids and emails.
+            serial = next(live.serials)
+            if serial % 2:
+                case.body["serviceUserId"] = f"{case.body['serviceUserId'][:100]}-{serial}"
+                if isinstance(case.body.get("email"), str):
+                    case.body["email"] = f"fuzz-{serial}@example.com"
         if path.endswith("/canned-responses") and isinstance(case.body.get("shortcut"), str):
             # Both APIs add to one workspace from the same few generated shortcuts: every other one is made new,
             # so a create can succeed after the other API's have taken them (the rest still meet the 409).
