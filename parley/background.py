@@ -1,5 +1,5 @@
 """Background tasks (the WAL checkpoints, the housekeeping rounds, the Redis listeners, a socket's sender): running
-one every so often, and stopping one."""
+one every so often, stopping one, and work a request starts without waiting for it (`Deferred`)."""
 
 from __future__ import annotations
 
@@ -44,3 +44,28 @@ class Periodic:
             except Exception as exc:
                 log.warning("%s: a round failed (%s); the next one tries again", self.name, exc)
             await asyncio.sleep(self._seconds)
+
+
+class Deferred:
+    """Work a request starts and does not wait for (a mail to send, a password reset to look up): the answer then
+    neither waits on it nor tells by its time what the work found. A failure is logged; `close` lets what is still
+    running finish, for a while, so a shutdown does not drop an invitation on the floor."""
+
+    def __init__(self) -> None:
+        self._running: set[asyncio.Task[None]] = set()
+
+    def run(self, name: str, work: Awaitable[None]) -> None:
+        task = asyncio.create_task(self._logged(name, work), name=name)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+
+    async def close(self, seconds: float) -> None:
+        if self._running:
+            await asyncio.wait(set(self._running), timeout=seconds)
+
+    @staticmethod
+    async def _logged(name: str, work: Awaitable[None]) -> None:
+        try:
+            await work
+        except Exception as exc:
+            log.warning("%s failed: %s", name, exc)

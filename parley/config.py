@@ -92,6 +92,8 @@ class Settings(BaseSettings):
     # nor resets the count; an attempt refused with 429 does not count.
     rate_limit_sign_in_email: str = "10/15 minutes"
     rate_limit_sign_in_address: str = "30/15 minutes"
+    # Password reset mails per email in a workspace: beyond it the request still answers 200 and mails nothing.
+    rate_limit_password_reset: str = "5/hour"
     # Mail (workflow.md 3): `smtp://user:password@host:port` (STARTTLS when offered) or `smtps://...`, and the
     # sender's address. Without both, nothing is mailed.
     smtp_url: SecretStr | None = None

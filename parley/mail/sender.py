@@ -4,36 +4,32 @@
 from the first byte); with it and `PARLEY_MAIL_FROM` set, mail is on, else nothing is mailed. A message is sent in
 the background of the request that caused it (`send_later`): the request does not wait on the SMTP server, so a
 slow server slows no answer, and an answer does not tell by its time whether a mail was sent (a password reset
-must not say whether an account exists). A failed send is logged, never raised into the request.
+must not say whether an account exists). A failed send is logged, never raised into the request (`Deferred`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from parley.background import Deferred
 from parley.config import Settings
 
 SMTP_TIMEOUT_SECONDS = 30.0
-CLOSE_WAIT_SECONDS = 10.0
-
-log = logging.getLogger(__name__)
 
 
 class Mailer:
-    def __init__(self, smtp_url: str | None, mail_from: str) -> None:
+    def __init__(self, smtp_url: str | None, mail_from: str, deferred: Deferred) -> None:
         self._url = urlsplit(smtp_url) if smtp_url else None
         self.mail_from = mail_from
-        self._sending: set[asyncio.Task[None]] = set()
+        self._deferred = deferred
 
     @classmethod
-    def build(cls, settings: Settings) -> Mailer:
+    def build(cls, settings: Settings, deferred: Deferred) -> Mailer:
         url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
-        return cls(url, settings.mail_from)
+        return cls(url, settings.mail_from, deferred)
 
     @property
     def configured(self) -> bool:
@@ -41,11 +37,8 @@ class Mailer:
 
     def send_later(self, message: EmailMessage) -> None:
         """Send `message` (its `From` set here) without making the caller wait; a no-op while mail is off."""
-        if not self.configured:
-            return
-        task = asyncio.create_task(self._send_logged(message))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        if self.configured:
+            self._deferred.run(f"sending the mail {message['Subject']!r} to {message['To']}", self.send(message))
 
     async def send(self, message: EmailMessage) -> None:
         assert self._url is not None, "mail is not configured"
@@ -61,14 +54,3 @@ class Mailer:
             use_tls=implicit_tls,
             timeout=SMTP_TIMEOUT_SECONDS,
         )
-
-    async def close(self) -> None:
-        """Let the mails being sent finish (for a while): a shutdown should not drop an invitation on the floor."""
-        if self._sending:
-            await asyncio.wait(set(self._sending), timeout=CLOSE_WAIT_SECONDS)
-
-    async def _send_logged(self, message: EmailMessage) -> None:
-        try:
-            await self.send(message)
-        except Exception as exc:  # the SMTP server refused or could not be reached: said in the log, not lost silently
-            log.warning("could not send the mail %r to %s: %s", message["Subject"], message["To"], exc)

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from parley.background import Periodic
+from parley.background import Deferred, Periodic
 from parley.clock import now_microseconds
 from parley.config import Settings
 from parley.files.spool import spool_sweeper
@@ -33,6 +33,7 @@ from parley.webhooks.sealing import SecretSeal, seal_stored_secrets
 from parley.webhooks.worker import WebhookWorker
 
 CACHE_SIZE = 10_000
+DEFERRED_CLOSE_SECONDS = 10.0
 # Events that may change which conversation is a visitor's current one (their newest that is not locked).
 CURRENT_CONVERSATION_CHANGES = frozenset({"conversation.created", "conversation.locked", "conversation.unlocked"})
 
@@ -63,6 +64,7 @@ class Services:
     agents_online: AgentsOnline  # for the bot's away message
     webhooks: WebhookWorker  # the delivery worker
     mailer: Mailer
+    deferred: Deferred  # what requests start and do not wait for (mails, password resets)
     housekeeping: list[Periodic]
 
     @classmethod
@@ -73,6 +75,7 @@ class Services:
         token_uses = TokenUses(db)
         secret_seal = SecretSeal(settings.signing_key)
         public_views = Views(settings.resolved_static_url, tokens.issue, reveal_tokens=False)
+        deferred = Deferred()
         services = cls(
             settings=settings,
             db=db,
@@ -98,7 +101,8 @@ class Services:
             rate_limits=RateLimits.build(settings),
             agents_online=AgentsOnline(settings.agents_online_cache_seconds),
             webhooks=WebhookWorker(db, settings, secret_seal),
-            mailer=Mailer.build(settings),
+            mailer=Mailer.build(settings, deferred),
+            deferred=deferred,
             housekeeping=[
                 outbox_pruner(db, settings.event_retention_days),
                 spool_sweeper(files.staging_dir),
@@ -164,7 +168,7 @@ class Services:
             await periodic.stop()
         await self.token_uses.write()  # the last uses noted
         await self.webhooks.stop()
-        await self.mailer.close()
+        await self.deferred.close(DEFERRED_CLOSE_SECONDS)
         await self.writer.stop()
         await self.broker.close()
         await self.presence.close()

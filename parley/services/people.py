@@ -21,6 +21,7 @@ from parley.services.paging import continue_after
 from parley.services.views import Related, load_related
 from parley.storage.database import Transaction
 from parley.storage.records import AgentRecord, EndUserRecord, FileRecord, WorkspaceRecord
+from parley.storage.repositories import credentials as credentials_repo
 from parley.storage.repositories import people as repo
 from parley.storage.repositories import workspaces as workspace_repo
 
@@ -116,6 +117,8 @@ async def update_agent(
 
     def change(tx: Transaction) -> tuple[AgentRecord, Related, bool]:
         """The changed agent, what rendering it needs, and whether this change deactivated them."""
+        if "role" in changes or "active" in changes:  # the owners first, as `_keep_an_owner` takes them: one order
+            repo.active_owner_ids(tx.conn, workspace.id)
         current = find_agent(tx.conn, workspace.id, agent_id, lock=True)
         new_sid = changes.get("service_user_id")
         if (
@@ -139,6 +142,9 @@ async def update_agent(
         deactivated = current.active and changes.get("active") is False
         if deactivated:
             workspace_repo.revoke_tokens_of_agent(tx.conn, current.id, changes["updated_at"])
+        if deactivated or ("email" in changes and changes["email"] != current.email):
+            # An invitation or a reset sent to them (or to a mistyped address) must not outlive either change.
+            credentials_repo.cancel_links(tx.conn, current.id, now_seconds())
         agent = find_agent(tx.conn, workspace.id, agent_id)
         _record_update(tx, actor, current, agent)
         related = load_related(tx.conn, agents=[agent])

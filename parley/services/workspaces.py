@@ -199,7 +199,7 @@ async def list_agent_tokens(svc: Services, workspace: WorkspaceRecord, agent_id:
 
     def load(conn: Connection) -> list[TokenRecord]:
         agent = find_agent(conn, workspace.id, agent_id)
-        return repo.live_tokens_of_agent(conn, agent.id)
+        return repo.live_tokens_of_agent(conn, agent.id, now_seconds())
 
     return await svc.db.read(load)
 

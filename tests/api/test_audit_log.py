@@ -94,6 +94,9 @@ async def test_the_console_changes_are_the_agents_and_the_log_pages_and_filters(
     second_page = await entries(api, limit=2, after=first_page[-1]["id"])
     assert [e["id"] for e in first_page + second_page] == [e["id"] for e in (await entries(api))[:4]]
     assert [e["action"] for e in await entries(api, action="agent.created")] == ["agent.created"]
+    for nul in ({"actor": "\x00"}, {"action": "a\x00"}):
+        refused = await api.call("GET", "/audit-log", params=nul)
+        assert (refused.status_code, refused.json()["error"]["code"]) == (422, "validation_error"), nul
     unknown = await api.call("GET", "/audit-log", params={"after": admin["id"]})
     assert (unknown.status_code, unknown.json()["error"]["code"]) == (404, "not_found")
     from_console = await api.client.get(f"{AGENT_API}/audit-log", headers=headers, params={"action": "token.created"})

@@ -43,11 +43,11 @@ async def accept_invitation(
     "/password-reset", response_model=Envelope[schemas.PasswordResetRequested], summary="Ask for a password reset"
 )
 async def request_password_reset(
-    body: schemas.PasswordResetRequest, request: Request, services: ServicesDep
+    body: schemas.PasswordResetRequest, services: ServicesDep
 ) -> Envelope[schemas.PasswordResetRequested]:
-    """Always 200: when that active agent exists and mail is configured, a link (1 hour, single use) is mailed to
-    them. Each request counts as a failed sign-in of its email and address, so that it cannot flood a mailbox."""
-    await sessions.request_password_reset(services, body, client_ip(request))
+    """Always 200, at once: when that active agent exists and mail is configured, a link (1 hour, single use) is
+    mailed to them, at most PARLEY_RATE_LIMIT_PASSWORD_RESET times an hour."""
+    sessions.request_password_reset(services, body)
     return Envelope[schemas.PasswordResetRequested](data=schemas.PasswordResetRequested())
 
 

@@ -19,9 +19,11 @@ def build(Caller: CallerDependency, tags: Tags, admin: bool = False) -> APIRoute
         caller: Caller,
         after: IdCursor = None,
         limit: Limit = 50,
-        actor: Annotated[str | None, Query(max_length=64, description="Only entries by this actor's id.")] = None,
+        actor: Annotated[
+            schemas.StorableStr | None, Query(max_length=64, description="Only entries by this actor's id.")
+        ] = None,
         action: Annotated[
-            str | None,
+            schemas.StorableStr | None,
             Query(max_length=audit.MAX_ACTION_LENGTH, description="Only entries of this action (`agent.created`)."),
         ] = None,
     ) -> Envelope[list[schemas.AuditEntry]]:

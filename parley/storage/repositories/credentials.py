@@ -50,3 +50,10 @@ def use_links(conn: Connection, agent_id: str, purpose: str, now: int) -> None:
         AgentLink.agent_id == agent_id, AgentLink.purpose == purpose, AgentLink.used_at.is_(None)
     )
     conn.execute(stmt.values(used_at=now))
+
+
+def cancel_links(conn: Connection, agent_id: str, now: int) -> None:
+    """Every unused link of the agent, of either purpose, made unusable."""
+    conn.execute(
+        update(AgentLink).where(AgentLink.agent_id == agent_id, AgentLink.used_at.is_(None)).values(used_at=now)
+    )

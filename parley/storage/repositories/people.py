@@ -36,10 +36,12 @@ def agent_with_email(conn: Connection, workspace_id: str, email: str) -> AgentRe
 
 
 def active_owner_ids(conn: Connection, workspace_id: str) -> list[str]:
-    """Locked until the transaction ends (PostgreSQL): two owners demoted at once cannot both see the other stay."""
+    """Locked until the transaction ends (PostgreSQL), in the order of their ids: two owners demoted at once cannot
+    both see the other stay, and take the locks in one order (no deadlock)."""
     stmt = (
         select(Agent.id)
         .where(Agent.workspace_id == workspace_id, Agent.role == OWNER, Agent.active.is_(True))
+        .order_by(Agent.id)
         .with_for_update()
     )
     return list(conn.execute(stmt).scalars())

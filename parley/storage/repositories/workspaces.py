@@ -59,10 +59,15 @@ def list_tokens(conn: Connection, workspace_id: str) -> list[TokenRecord]:
     return fetch_all(conn, stmt, TokenRecord)
 
 
-def live_tokens_of_agent(conn: Connection, agent_id: str) -> list[TokenRecord]:
+def live_tokens_of_agent(conn: Connection, agent_id: str, now: int) -> list[TokenRecord]:
+    """Neither revoked nor (a session) ended."""
     stmt = (
         select(ApiToken)
-        .where(ApiToken.agent_id == agent_id, ApiToken.revoked_at.is_(None))
+        .where(
+            ApiToken.agent_id == agent_id,
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > now),
+        )
         .order_by(ApiToken.created_at, ApiToken.id)
     )
     return fetch_all(conn, stmt, TokenRecord)

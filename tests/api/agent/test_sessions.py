@@ -3,6 +3,7 @@ an invitation or a reset mailed to them (through a real SMTP server), and their 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -100,6 +101,7 @@ async def test_a_wrong_email_a_wrong_password_and_an_inactive_agent_get_the_same
     failed = await api.ok("GET", "/audit-log", params={"action": "session.failed"})
     targets = [entry["target"] for entry in failed]
     assert {"type": "agent", "id": ann["id"]} in targets and None in targets  # null: nobody has that email
+    assert {entry["actor"]["id"] for entry in failed} == {None}, "whoever tried is not the agent tried"
 
 
 async def test_failed_sign_ins_are_limited_per_email_and_a_refused_attempt_does_not_count(api: Api) -> None:
@@ -115,6 +117,23 @@ async def test_failed_sign_ins_are_limited_per_email_and_a_refused_attempt_does_
     assert len(failures) == 10, "the refused attempt was not tried"
     await invited_agent(api, "bob@example.com")
     assert (await sign_in(api, "bob@example.com")).status_code == 200, "another email is not limited"
+
+
+async def test_a_burst_of_guesses_is_tried_one_at_a_time_so_the_limit_holds(api: Api) -> None:
+    await invited_agent(api)
+    guesses = [sign_in(api, "ann@example.com", f"guess {number}") for number in range(20)]
+    answers = await asyncio.gather(*guesses, sign_in(api, "ann@example.com"))
+    assert [r.status_code for r in answers].count(401) == 10
+    assert answers[-1].status_code == 429, "the right password, after ten failures, is refused too"
+    assert len(await api.ok("GET", "/audit-log", params={"action": "session.failed", "limit": 100})) == 10
+
+
+async def test_the_workspaces_id_in_other_letters_is_the_same_allowance(api: Api) -> None:
+    await invited_agent(api)
+    for _ in range(10):
+        assert (await sign_in(api, "ann@example.com", "wrong password")).status_code == 401
+    shouted = {"workspaceId": api.workspace_id.upper(), "email": "ann@example.com", "password": PASSWORD}
+    assert refusal(await console(api, "POST", "/sessions", json=shouted)) == (429, "rate_limited")
 
 
 async def test_failed_sign_ins_are_limited_per_address(api: Api) -> None:
@@ -184,6 +203,29 @@ async def test_a_password_reset_is_mailed_used_once_and_ends_the_other_sessions(
     assert refusal(reused) == (404, "not_found")
 
 
+async def test_reset_requests_always_answer_200_lock_nobody_out_and_mail_at_most_five_an_hour(
+    api: Api, mailbox: Mailbox
+) -> None:
+    await invited_agent(api)
+    asked = {"workspaceId": api.workspace_id, "email": "ann@example.com"}
+    for _ in range(12):
+        assert (await console(api, "POST", "/password-reset", json=asked)).status_code == 200
+    assert (await sign_in(api, "ann@example.com")).status_code == 200, "resets are no failed sign-ins"
+    await eventually(lambda: len(mailbox.to("ann@example.com")) == 1 + 5 or False, what="the invitation and 5 resets")
+
+
+async def test_an_email_change_or_a_deactivation_ends_the_links_sent(api: Api) -> None:
+    for change in ({"email": "right@example.com"}, {"active": False}):
+        body = {"serviceUserId": str(change), "name": "Eve", "email": f"{len(change)}-{change.get('active')}@x.io"}
+        agent = await api.ok("POST", "/agents", json=body)
+        token = link_token((await api.ok("POST", f"/agents/{agent['id']}/invite"))["inviteUrl"])
+        await api.ok("PUT", f"/agents/{agent['id']}", json=change)
+        if change.get("active") is False:
+            await api.ok("PUT", f"/agents/{agent['id']}", json={"active": True})
+        late = await console(api, "POST", "/invitations/accept", json={"token": token, "password": PASSWORD})
+        assert refusal(late) == (404, "not_found"), change
+
+
 async def test_a_reset_for_an_unknown_or_inactive_email_answers_alike_and_mails_nothing(
     api: Api, mailbox: Mailbox
 ) -> None:
@@ -205,3 +247,4 @@ async def test_a_session_ends_when_it_expires(api: Api, monkeypatch: pytest.Monk
     assert (await console(api, "GET", "/me", session["token"])).status_code == 200
     monkeypatch.setattr(workspaces, "now_seconds", lambda: session["expiresAt"])
     assert refusal(await console(api, "GET", "/me", session["token"])) == (401, "unauthorized")
+    assert await api.ok("GET", f"/agents/{session['agent']['id']}/tokens") == [], "an ended session leaves the list"

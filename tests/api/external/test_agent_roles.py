@@ -3,6 +3,8 @@ and a workspace that keeps at least one active owner once it has one."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
 from tests.api.widget.test_session import resumed_session
@@ -71,6 +73,19 @@ async def test_the_last_active_owner_can_be_neither_demoted_nor_deactivated(api:
     # An inactive owner does not count: made active again, the first may take over.
     await api.ok("PUT", f"/agents/{first['id']}", json={"role": "owner"})
     assert (await api.ok("PUT", f"/agents/{second['id']}", json={"active": False}))["active"] is False
+
+
+async def test_owners_demoted_at_once_keep_one_and_never_deadlock(api: Api) -> None:
+    """Each demotion locks the owners, then its agent, in one order: on PostgreSQL two at once once deadlocked (500)."""
+    owners = [await api.agent(f"owner-{number}", role="owner") for number in range(3)]
+    for _ in range(3):
+        demotions = [api.call("PUT", f"/agents/{owner['id']}", json={"role": "admin"}) for owner in owners]
+        answers = sorted(response.status_code for response in await asyncio.gather(*demotions))
+        assert answers == [200, 200, 409], answers
+        kept = [a for a in await api.ok("GET", "/agents") if a["role"] == "owner"]
+        assert len(kept) == 1
+        for owner in owners:  # all three owners again, for the next round
+            await api.ok("PUT", f"/agents/{owner['id']}", json={"role": "owner"})
 
 
 async def test_a_workspace_without_an_owner_lets_its_agents_change_freely(api: Api) -> None:
