@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     ws_max_message_bytes: int = Field(default=65_536, ge=1024)
     ws_ping_interval_seconds: float = Field(default=20.0, gt=0)
     ws_implementation: Literal["websockets", "websockets-sansio", "wsproto"] = "wsproto"
+    # How long an idle HTTP connection stays open. It must outlast the keep-alive of whatever reuses connections:
+    # nginx's upstream pool and cloud load balancers keep them 60 s, httpx 5 s. uvicorn's own default (5 s) equals
+    # httpx's, and a CI run lost a request to it: the client sent on a connection the server was closing that
+    # moment, and got no answer (`httpx.ReadError`).
+    keep_alive_seconds: float = Field(default=75.0, gt=0)
 
     # Webhook delivery: a failed POST is retried after `base` seconds (with jitter), the delay doubling up to
     # `max`, until a 2xx or until `window` seconds have passed since the first try (then it is `failed`).

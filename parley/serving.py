@@ -8,7 +8,8 @@ from parley.config import Settings
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
-    """Websocket implementation, inbound frame cap and heartbeats (a peer that stops answering pings is dropped).
+    """Websocket implementation, inbound frame cap, heartbeats (a peer that stops answering pings is dropped) and
+    how long an idle connection is kept (`Settings.keep_alive_seconds` says why it is long).
 
     Forwarded headers are read only from `PARLEY_TRUSTED_PROXIES`: uvicorn's own default believes them from
     loopback, so a client on the same host (or behind a proxy that passes them through) could name any address
@@ -20,4 +21,5 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "ws_max_size": settings.ws_max_message_bytes,
         "ws_ping_interval": settings.ws_ping_interval_seconds,
         "ws_ping_timeout": settings.ws_ping_interval_seconds,
+        "timeout_keep_alive": settings.keep_alive_seconds,
     }
