@@ -1,14 +1,22 @@
 """Background tasks (the WAL checkpoints, the housekeeping rounds, the Redis listeners, a socket's sender): running
-one every so often, stopping one, and work a request starts without waiting for it (`Deferred`)."""
+one every so often, stopping one, work a request starts without waiting for it (`Deferred`), and the loop of the
+outbox workers that send what transactions left to send (`LeasedWorker`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import random
+from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+from parley.clock import now_microseconds
 
 log = logging.getLogger(__name__)
+
+Claimed = TypeVar("Claimed")
 
 
 async def cancel_and_wait(*tasks: asyncio.Task[None] | None) -> None:
@@ -69,3 +77,100 @@ class Deferred:
             await work
         except Exception as exc:
             log.warning("%s failed: %s", name, exc)
+
+
+def retry_delay(attempts: int, base: float, cap: float) -> float:
+    """Seconds to wait after the `attempts`-th failed try: base, 2*base, 4*base, ... at most `cap`, each scaled by
+    a random factor in [0.5, 1] so that servers coming back up are not hit by every sender at once."""
+    doubled = base * 2.0 ** min(attempts - 1, 62)
+    return min(doubled, cap) * random.uniform(0.5, 1.0)
+
+
+class LeasedWorker(ABC, Generic[Claimed]):
+    """The loop of an outbox worker: every serving process runs one, and together they work off the due rows.
+
+    A round leases up to `concurrency` free slots' worth of due rows (`claim`, in a write transaction: on
+    PostgreSQL `FOR UPDATE SKIP LOCKED`, so no two processes lease one row), and works each in a task of its own
+    outside any transaction (`attempt`, which records the outcome if the lease is still its own). The loop wakes when
+    a commit created rows (`wake`), when an attempt ends, when a retry it scheduled falls due (`retry_at`), and at
+    least every `poll_seconds` (rows written by other processes, leases left behind by a crashed one). The webhook
+    deliveries and the mail outbox are its two subclasses."""
+
+    def __init__(self, name: str, concurrency: int, poll_seconds: float, stop_grace_seconds: float) -> None:
+        self._name = name
+        self._concurrency = concurrency
+        self._poll_seconds = poll_seconds
+        self._stop_grace_seconds = stop_grace_seconds
+        self._doorbell = asyncio.Event()
+        self._stopping = False
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._soonest_us: int | None = None
+
+    @abstractmethod
+    async def claim(self, limit: int) -> list[Claimed]:
+        """Lease up to `limit` due rows."""
+
+    @abstractmethod
+    async def attempt(self, claimed: Claimed) -> None:
+        """Work one leased row and record its outcome; cancelled at shutdown (the row must then become due again)."""
+
+    def start(self) -> None:
+        self._stopping = False
+        self._task = asyncio.create_task(self._run(), name=self._name)
+        self.wake()
+
+    async def stop(self) -> None:
+        """Stop claiming; give attempts in flight a moment to finish, then cancel them."""
+        if self._task is None:
+            return
+        self._stopping = True
+        self.wake()
+        await self._task
+        self._task = None
+        if self._inflight:
+            _, unfinished = await asyncio.wait(self._inflight, timeout=self._stop_grace_seconds)
+            for task in unfinished:
+                task.cancel()
+            await asyncio.gather(*unfinished, return_exceptions=True)
+
+    def wake(self) -> None:
+        self._doorbell.set()
+
+    def retry_at(self, due_us: int) -> None:
+        """An attempt scheduled its row again for `due_us`: the loop wakes by then."""
+        self._soonest_us = due_us if self._soonest_us is None else min(self._soonest_us, due_us)
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._doorbell.clear()
+            free = self._concurrency - len(self._inflight)
+            claimed: list[Claimed] = []
+            if free > 0:
+                try:
+                    claimed = await self.claim(free)
+                except Exception:
+                    log.exception("%s: claiming failed; trying again shortly", self._name)
+            for item in claimed:
+                task = asyncio.create_task(self.attempt(item), name=self._name)
+                self._inflight.add(task)
+                task.add_done_callback(self._finished)
+            if claimed and len(self._inflight) < self._concurrency:
+                continue  # more may be due
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._doorbell.wait(), self._idle_seconds())
+
+    def _idle_seconds(self) -> float:
+        wait = self._poll_seconds
+        if self._soonest_us is not None:
+            until = (self._soonest_us - now_microseconds()) / 1_000_000
+            if until <= 0:
+                self._soonest_us = None
+            wait = min(wait, max(until, 0.0))
+        return wait
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s: an attempt failed", self._name, exc_info=task.exception())
+        self.wake()  # a slot is free, and what waited on this row may now go

@@ -6,22 +6,19 @@ delivery; anything else (a status, a refused connection, a timeout, a URL that n
 schedules a retry: within `webhook_retry_base_seconds`, then doubling, with jitter, up to
 `webhook_retry_max_seconds` apart, until `webhook_retry_window_seconds` have passed (then `failed`).
 
-The worker wakes when a commit created deliveries (the database's delivery listener), when one of its POSTs ends,
-when a retry it scheduled falls due, and at least every `webhook_poll_seconds` (deliveries written by other
-processes, leases left behind by a crashed one).
+The loop is `LeasedWorker`'s; a commit that created deliveries rings it through the database's delivery listener.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
 import uuid
 
 import httpx
 
 from parley import __version__
+from parley.background import LeasedWorker, retry_delay
 from parley.clock import now_microseconds
 from parley.config import Settings
 from parley.errors import ParleyError
@@ -39,85 +36,30 @@ MAX_ERROR_LENGTH = 500
 USER_AGENT = f"Parley-Webhooks/{__version__}"
 
 
-def retry_delay(attempts: int, base: float, cap: float) -> float:
-    """Seconds to wait after the `attempts`-th failed try: base, 2*base, 4*base, ... at most `cap`, each scaled by
-    a random factor in [0.5, 1] so that receivers coming back up are not hit by every sender at once."""
-    doubled = base * 2.0 ** min(attempts - 1, 62)
-    return min(doubled, cap) * random.uniform(0.5, 1.0)
-
-
-class WebhookWorker:
+class WebhookWorker(LeasedWorker[ClaimedDelivery]):
     def __init__(self, db: Database, settings: Settings, secret_seal: SecretSeal) -> None:
+        # A POST must end well within its lease, or another worker could post the same row meanwhile.
+        self._post_timeout = min(settings.webhook_timeout_seconds, settings.webhook_lease_seconds / 2)
+        super().__init__(
+            "parley-webhook-worker",
+            settings.webhook_concurrency,
+            settings.webhook_poll_seconds,
+            stop_grace_seconds=min(self._post_timeout, 5.0),
+        )
         self._db = db
         self._settings = settings
         self._secret_seal = secret_seal
-        self._doorbell = asyncio.Event()
-        self._stopping = False
-        self._task: asyncio.Task[None] | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
-        self._soonest_us: int | None = None
-        # A POST must end well within its lease, or another worker could post the same row meanwhile.
-        self._post_timeout = min(settings.webhook_timeout_seconds, settings.webhook_lease_seconds / 2)
 
     def start(self) -> None:
-        self._stopping = False
         self._db.add_delivery_listener(self.wake)
-        self._task = asyncio.create_task(self._run(), name="parley-webhook-worker")
-        self.wake()
+        super().start()
 
     async def stop(self) -> None:
-        """Stop claiming; give POSTs in flight a moment to finish, then cancel them (their rows become due again)."""
+        """Stop claiming; POSTs still in flight at the end of the grace are cancelled (their rows become due again)."""
         self._db.remove_delivery_listener(self.wake)
-        if self._task is None:
-            return
-        self._stopping = True
-        self.wake()
-        await self._task
-        self._task = None
-        if self._inflight:
-            _, unfinished = await asyncio.wait(self._inflight, timeout=min(self._post_timeout, 5.0))
-            for task in unfinished:
-                task.cancel()
-            await asyncio.gather(*unfinished, return_exceptions=True)
+        await super().stop()
 
-    def wake(self) -> None:
-        self._doorbell.set()
-
-    async def _run(self) -> None:
-        while not self._stopping:
-            self._doorbell.clear()
-            free = self._settings.webhook_concurrency - len(self._inflight)
-            claimed: list[ClaimedDelivery] = []
-            if free > 0:
-                try:
-                    claimed = await self._claim(free)
-                except Exception:
-                    log.exception("claiming webhook deliveries failed; trying again shortly")
-            for delivery in claimed:
-                task = asyncio.create_task(self._attempt(delivery), name=f"parley-webhook-{delivery.id}")
-                self._inflight.add(task)
-                task.add_done_callback(self._finished)
-            if claimed and len(self._inflight) < self._settings.webhook_concurrency:
-                continue  # more may be due
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._doorbell.wait(), self._idle_seconds())
-
-    def _idle_seconds(self) -> float:
-        wait = self._settings.webhook_poll_seconds
-        if self._soonest_us is not None:
-            until = (self._soonest_us - now_microseconds()) / 1_000_000
-            if until <= 0:
-                self._soonest_us = None
-            wait = min(wait, max(until, 0.0))
-        return wait
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._inflight.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("a webhook delivery task failed", exc_info=task.exception())
-        self.wake()  # a slot is free, and the next event of that conversation may now go
-
-    async def _claim(self, limit: int) -> list[ClaimedDelivery]:
+    async def claim(self, limit: int) -> list[ClaimedDelivery]:
         now_us = now_microseconds()
         lease_until = now_us + int(self._settings.webhook_lease_seconds * 1_000_000)
 
@@ -126,7 +68,7 @@ class WebhookWorker:
 
         return await self._db.write(claim)
 
-    async def _attempt(self, delivery: ClaimedDelivery) -> None:
+    async def attempt(self, delivery: ClaimedDelivery) -> None:
         try:
             status, error = await self._post(delivery)
         except asyncio.CancelledError:
@@ -196,7 +138,7 @@ class WebhookWorker:
                 delay = 0.0 if retry_now else retry_delay(delivery.attempts + 1, *self._retry_bounds())
                 due = now_us + int(delay * 1_000_000)
                 values["next_attempt_us"] = due
-                self._soonest_us = due if self._soonest_us is None else min(self._soonest_us, due)
+                self.retry_at(due)
         metrics.webhook_delivery(str(values.get("status", "interrupted" if retry_now else "retry")))
 
         def finish(tx: Transaction) -> bool:

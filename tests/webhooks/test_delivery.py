@@ -6,10 +6,10 @@ import json
 
 import pytest
 
+from parley.background import retry_delay
 from parley.config import Settings
 from parley.schemas import WEBHOOK_EVENTS
 from parley.services.context import Services
-from parley.webhooks.worker import retry_delay
 from tests.conftest import Api, connect_console, running_parley
 from tests.support.signatures import verify
 from tests.support.waiting import eventually, polled
