@@ -24,7 +24,10 @@ def _first_start(data_dir: Path, barrier: Barrier, keys: multiprocessing.Queue[s
 
 
 def test_processes_starting_at_once_without_a_secret_key_share_one_generated_key(tmp_path: Path) -> None:
-    context = multiprocessing.get_context("fork")
+    # Forked from a small server that has imported Parley's settings, not from this test run: forking a run grown
+    # to gigabytes took 25 s for the 120 processes.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["parley.config", "tests.test_config"])
     for round_number in range(ROUNDS):
         data_dir = tmp_path / f"start-{round_number}"
         barrier, keys = context.Barrier(PROCESSES), context.Queue()
