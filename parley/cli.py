@@ -274,7 +274,7 @@ def agents_invite(
         if found is None:
             raise ParleyError(404, "not_found", "Workspace not found.")
         purpose = sessions.RESET if reset else sessions.INVITATION
-        return await sessions.issue_link(services, found, agent_id, purpose, audit.CLI)
+        return await sessions.issue_link(services, found, agent_id, purpose, audit.CLI, by_mail=not reset)
 
     typer.echo(_with_services(issue).url)
 

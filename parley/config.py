@@ -103,6 +103,16 @@ class Settings(BaseSettings):
     # sender's address. Without both, nothing is mailed.
     smtp_url: SecretStr | None = None
     mail_from: str = ""
+    # The mail outbox: a failed send (the SMTP server away, a 4xx answer) is tried again after `base` seconds (with
+    # jitter), the delay doubling up to `max`, at most `attempts` times; a permanent refusal (5xx) fails at once.
+    mail_retry_base_seconds: float = Field(default=30.0, gt=0)
+    mail_retry_max_seconds: float = Field(default=1800.0, gt=0)
+    mail_max_attempts: int = Field(default=10, ge=1)
+    mail_lease_seconds: float = Field(default=120.0, gt=0, description="How long a claimed mail is ours.")
+    mail_poll_seconds: float = Field(default=5.0, gt=0, description="Look for due mail at least this often.")
+    mail_concurrency: int = Field(default=4, ge=1, description="SMTP sessions in flight per process.")
+    # Agents are mailed about a visitor's messages left unanswered and unread this long (workflow.md 3).
+    notify_agent_after_seconds: float = Field(default=120.0, ge=0)
     # How long a sign-in's session lasts (the console then asks to sign in again).
     session_days: float = Field(default=30.0, gt=0)
 

@@ -1,10 +1,9 @@
 """Sending mail through the operator's SMTP server with aiosmtplib.
 
 `PARLEY_SMTP_URL` is `smtp://user:password@host:port` (STARTTLS when the server offers it) or `smtps://...` (TLS
-from the first byte); with it and `PARLEY_MAIL_FROM` set, mail is on, else nothing is mailed. A message is sent in
-the background of the request that caused it (`send_later`): the request does not wait on the SMTP server, so a
-slow server slows no answer, and an answer does not tell by its time whether a mail was sent (a password reset
-must not say whether an account exists). A failed send is logged, never raised into the request (`Deferred`).
+from the first byte); with it and `PARLEY_MAIL_FROM` set, mail is on, else nothing is mailed. Nothing here is
+called by a request: mail is queued in the mail outbox with its cause and sent by the mail worker
+(parley/mail/worker.py), so a slow or absent SMTP server slows no answer and loses no mail.
 """
 
 from __future__ import annotations
@@ -14,33 +13,27 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from parley.background import Deferred
 from parley.config import Settings
 
 SMTP_TIMEOUT_SECONDS = 30.0
 
 
 class Mailer:
-    def __init__(self, smtp_url: str | None, mail_from: str, deferred: Deferred) -> None:
+    def __init__(self, smtp_url: str | None, mail_from: str) -> None:
         self._url = urlsplit(smtp_url) if smtp_url else None
         self.mail_from = mail_from
-        self._deferred = deferred
 
     @classmethod
-    def build(cls, settings: Settings, deferred: Deferred) -> Mailer:
+    def build(cls, settings: Settings) -> Mailer:
         url = settings.smtp_url.get_secret_value() if settings.smtp_url else None
-        return cls(url, settings.mail_from, deferred)
+        return cls(url, settings.mail_from)
 
     @property
     def configured(self) -> bool:
         return self._url is not None and bool(self.mail_from)
 
-    def send_later(self, message: EmailMessage) -> None:
-        """Send `message` (its `From` set here) without making the caller wait; a no-op while mail is off."""
-        if self.configured:
-            self._deferred.run(f"sending the mail {message['Subject']!r} to {message['To']}", self.send(message))
-
     async def send(self, message: EmailMessage) -> None:
+        """Send `message` (its `From` set here when it has none); raises aiosmtplib's errors as they come."""
         assert self._url is not None, "mail is not configured"
         if "From" not in message:
             message["From"] = self.mail_from

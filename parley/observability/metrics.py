@@ -71,6 +71,12 @@ WEBHOOK_DELIVERIES = Counter(
     "given up: the retry window is over) or interrupted (Parley was stopping; tried again at once).",
     ["outcome"],
 )
+MAIL_SENT = Counter(
+    "parley_mail_total",
+    "Attempts at sending a queued mail, by outcome: sent, retry (tried again later), failed (given up), cancelled "
+    "(its cause went away) or interrupted (Parley was stopping; tried again at once).",
+    ["outcome"],
+)
 WEBHOOK_OLDEST_UNDELIVERED = Gauge(
     "parley_webhook_oldest_undelivered_age_seconds",
     "Age of the oldest webhook delivery still pending (0 when none), at scrape time.",
@@ -132,6 +138,11 @@ def events_published(names: Iterable[str]) -> None:
 def webhook_delivery(outcome: str) -> None:
     if _switch.on:
         WEBHOOK_DELIVERIES.labels(outcome).inc()
+
+
+def mail_sent(outcome: str) -> None:
+    if _switch.on:
+        MAIL_SENT.labels(outcome).inc()
 
 
 def fetch_refused(reason: str) -> None:

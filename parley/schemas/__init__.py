@@ -14,6 +14,7 @@ is re-exported here, so callers write `schemas.Message` whatever module it lives
 - `search`: a conversation found by words;
 - `events`: the event frame and the webhook event names;
 - `webhooks`: the workspace's webhook and its deliveries;
+- `mail`: whether mail is on, and the mail outbox;
 - `widget`: a visitor's session and the workspace's widget settings;
 - `exports`: everything stored about one end user;
 - `canned_responses`: the workspace's reply templates.
@@ -59,6 +60,7 @@ from parley.schemas.events import WEBHOOK_EVENTS, EventFrame, WebhookEventName
 from parley.schemas.exports import EndUserExport
 from parley.schemas.files import File, FileInfo, FileMeta, FileUrls
 from parley.schemas.labels import MAX_LABEL_LENGTH, MAX_LABELS, Label, LabelCount, PutLabelsRequest
+from parley.schemas.mail import MailKind, MailState, MailStatus, OutboxMail
 from parley.schemas.messages import (
     NOTE,
     Message,
@@ -164,9 +166,13 @@ __all__ = [
     "Invitation",
     "Label",
     "LabelCount",
+    "MailKind",
+    "MailState",
+    "MailStatus",
     "Message",
     "MessageSource",
     "Name",
+    "OutboxMail",
     "PasswordResetRequest",
     "PasswordResetRequested",
     "PutLabelsRequest",

@@ -1,5 +1,5 @@
 """The long-lived parts every service call needs, built in one step per process by the app (or the CLI), which
-starts them (`start`: the writer, the delivery worker, the housekeeping with the snooze waker, the broker's
+starts them (`start`: the writer, the delivery and mail workers, the housekeeping with the snooze waker, the broker's
 subscription) and stops them (`close`) in one place."""
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from parley.config import Settings
 from parley.files.spool import spool_sweeper
 from parley.files.store import FileStore, build_file_store
 from parley.mail.sender import Mailer
+from parley.mail.worker import MailWorker, mail_seal
 from parley.observability import metrics
 from parley.realtime.broker import Broker, Invalidation, build_broker
 from parley.realtime.hub import Hub
 from parley.realtime.presence import AgentsOnline, Presence
+from parley.services import notifications
 from parley.services.auth import Principal, WebsocketTokens
 from parley.services.lookups import SharedLookups
 from parley.services.rate_limits import RateLimits
@@ -64,7 +66,9 @@ class Services:
     agents_online: AgentsOnline  # for the bot's away message
     webhooks: WebhookWorker  # the delivery worker
     mailer: Mailer
-    deferred: Deferred  # what requests start and do not wait for (mails, password resets)
+    mail_seal: SecretSeal  # queued mail, sealed under the server's secret key
+    mail: MailWorker  # the mail outbox's worker
+    deferred: Deferred  # what requests start and do not wait for (password resets)
     housekeeping: list[Periodic]
 
     @classmethod
@@ -76,6 +80,8 @@ class Services:
         secret_seal = SecretSeal(settings.signing_key)
         public_views = Views(settings.resolved_static_url, tokens.issue, reveal_tokens=False)
         deferred = Deferred()
+        mailer = Mailer.build(settings)
+        sealed_mail = mail_seal(settings.signing_key)
         services = cls(
             settings=settings,
             db=db,
@@ -101,7 +107,9 @@ class Services:
             rate_limits=RateLimits.build(settings),
             agents_online=AgentsOnline(settings.agents_online_cache_seconds),
             webhooks=WebhookWorker(db, settings, secret_seal),
-            mailer=Mailer.build(settings, deferred),
+            mailer=mailer,
+            mail_seal=sealed_mail,
+            mail=MailWorker(db, settings, mailer, sealed_mail),
             deferred=deferred,
             housekeeping=[
                 outbox_pruner(db, settings.event_retention_days),
@@ -110,6 +118,9 @@ class Services:
                 snooze_waker(db, public_views),
             ],
         )
+        services.mail.compose = partial(notifications.compose, services)
+        if services.mailer.configured:
+            services.housekeeping.append(notifications.agent_notifier(services))
         db.add_publisher(services.publish)
         db.add_publisher(services.agents_online.observe)
         return services
@@ -159,6 +170,7 @@ class Services:
         self.writer.start()
         await seal_stored_secrets(self.db, self.secret_seal)
         self.webhooks.start()
+        self.mail.start()
         for periodic in self.housekeeping:
             periodic.start()
         await self.broker.start(self.observe, self.forget)
@@ -168,6 +180,7 @@ class Services:
             await periodic.stop()
         await self.token_uses.write()  # the last uses noted
         await self.webhooks.stop()
+        await self.mail.stop()
         await self.deferred.close(DEFERRED_CLOSE_SECONDS)
         await self.writer.stop()
         await self.broker.close()

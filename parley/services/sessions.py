@@ -16,14 +16,14 @@ import asyncio
 import contextlib
 import html
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from email.message import EmailMessage
 
 from parley import schemas
 from parley.clock import now_seconds
 from parley.errors import ParleyError, conflict, not_found, unauthorized
 from parley.realtime.broker import Invalidation
-from parley.services import audit
+from parley.services import audit, mail
 from parley.services.auth import Principal, generate_token, hash_token
 from parley.services.context import Services
 from parley.services.ids import check_id, new_id
@@ -134,7 +134,7 @@ async def sign_out(svc: Services, principal: Principal) -> str:
 async def invite(svc: Services, workspace: WorkspaceRecord, agent_id: str, actor: audit.Actor) -> schemas.Invitation:
     """A link for the agent to choose their password (and sign in), replacing any earlier one; mailed to them
     when mail is configured and they have an email. An inactive agent gets none (409)."""
-    link = await issue_link(svc, workspace, agent_id, INVITATION, actor)
+    link = await issue_link(svc, workspace, agent_id, INVITATION, actor, by_mail=True)
     return schemas.Invitation(invite_url=link.url, expires_at=link.expires_at, mailed=link.mailed)
 
 
@@ -153,25 +153,26 @@ async def _reset(svc: Services, request: schemas.PasswordResetRequest) -> None:
         return
     if not await svc.rate_limits.allows(PASSWORD_RESET, f"{workspace.id}:{request.email}"):
         return
-    link = await issue_link(svc, workspace, found[0].id, RESET, audit.agent(found[0].id))
-    _mail_link(svc, workspace, link.agent, RESET, link)
+    await issue_link(svc, workspace, found[0].id, RESET, audit.agent(found[0].id), by_mail=True)
 
 
 async def issue_link(
-    svc: Services, workspace: WorkspaceRecord, agent_id: str, purpose: str, actor: audit.Actor
+    svc: Services, workspace: WorkspaceRecord, agent_id: str, purpose: str, actor: audit.Actor, *, by_mail: bool
 ) -> Link:
-    """A fresh single-use link of `purpose` for an active agent (older unused ones of that purpose stop working).
-    An invitation is recorded in the audit log and mailed (when mail is on); a reset is mailed by
-    `request_password_reset`, or printed by `parley agents reset-link` for a server without mail."""
+    """A fresh single-use link of `purpose` for an active agent (older unused ones of that purpose stop working),
+    and with `by_mail` its mail queued in the same transaction (when mail is on and the agent has an email). An
+    invitation is recorded in the audit log; a reset is asked for by `request_password_reset`, or printed by
+    `parley agents invite --reset` for a server without mail."""
     token = generate_token()
     now = now_seconds()
+    expires_at = now + LINK_SECONDS[purpose]
+    url = f"{svc.settings.resolved_public_url}/console/{LINK_PAGES[purpose]}#token={token}"
 
-    def issue(tx: Transaction) -> tuple[AgentRecord, int]:
+    def issue(tx: Transaction) -> Link:
         agent = find_agent(tx.conn, workspace.id, agent_id, lock=True)
         if not agent.active:
             raise conflict("The agent is inactive: activate it before inviting it.")
         repo.use_links(tx.conn, agent.id, purpose, now)
-        expires_at = now + LINK_SECONDS[purpose]
         link = AgentLinkRecord(
             id=new_id(),
             workspace_id=workspace.id,
@@ -184,13 +185,13 @@ async def issue_link(
         repo.add_link(tx.conn, hash_token(token), link)
         if purpose == INVITATION:
             audit.record(tx, actor, workspace.id, "agent.invited", ("agent", agent.id))
-        return agent, expires_at
+        mailed = by_mail and bool(agent.email) and _queue_link_mail(svc, tx, workspace, agent, purpose, link.id, url)
+        return Link(url, expires_at, agent, mailed)
 
-    agent, expires_at = await svc.db.write(issue)
-    link = Link(f"{svc.settings.resolved_public_url}/console/{LINK_PAGES[purpose]}#token={token}", expires_at, agent)
-    if purpose == INVITATION:
-        return replace(link, mailed=_mail_link(svc, workspace, agent, INVITATION, link))
-    return link
+    issued = await svc.db.write(issue)
+    if issued.mailed:
+        svc.mail.wake()
+    return issued
 
 
 async def set_password_by_link(
@@ -277,11 +278,17 @@ async def _workspace(svc: Services, workspace_id: str) -> WorkspaceRecord | None
         return None
 
 
-def _mail_link(svc: Services, workspace: WorkspaceRecord, agent: AgentRecord, purpose: str, link: Link) -> bool:
-    """The invitation or reset mail, plain text and HTML, sent in the background (`Mailer.send_later`); whether it
-    went (mail on, and the agent has an email)."""
-    if not agent.email or not svc.mailer.configured:
-        return False
+def _queue_link_mail(
+    svc: Services,
+    tx: Transaction,
+    workspace: WorkspaceRecord,
+    agent: AgentRecord,
+    purpose: str,
+    link_id: str,
+    url: str,
+) -> bool:
+    """The invitation or reset mail, plain text and HTML, queued with its link (one mail a link); whether it was
+    (mail on)."""
     hours = LINK_SECONDS[purpose] // 3600
     if purpose == INVITATION:
         subject = f"You are invited to {workspace.name} on Parley"
@@ -294,12 +301,12 @@ def _mail_link(svc: Services, workspace: WorkspaceRecord, agent: AgentRecord, pu
     message = EmailMessage()
     message["To"] = agent.email
     message["Subject"] = subject
-    message.set_content(f"Hello {agent.name},\n\n{lead}\n\n{link.url}\n\n{valid}\n")
+    message.set_content(f"Hello {agent.name},\n\n{lead}\n\n{url}\n\n{valid}\n")
     page = html.escape
     message.add_alternative(
         f"<p>Hello {page(agent.name)},</p><p>{page(lead)}</p>"
-        f'<p><a href="{page(link.url)}">{page(link.url)}</a></p><p>{page(valid)}</p>',
+        f'<p><a href="{page(url)}">{page(url)}</a></p><p>{page(valid)}</p>',
         subtype="html",
     )
-    svc.mailer.send_later(message)
-    return True
+    kind: schemas.MailKind = "invitation" if purpose == INVITATION else "password_reset"
+    return mail.queue(svc, tx, workspace, kind, f"link:{link_id}", message)

@@ -389,3 +389,38 @@ class WebhookDelivery(Base):
     delivered_at: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxMail(Base):
+    """A mail to send, written in the transaction of its cause and sent by the mail worker (parley/mail/worker.py).
+
+    `cause` names what it is for (an invitation link, a burst of unanswered visitor messages) and is unique: a cause
+    seen twice, by two processes at once too, queues one mail. `message` is the whole RFC 822 message, sealed (a
+    link in it is a credential), and is emptied once the mail is sent or has failed; recipient and subject stay for
+    the admins' list. A kind that is composed when it is sent (a notification, which must not go once answered)
+    stores no message but its conversation. Times ending in `_us` are unix microseconds.
+    """
+
+    __tablename__ = "mail_outbox"
+    __table_args__ = (
+        Index("ix_mail_outbox_due", "status", "next_attempt_us"),
+        Index("ix_mail_outbox_workspace_seq", "workspace_id", "seq"),
+    )
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(UUID_LEN), unique=True)
+    workspace_id: Mapped[str] = mapped_column(String(UUID_LEN), ForeignKey("workspaces.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    cause: Mapped[str] = mapped_column(String(200), unique=True)
+    recipient: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str] = mapped_column(String(300))
+    message: Mapped[str | None] = mapped_column(Text)
+    conversation_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    status: Mapped[str] = mapped_column(String(16))  # pending, sent, failed, cancelled
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_us: Mapped[int] = mapped_column(BigInteger)
+    locked_until_us: Mapped[int | None] = mapped_column(BigInteger)
+    claim_token: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[int] = mapped_column(BigInteger)
+    sent_at: Mapped[int | None] = mapped_column(BigInteger)

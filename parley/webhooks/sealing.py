@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 PREFIX = "sealed:v1:"
 _KEY_PURPOSE = b"parley webhook secrets v1"
+_UNREADABLE = "the webhook's secret was sealed under another PARLEY_SECRET_KEY: set it again with PUT /webhook"
 
 
 class SecretUnreadable(Exception):
@@ -33,9 +34,12 @@ class SecretUnreadable(Exception):
 
 
 class SecretSeal:
-    def __init__(self, server_key: str) -> None:
-        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_KEY_PURPOSE).derive(server_key.encode())
+    """Seals under a key of its own `purpose`, derived from the server's: a webhook secret's seal opens no mail."""
+
+    def __init__(self, server_key: str, purpose: bytes = _KEY_PURPOSE, unreadable: str = _UNREADABLE) -> None:
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(server_key.encode())
         self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+        self._unreadable = unreadable
 
     def seal(self, secret: str) -> str:
         return PREFIX + self._fernet.encrypt(secret.encode()).decode("ascii")
@@ -46,9 +50,7 @@ class SecretSeal:
         try:
             return self._fernet.decrypt(stored[len(PREFIX) :]).decode()
         except InvalidToken:
-            raise SecretUnreadable(
-                "the webhook's secret was sealed under another PARLEY_SECRET_KEY: set it again with PUT /webhook"
-            ) from None
+            raise SecretUnreadable(self._unreadable) from None
 
 
 def is_sealed(stored: str) -> bool:

@@ -288,6 +288,9 @@ class LiveServer:
             f"{self.base_url}{PREFIX}/webhook/deliveries", headers=self.headers, timeout=30
         ).json()["data"][0]["id"]
         self.agent_token = self.ok("POST", f"/agents/{agent['id']}/tokens")["token"]
+        self.ids["mail"] = httpx.get(  # the fuzz agent's invitation
+            f"{self.base_url}{PREFIX}/mail/outbox", headers=self.headers, timeout=30
+        ).json()["data"][0]["id"]
         session = httpx.post(f"{self.base_url}/api/widget/v1/session", json={"siteKey": self.site_key}, timeout=30)
         assert session.status_code == 200, session.text
         self.visitor_token = session.json()["data"]["endUser"]["websocketToken"]
@@ -369,6 +372,10 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, file_server: FileServe
         "PARLEY_SECRET_KEY": secrets.token_urlsafe(48),
         "PARLEY_PORT": str(port),
         "PARLEY_FETCH_ALLOWLIST": "127.0.0.1",
+        # Mail on, to a port where nothing listens: invitations and resets are queued, and fail.
+        "PARLEY_SMTP_URL": f"smtp://127.0.0.1:{_free_port()}",
+        "PARLEY_MAIL_FROM": "parley@example.com",
+        "PARLEY_MAIL_MAX_ATTEMPTS": "1",
     }
     env.pop("PARLEY_REDIS_URL", None)
     parley = Path(sys.executable).with_name("parley")
@@ -477,6 +484,8 @@ def _use_seeded_ids(case: Case, live: LiveServer) -> None:
             case.path_parameters["id"] = live.ids["erasable" if erasure else "endUser"]
         elif path.startswith(tuple(f"{prefix}/webhook/deliveries/" for prefix in SETTINGS_PREFIXES)):
             case.path_parameters["id"] = live.ids["delivery"]
+        elif path.startswith(tuple(f"{prefix}/mail/outbox/" for prefix in SETTINGS_PREFIXES)):
+            case.path_parameters["id"] = live.ids["mail"]
         elif path.endswith("/canned-responses/{id}"):
             deletion = case.method == "DELETE"
             case.path_parameters["id"] = live.deletable_canned_response() if deletion else live.ids["cannedResponse"]

@@ -17,10 +17,13 @@ from tests.support.live import free_port
 
 @dataclass
 class Mailbox:
-    """What the server received: each message with the envelope's recipients."""
+    """What the server received: each message with the envelope's recipients. `answer` is what it says to a
+    message's DATA (a 4xx or 5xx keeps nothing)."""
 
     port: int = 0
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
+    answer: str = "250 OK"
+    refused: int = 0
 
     @property
     def url(self) -> str:
@@ -31,6 +34,9 @@ class Mailbox:
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # aiosmtpd's hook
         assert isinstance(envelope.content, bytes)
+        if not self.answer.startswith("2"):
+            self.refused += 1
+            return self.answer
         parsed: Any = message_from_bytes(envelope.content, policy=policy.default)
         self.messages.append((list(envelope.rcpt_tos), parsed))
         return "250 OK"
@@ -43,8 +49,9 @@ def text_of(message: EmailMessage) -> str:
 
 
 @contextmanager
-def smtp_server() -> Iterator[Mailbox]:
-    mailbox = Mailbox(port=free_port())
+def smtp_server(port: int | None = None) -> Iterator[Mailbox]:
+    """Serving on `port` (a free one by default: a test may name a port its Parley was told of before)."""
+    mailbox = Mailbox(port=port or free_port())
     controller = Controller(mailbox, hostname="127.0.0.1", port=mailbox.port)
     controller.start()
     try:

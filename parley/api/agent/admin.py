@@ -5,7 +5,7 @@ from fastapi import APIRouter
 
 from parley.api.agent.routes import TAG
 from parley.api.deps import AdminAuth, AgentAuth
-from parley.api.settings import Tags, agents, api_tokens, audit_log, canned_responses, webhook, widget_settings
+from parley.api.settings import Tags, agents, api_tokens, audit_log, canned_responses, mail, webhook, widget_settings
 
 PREFIX = "/api/agent/v1"
 TAGS: Tags = [TAG["name"]]
@@ -17,4 +17,5 @@ routers: tuple[APIRouter, ...] = (
     widget_settings.build(AdminAuth, TAGS, admin=True),
     canned_responses.build(AdminAuth, AgentAuth, TAGS, admin=True),  # every agent lists them, to offer them
     audit_log.build(AdminAuth, TAGS, admin=True),
+    mail.build(AdminAuth, TAGS, admin=True),
 )

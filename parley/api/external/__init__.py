@@ -4,7 +4,7 @@ from fastapi import APIRouter
 
 from parley.api.deps import ExternalAuth
 from parley.api.external import conversations, end_users, reviews, search
-from parley.api.settings import agents, api_tokens, audit_log, canned_responses, webhook, widget_settings
+from parley.api.settings import agents, api_tokens, audit_log, canned_responses, mail, webhook, widget_settings
 
 PREFIX = "/api/external/v1"
 
@@ -21,4 +21,5 @@ routers: tuple[APIRouter, ...] = (
     search.router,
     api_tokens.build(ExternalAuth, ["api tokens"]),
     audit_log.build(ExternalAuth, ["audit log"]),
+    mail.build(ExternalAuth, ["mail"]),
 )

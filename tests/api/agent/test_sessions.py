@@ -190,7 +190,7 @@ async def test_a_password_reset_is_mailed_used_once_and_ends_the_other_sessions(
     mailed = await eventually(lambda: len(mailbox.to("ann@example.com")) == 2 and mailbox.to("ann@example.com"))
     reset = next(message for message in mailed if "/console/reset#token=" in text_of(message))  # not the invitation
     url = next(word for word in text_of(reset).split() if "/console/reset#token=" in word)
-    assert reset["From"] == "parley@example.com" and "1 hour" in text_of(reset)
+    assert reset["From"] == "Acme <parley@example.com>" and "1 hour" in text_of(reset)  # the workspace names it
 
     new_password = {"token": link_token(url), "password": "a brand new password"}
     confirmed = await console(api, "POST", "/password-reset/confirm", json=new_password)
