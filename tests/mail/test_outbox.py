@@ -12,8 +12,10 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import text
 
+from parley.clock import now_microseconds
 from parley.config import Settings
 from parley.services.context import Services
+from parley.webhooks.pruning import prune_outbox
 from tests.conftest import Api, running_parley
 from tests.support.live import free_port
 from tests.support.smtp import Mailbox, smtp_server, text_of
@@ -161,3 +163,20 @@ async def test_two_workers_send_each_mail_once(settings: Settings, mailbox: Mail
         await other.close()
     arrived = Counter(recipient for recipients, _ in mailbox.messages for recipient in recipients)
     assert arrived == Counter(addresses)
+
+
+async def test_finished_mail_is_pruned_with_the_outbox_and_pending_mail_stays(
+    settings: Settings, mailbox: Mailbox
+) -> None:
+    async with running_parley(mail_on(settings, mailbox.port, **QUICK_RETRIES)) as parley:
+        api = await parley.new_workspace()
+        await invite(api, "ann@example.com")
+        await polled(lambda: outbox(api), lambda found: found[0]["status"] == "sent")
+        mailbox.answer = "451 4.3.0 Try again later"
+        await invite(api, "bob@example.com")
+        await polled(lambda: outbox(api), lambda found: found[0]["attempts"] >= 1)
+
+        a_month_on = now_microseconds() + 31 * 86_400 * 1_000_000
+        pruned = await prune_outbox(parley.services.db, a_month_on, retention_days=30)
+        assert pruned.mail == 1
+        assert [(m["to"], m["status"]) for m in await outbox(api)] == [("bob@example.com", "pending")]

@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, delete, exists, func, literal, select, update
 from sqlalchemy.orm import InstrumentedAttribute
 
-from parley.storage.models import Agent, Conversation, EndUser, Event, Message, Review, StoredFile, WebhookDelivery
+from parley.storage.models import (
+    Agent,
+    Conversation,
+    EndUser,
+    Event,
+    Message,
+    OutboxMail,
+    Review,
+    StoredFile,
+    WebhookDelivery,
+)
 from parley.storage.records import ConversationRecord, FileRecord, MessageRecord, ReviewRecord
 from parley.storage.repositories._query import fetch_all
 from parley.storage.repositories.webhooks import PENDING
@@ -201,6 +211,10 @@ def aged_deliveries(conn: Connection, after_seq: int, created_before: int, limit
     return _aged(conn, WebhookDelivery.seq, WebhookDelivery.created_at, after_seq, created_before, limit)
 
 
+def aged_mail(conn: Connection, after_seq: int, created_before: int, limit: int) -> Aged:
+    return _aged(conn, OutboxMail.seq, OutboxMail.created_at, after_seq, created_before, limit)
+
+
 def aged_events(conn: Connection, after_position: int, before_us: int, limit: int) -> Aged:
     return _aged(conn, Event.position, Event.microseconds, after_position, before_us, limit)
 
@@ -223,6 +237,14 @@ def delete_finished_deliveries(conn: Connection, seqs: Sequence[int], created_be
     """Delivered or failed: a pending delivery stays, whatever its age."""
     stmt = delete(WebhookDelivery).where(
         WebhookDelivery.seq.in_(seqs), WebhookDelivery.status != PENDING, WebhookDelivery.created_at < created_before
+    )
+    return int((conn.execute(stmt)).rowcount or 0)
+
+
+def delete_finished_mail(conn: Connection, seqs: Sequence[int], created_before: int) -> int:
+    """Sent, failed or cancelled: a pending mail stays, whatever its age."""
+    stmt = delete(OutboxMail).where(
+        OutboxMail.seq.in_(seqs), OutboxMail.status != PENDING, OutboxMail.created_at < created_before
     )
     return int((conn.execute(stmt)).rowcount or 0)
 
