@@ -16,10 +16,12 @@ is re-exported here, so callers write `schemas.Message` whatever module it lives
 - `webhooks`: the workspace's webhook and its deliveries;
 - `widget`: a visitor's session and the workspace's widget settings;
 - `exports`: everything stored about one end user;
-- `canned_responses`: the workspace's reply templates.
+- `canned_responses`: the workspace's reply templates;
+- `business_hours`: the workspace's weekly hours, time zone and holidays.
 """
 
 from parley.schemas.activity import Activity, ActivityActor, ActivityKind, ActorType
+from parley.schemas.business_hours import BusinessHours, PutBusinessHoursRequest, WeeklyHours
 from parley.schemas.canned_responses import (
     CannedResponse,
     CreateCannedResponseRequest,
@@ -137,6 +139,7 @@ __all__ = [
     "AuditEntry",
     "AuditTarget",
     "Bot",
+    "BusinessHours",
     "CannedResponse",
     "ClientUuid",
     "Conversation",
@@ -169,6 +172,7 @@ __all__ = [
     "Name",
     "PasswordResetRequest",
     "PasswordResetRequested",
+    "PutBusinessHoursRequest",
     "PutLabelsRequest",
     "PutWebhookRequest",
     "PutWidgetSettingsRequest",
@@ -200,6 +204,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEventName",
     "WebhookSecret",
+    "WeeklyHours",
     "WidgetOrigin",
     "WidgetSession",
     "WidgetSettings",
