@@ -56,8 +56,7 @@ Time = Annotated[
     str,
     Field(
         pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
-        description="`HH:MM`, 24-hour, local to the business hours' time zone: `00:00` to `24:00`.",
-        examples=["09:00"],
+        description="`HH:MM`, 24-hour, local to the business hours' time zone: `00:00` to `24:00`."
     ),
 ]
 TimeRange = Annotated[
@@ -67,12 +66,12 @@ TimeRange = Annotated[
 DayRanges = Annotated[list[TimeRange], Field(max_length=MAX_RANGES_PER_DAY)]
 Timezone = Annotated[
     str,
-    Field(min_length=1, max_length=64, description="An IANA time zone name.", examples=["Europe/Berlin"]),
+    Field(min_length=1, max_length=64, description="An IANA time zone name."),
     AfterValidator(_timezone),
 ]
 Holiday = Annotated[
     str,
-    Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="`YYYY-MM-DD`.", examples=["2026-12-25"]),
+    Field(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description="`YYYY-MM-DD`."),
     AfterValidator(_holiday),
 ]
 
