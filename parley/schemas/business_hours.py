@@ -56,7 +56,7 @@ Time = Annotated[
     str,
     Field(
         pattern=r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$",
-        description="`HH:MM`, 24-hour, local to the business hours' time zone: `00:00` to `24:00`."
+        description="`HH:MM`, 24-hour, local to the business hours' time zone: `00:00` to `24:00`.",
     ),
 ]
 TimeRange = Annotated[
