@@ -17,10 +17,12 @@ is re-exported here, so callers write `schemas.Message` whatever module it lives
 - `mail`: whether mail is on, and the mail outbox;
 - `widget`: a visitor's session and the workspace's widget settings;
 - `exports`: everything stored about one end user;
-- `canned_responses`: the workspace's reply templates.
+- `canned_responses`: the workspace's reply templates;
+- `business_hours`: the workspace's weekly hours, time zone and holidays.
 """
 
 from parley.schemas.activity import Activity, ActivityActor, ActivityKind, ActorType
+from parley.schemas.business_hours import BusinessHours, PutBusinessHoursRequest, WeeklyHours
 from parley.schemas.canned_responses import (
     CannedResponse,
     CreateCannedResponseRequest,
@@ -139,6 +141,7 @@ __all__ = [
     "AuditEntry",
     "AuditTarget",
     "Bot",
+    "BusinessHours",
     "CannedResponse",
     "ClientUuid",
     "Conversation",
@@ -175,6 +178,7 @@ __all__ = [
     "OutboxMail",
     "PasswordResetRequest",
     "PasswordResetRequested",
+    "PutBusinessHoursRequest",
     "PutLabelsRequest",
     "PutWebhookRequest",
     "PutWidgetSettingsRequest",
@@ -206,6 +210,7 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEventName",
     "WebhookSecret",
+    "WeeklyHours",
     "WidgetOrigin",
     "WidgetSession",
     "WidgetSettings",

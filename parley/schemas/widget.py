@@ -19,6 +19,13 @@ class WidgetSettings(WireModel):
     accent_color: str
     greeting: str
     away_message: str
+    away: bool = Field(
+        description="The team is away: business hours are enabled and it is outside them, or no agent is online."
+    )
+    back_at: int | None = Field(
+        description="Unix seconds of the next opening while business hours are enabled and it is outside them "
+        "(null when they never open, or when the team is away only because no agent is online)."
+    )
 
 
 class SessionRequest(RequestModel):
@@ -67,7 +74,8 @@ class WorkspaceWidgetSettings(WireModel):
     accent_color: str = Field(description="`#rrggbb`.")
     greeting: str = Field(description="Posted by the bot when a conversation starts; empty for none.")
     away_message: str = Field(
-        description="Posted by the bot when the visitor writes while no agent is online, at most once per "
+        description="Posted by the bot when the visitor writes while the team is away (no agent is online, or "
+        "business hours are enabled and it is outside them), at most once per "
         "conversation within `awayRepeatHours`, and never where an agent wrote in the last 30 minutes; empty for none."
     )
     away_repeat_hours: int = Field(description="The away message's repeat window, in hours (1-720, default 24).")

@@ -38,6 +38,7 @@ ACTIONS = (
     "token.revoked",
     "webhook.updated",
     "widget_settings.updated",
+    "business_hours.updated",
     "canned_response.created",
     "canned_response.updated",
     "canned_response.deleted",

@@ -1,7 +1,8 @@
 """The workspace's bot and the widget settings it speaks from: the greeting, the away message, auto-assignment.
 
 - The greeting is posted when a conversation starts, in the conversation's own transaction.
-- The away message is posted when the visitor writes while no agent of the workspace is online, at most once per
+- The away message is posted when the visitor writes while the team is away (no agent of the workspace is online,
+  or business hours are enabled and it is outside them: `business_hours.away`), at most once per
   conversation within `awayRepeatHours`, and never where an agent wrote in the last 30 minutes (an agent answering
   while marked away is not interrupted). Time is cut into windows of `awayRepeatHours`; an away message carries
   the client uuid `parley:away:<hours>h:<window>`, so the last one within `awayRepeatHours` is in this window or the
@@ -24,7 +25,7 @@ from parley import schemas
 from parley.clock import now_microseconds, now_seconds
 from parley.errors import not_found, validation_error
 from parley.realtime.broker import Invalidation
-from parley.services import audit
+from parley.services import audit, business_hours
 from parley.services.drafts import draft_message
 from parley.services.views import Related
 from parley.storage.database import Transaction
@@ -70,18 +71,18 @@ MICROSECONDS_PER_HOUR = 3_600 * 1_000_000
 
 
 async def after_visitor_message(svc: Services, workspace: WorkspaceRecord, conversation: ConversationRef) -> None:
-    """Post the away message if one is set, no agent is online, no agent wrote in the conversation in the last 30
-    minutes, and it was not posted there within `awayRepeatHours`.
+    """Post the away message if one is set, the team is away (outside business hours, or no agent online), no agent
+    wrote in the conversation in the last 30 minutes, and it was not posted there within `awayRepeatHours`.
 
     Called after the visitor's message is stored. The common cases cost no round trip: no away message set (a dict
-    lookup), or an agent online (the cached answer); otherwise one read of three index lookups. A failure here never
-    fails the visitor's send.
+    lookup), or within business hours with an agent online (the cached answer); otherwise one read of three index
+    lookups. A failure here never fails the visitor's send.
     """
     settings = workspace.widget_settings
     if not settings.away_message.strip():
         return
     try:
-        if await svc.agents_online.any_online(svc.db, workspace.id):
+        if not (await business_hours.away(svc, workspace)).away:
             return
         now_us = now_microseconds()
         window_us = settings.away_repeat_hours * MICROSECONDS_PER_HOUR

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 from parley import schemas
 from parley.errors import ParleyError, not_found, unauthorized
 from parley.realtime.sockets import Audience, VisitorFilter
-from parley.services import conversations, people, workspaces
+from parley.services import business_hours, conversations, people, workspaces
 from parley.services.context import Services
 from parley.services.ids import check_id
 from parley.storage.records import ConversationRef, EndUserRecord, WorkspaceRecord
@@ -72,7 +72,8 @@ async def start_session(
         if current is None
         else await conversations.get_conversation(svc, workspace, current.id, views=svc.visitor_views)
     )
-    return schemas.WidgetSession(end_user=end_user, conversation=conversation, settings=widget_settings(workspace))
+    settings = await widget_settings(svc, workspace)
+    return schemas.WidgetSession(end_user=end_user, conversation=conversation, settings=settings)
 
 
 async def current_conversation(svc: Services, visitor: Visitor) -> ConversationRef | None:
@@ -89,13 +90,17 @@ async def _load_current_conversation(svc: Services, workspace_id: str, end_user_
     return await svc.db.read(conversation_repo.latest_open_conversation_of, workspace_id, end_user_id)
 
 
-def widget_settings(workspace: WorkspaceRecord) -> schemas.WidgetSettings:
+async def widget_settings(svc: Services, workspace: WorkspaceRecord) -> schemas.WidgetSettings:
+    """What the widget shows, and whether the team is away now (and until when, by the business hours)."""
     settings = workspace.widget_settings
+    state = await business_hours.away(svc, workspace)
     return schemas.WidgetSettings(
         title=settings.title,
         accent_color=settings.accent_color,
         greeting=settings.greeting,
         away_message=settings.away_message,
+        away=state.away,
+        back_at=state.back_at,
     )
 
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import date
 from functools import cached_property
 from typing import Any, Self
 
 from sqlalchemy import Row
 
+from parley.schemas.business_hours import DEFAULT_TIMEZONE, WEEKDAYS, is_known_timezone, minutes_of
 from parley.schemas.widget import DEFAULT_AWAY_REPEAT_HOURS, MAX_AWAY_REPEAT_HOURS
 
 
@@ -63,6 +66,59 @@ class StoredWidgetSettings:
         )
 
 
+DayRanges = tuple[tuple[int, int], ...]  # [start, end) in minutes after local midnight, sorted
+_HHMM = re.compile(r"(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)")
+
+
+@dataclass(frozen=True, slots=True)
+class StoredBusinessHours:
+    """The `businessHours` key of a workspace's `settings` JSON, typed: `weekly` holds a tuple per weekday, Monday
+    first, of `[start, end)` ranges in minutes after local midnight.
+
+    Read leniently, as `StoredWidgetSettings`: a missing or mistyped key reads as off (closed, UTC, no holidays), a
+    time zone this server does not know as UTC, and a malformed range or holiday is skipped.
+    """
+
+    enabled: bool = False
+    timezone: str = DEFAULT_TIMEZONE
+    weekly: tuple[DayRanges, ...] = ((),) * 7
+    holidays: frozenset[date] = frozenset()
+
+    @classmethod
+    def from_stored(cls, stored: object) -> StoredBusinessHours:
+        if not isinstance(stored, dict):
+            return cls()
+        zone = stored.get("timezone")
+        weekly = stored.get("weekly")
+        holidays = stored.get("holidays")
+        return cls(
+            enabled=stored.get("enabled") is True,
+            timezone=zone if isinstance(zone, str) and is_known_timezone(zone) else DEFAULT_TIMEZONE,
+            weekly=tuple(_day_ranges(weekly.get(day) if isinstance(weekly, dict) else None) for day in WEEKDAYS),
+            holidays=frozenset(_dates(holidays)),
+        )
+
+
+def _day_ranges(stored: object) -> DayRanges:
+    found: list[tuple[int, int]] = []
+    for item in stored if isinstance(stored, list) else ():
+        if isinstance(item, list) and len(item) == 2 and all(isinstance(t, str) and _HHMM.fullmatch(t) for t in item):
+            start, end = minutes_of(item[0]), minutes_of(item[1])
+            if start < end:
+                found.append((start, end))
+    return tuple(sorted(found))
+
+
+def _dates(stored: object) -> list[date]:
+    found = []
+    for item in stored if isinstance(stored, list) else ():
+        try:
+            found.append(date.fromisoformat(item))
+        except (TypeError, ValueError):
+            continue
+    return found
+
+
 @dataclass(frozen=True)  # no slots: `widget_settings` is kept in the instance's dict once parsed
 class WorkspaceRecord(Record):
     id: str
@@ -77,6 +133,11 @@ class WorkspaceRecord(Record):
     def widget_settings(self) -> StoredWidgetSettings:
         """`settings` typed, parsed on first use; records are immutable and cached, so that is once per load."""
         return StoredWidgetSettings.from_stored(self.settings)
+
+    @cached_property
+    def business_hours(self) -> StoredBusinessHours:
+        """`settings["businessHours"]` typed, parsed on first use, as `widget_settings`."""
+        return StoredBusinessHours.from_stored(self.settings.get("businessHours"))
 
 
 @dataclass(frozen=True, slots=True)

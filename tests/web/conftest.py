@@ -12,6 +12,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -113,8 +114,9 @@ async def new_context(browser: Browser) -> AsyncIterator[NewContext]:
     opened: list[BrowserContext] = []
     errors: list[str] = []
 
-    async def open_context(width: int = 1280, height: int = 800) -> BrowserContext:
-        context = await browser.new_context(viewport={"width": width, "height": height})
+    async def open_context(width: int = 1280, height: int = 800, **options: Any) -> BrowserContext:
+        """`options`: Playwright's, such as `timezone_id="Asia/Tokyo"` and `locale="en-GB"`."""
+        context = await browser.new_context(viewport={"width": width, "height": height}, **options)
         context.on("weberror", lambda error: errors.append(str(error.error)))
         opened.append(context)
         return context

@@ -4,7 +4,16 @@ from fastapi import APIRouter
 
 from parley.api.deps import ExternalAuth
 from parley.api.external import conversations, end_users, reviews, search
-from parley.api.settings import agents, api_tokens, audit_log, canned_responses, mail, webhook, widget_settings
+from parley.api.settings import (
+    agents,
+    api_tokens,
+    audit_log,
+    business_hours,
+    canned_responses,
+    mail,
+    webhook,
+    widget_settings,
+)
 
 PREFIX = "/api/external/v1"
 
@@ -17,6 +26,7 @@ routers: tuple[APIRouter, ...] = (
     webhook.build(ExternalAuth, ["webhook"]),
     reviews.router,
     widget_settings.build(ExternalAuth, ["widget settings"]),
+    business_hours.build(ExternalAuth, ["business hours"]),
     canned_responses.build(ExternalAuth, ExternalAuth, ["canned responses"]),
     search.router,
     api_tokens.build(ExternalAuth, ["api tokens"]),

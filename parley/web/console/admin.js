@@ -1,10 +1,11 @@
-// The admin pages' state, for owners and admins: the widget's settings, the agents (invitations, roles, their
+// The admin pages' state, for owners and admins: the widget's settings, the business hours, the agents (invitations, roles, their
 // sessions and tokens), the API tokens, the webhook and its deliveries, the canned responses and the audit log. Every
 // change goes through the console's API, which refuses an agent (403) whatever these pages show; the audit log
 // records each one.
 
 export const SECTIONS = [
   ["widget", "Widget"],
+  ["hours", "Business hours"],
   ["agents", "Agents"],
   ["tokens", "API tokens"],
   ["webhook", "Webhook"],
@@ -13,6 +14,15 @@ export const SECTIONS = [
 ];
 export const ADMIN_ROLES = new Set(["owner", "admin"]);
 const AUDIT_PAGE = 50;
+export const WEEKDAYS = [
+  ["mon", "Monday"],
+  ["tue", "Tuesday"],
+  ["wed", "Wednesday"],
+  ["thu", "Thursday"],
+  ["fri", "Friday"],
+  ["sat", "Saturday"],
+  ["sun", "Sunday"],
+];
 
 /** `call(method, path, body)` answers the data, or null once the console has shown the error. */
 export function createAdmin({ call, onChange }) {
@@ -20,6 +30,8 @@ export function createAdmin({ call, onChange }) {
     section: "widget",
     widget: null, // the stored settings
     draft: null, // the settings form as typed: the preview follows it
+    hours: null, // the business hours as typed, from the stored ones: {enabled, timezone, weekly, holidays}
+    hoursSaved: false, // saved, and not changed since
     agents: [],
     tokensOf: new Map(), // agent id -> their live sessions and console tokens
     invited: null, // {name, inviteUrl, expiresAt}: the last invitation, to copy
@@ -40,6 +52,9 @@ export function createAdmin({ call, onChange }) {
     widget: async () => {
       state.widget = await call("GET", "/widget-settings");
       state.draft = state.widget && { ...state.widget };
+    },
+    hours: async () => {
+      state.hours = await call("GET", "/business-hours");
     },
     agents: async () => {
       state.agents = (await call("GET", "/agents?limit=100")) || [];
@@ -82,6 +97,42 @@ export function createAdmin({ call, onChange }) {
     if (saved) {
       state.widget = saved;
       state.draft = { ...saved };
+      onChange();
+    }
+    return !!saved;
+  }
+
+  // --- business hours: edited in place, saved whole (the server says what is wrong: its 422 is the toast) ----
+  function editHours(change) {
+    state.hours = { ...state.hours, ...change };
+    state.hoursSaved = false;
+    onChange();
+  }
+
+  function editDay(day, ranges) {
+    editHours({ weekly: { ...state.hours.weekly, [day]: ranges } });
+  }
+
+  const addRange = (day) => {
+    const ranges = state.hours.weekly[day];
+    const last = ranges.at(-1);
+    editDay(day, [...ranges, last ? [last[1], "24:00"] : ["09:00", "17:00"]]);
+  };
+  const removeRange = (day, index) => editDay(day, state.hours.weekly[day].filter((_, i) => i !== index));
+  const setRange = (day, index, end, value) =>
+    editDay(
+      day,
+      state.hours.weekly[day].map((range, i) => (i === index ? (end ? [range[0], value] : [value, range[1]]) : range)),
+    );
+  const addHoliday = (day) => day && editHours({ holidays: [...new Set([...state.hours.holidays, day])].sort() });
+  const removeHoliday = (day) => editHours({ holidays: state.hours.holidays.filter((d) => d !== day) });
+
+  async function saveHours() {
+    const { enabled, timezone, weekly, holidays } = state.hours;
+    const saved = await call("PUT", "/business-hours", { enabled, timezone, weekly, holidays });
+    if (saved) {
+      state.hours = saved;
+      state.hoursSaved = true;
       onChange();
     }
     return !!saved;
@@ -202,6 +253,13 @@ export function createAdmin({ call, onChange }) {
     open,
     typeWidget,
     saveWidget,
+    editHours,
+    addRange,
+    removeRange,
+    setRange,
+    addHoliday,
+    removeHoliday,
+    saveHours,
     invite,
     reinvite,
     changeAgent,

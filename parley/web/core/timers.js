@@ -56,3 +56,21 @@ export function debounce(fn, ms, timers = globalThis) {
     }, ms);
   };
 }
+
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1; // setTimeout's longest wait (about 24.8 days): a later time waits in steps
+
+/** `fn` once, at `when` (ms since the epoch): `at(when)` replaces the time planned before, `at(null)` cancels. */
+export function createAlarm(fn, { timers = globalThis, now = Date.now } = {}) {
+  let pending = null;
+  function at(when) {
+    if (pending !== null) timers.clearTimeout(pending);
+    pending = null;
+    if (when === null || when === undefined) return;
+    pending = timers.setTimeout(() => {
+      pending = null;
+      if (now() < when) at(when);
+      else fn();
+    }, Math.max(0, Math.min(when - now(), MAX_TIMEOUT_MS)));
+  }
+  return { at };
+}

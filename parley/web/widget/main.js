@@ -5,11 +5,12 @@
  */
 
 import { ApiError, createApi } from "../core/api.js";
+import { awayLine, nextLook } from "../core/away.js";
 import { createOutbox } from "../core/outbox.js";
 import { createSocket } from "../core/socket.js";
 import { uuid } from "../core/text.js";
 import { createTimeline, sideOf } from "../core/timeline.js";
-import { createTypingIndicator, createTypingSignal, debounce } from "../core/timers.js";
+import { createAlarm, createTypingIndicator, createTypingSignal, debounce } from "../core/timers.js";
 import { h, ICON, icon } from "./dom.js";
 import { buildFrame } from "./frame.js";
 import { createMessageList } from "./messages.js";
@@ -17,6 +18,7 @@ import { createMessageList } from "./messages.js";
 const NEWEST = 9007199254740991; // `before` this cursor: the newest page
 const PAGE = 50;
 const LOAD_OLDER_WITHIN_PX = 200; // scrolled this close to the top, the older page is fetched
+const SETTINGS_FRESH_MS = 60_000; // opening the panel asks for the settings (is the team away?) when older than this
 
 const tag = document.currentScript || document.querySelector("script[data-site-key],script[src*='widget.js']");
 const siteKey = (tag && tag.dataset.siteKey) || "";
@@ -43,6 +45,8 @@ const S = {
   me: null,
   conversation: null, // the visitor's latest conversation that is not locked; null until their first message
   settings: {},
+  settingsAt: 0, // when the settings arrived (ms)
+  awayMark: 0, // the newest agent message's cursor when the settings said "away": an agent writing after is back
   open: false,
   ready: null, // the session being started, or started
   problem: null,
@@ -113,12 +117,41 @@ async function begin() {
   S.token = session.endUser.websocketToken || S.token;
   if (!S.identified) remember(S.token);
   S.me = session.endUser;
-  S.settings = session.settings;
   S.conversation = session.conversation;
   if (S.conversation) await loadNewest();
+  adoptSettings(session.settings);
   connect();
   render();
   outbox.flush();
+}
+
+/** New settings: whether the team is away and until when; the alarm looks again at `backAt`. */
+function adoptSettings(settings) {
+  S.settings = settings || {};
+  S.settingsAt = Date.now();
+  const newest = timeline.findLast((m) => !!m.agent && !!m.microseconds);
+  S.awayMark = newest ? newest.microseconds : 0;
+  awayAlarm.at(nextLook(S.settings));
+  render();
+}
+
+/** The session asked for again: fresh settings (and the conversation, if one started meanwhile). */
+async function refreshSession() {
+  if (!S.token || !S.ready) return;
+  const session = await api.call("POST", "/session");
+  if (session.conversation && !S.conversation) adopt(session.conversation);
+  adoptSettings(session.settings);
+}
+
+const awayAlarm = createAlarm(() => {
+  if (S.settings.backAt && Date.now() >= S.settings.backAt * 1000) refreshSession().catch(() => {});
+  else redrawAway();
+});
+
+/** Before `backAt`: the line is drawn again ("tomorrow" turns "today"), and the alarm set for the next look. */
+function redrawAway() {
+  awayAlarm.at(nextLook(S.settings));
+  render();
 }
 
 async function loadNewest() {
@@ -257,7 +290,7 @@ const show = (message) => apply(timeline.upsert(message));
 
 function sent(message) {
   show(message);
-  if (!S.conversation) api.call("POST", "/session").then((session) => session.conversation && !S.conversation && adopt(session.conversation), () => {});
+  if (!S.conversation) refreshSession().catch(() => {});
 }
 
 function updateReview(review) {
@@ -342,6 +375,12 @@ const markRead = debounce(() => {
   api.call("POST", "/read", { until: newest.microseconds }).catch(() => {});
 }, 150);
 
+/** The server said the team is away (outside business hours, or no agent online), and no agent has written since. */
+function awayNow() {
+  const newest = timeline.findLast((m) => !!m.agent && !!m.microseconds);
+  return awayLine(S.settings) !== null && !(newest && newest.microseconds > S.awayMark);
+}
+
 /** The bot said the team is away, and no agent has written since. */
 function teamAway() {
   const away = S.settings.awayMessage;
@@ -361,8 +400,10 @@ function render() {
   const initials = agent && agent.name.split(/\s+/).map((word) => word[0]).join("").slice(0, 2).toUpperCase();
   avatar.replaceChildren(picture ? h("img", { src: picture, alt: "" }) : initials || icon(ICON.chat));
   const online = !!agent && agent.status === "online";
-  presence.className = `presence${online ? " online" : ""}`;
-  presence.textContent = agent ? (online ? "Online" : "Offline") : teamAway() ? "Away right now: we'll answer when we're back" : "We'll reply as soon as we can";
+  presence.className = `presence${online ? " online" : ""}${!agent && awayNow() ? " away" : ""}`;
+  if (agent) presence.textContent = online ? "Online" : "Offline";
+  else if (awayNow()) presence.textContent = awayLine(S.settings);
+  else presence.textContent = teamAway() ? "Away right now: we'll answer when we're back" : "We'll reply as soon as we can";
 
   const count = S.open ? 0 : unreadCount();
   badge.hidden = !count;
@@ -405,6 +446,7 @@ function open() {
   frame.launcher.setAttribute("aria-expanded", "true");
   render();
   start().then(() => frame.text.focus(), () => {});
+  if (S.settingsAt && Date.now() - S.settingsAt > SETTINGS_FRESH_MS) refreshSession().catch(() => {});
   setTimeout(() => {
     frame.text.focus();
     list.toBottom();

@@ -101,7 +101,14 @@ async def test_the_widget_sees_the_new_settings_and_its_origin_list(api: Api, cl
     )
     assert session.status_code == 200, session.text
     settings = session.json()["data"]["settings"]
-    assert settings == {"title": "Support", "accentColor": "#2563eb", "greeting": "", "awayMessage": "Back soon"}
+    assert settings == {
+        "title": "Support",
+        "accentColor": "#2563eb",
+        "greeting": "",
+        "awayMessage": "Back soon",
+        "away": True,  # no agent is online
+        "backAt": None,  # no business hours
+    }
 
 
 async def test_the_bot_name_is_the_name_on_its_messages(api: Api) -> None:
@@ -144,6 +151,8 @@ async def test_settings_another_parley_stored_are_read_and_their_unknown_keys_ke
         "accentColor": "",
         "greeting": "",
         "awayMessage": "",
+        "away": True,
+        "backAt": None,
     }
 
     await api.ok("PUT", "/widget-settings", json={"awayMessage": "Back soon"})

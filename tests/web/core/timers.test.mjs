@@ -57,3 +57,24 @@ test("a debounced action runs once, after the burst", () => {
   clock.tick(1000);
   assert.deepEqual(runs, [[350, 3]]);
 });
+
+test("an alarm rings once at its time, a new time replaces the old, and a far time waits in steps", async () => {
+  const { createAlarm, MAX_TIMEOUT_MS } = await import("../../../parley/web/core/timers.js");
+  const clock = new FakeClock();
+  const rang = [];
+  const alarm = createAlarm(() => rang.push(clock.now), { timers: clock, now: () => clock.now });
+  alarm.at(5000);
+  alarm.at(3000);
+  clock.tick(10_000);
+  assert.deepEqual(rang, [3000]);
+  alarm.at(clock.now + 1000);
+  alarm.at(null);
+  clock.tick(5000);
+  assert.deepEqual(rang, [3000]);
+  const far = clock.now + MAX_TIMEOUT_MS + 1000;
+  alarm.at(far);
+  clock.tick(MAX_TIMEOUT_MS);
+  assert.deepEqual(rang, [3000], "not yet: it waits on");
+  clock.tick(1000);
+  assert.deepEqual(rang, [3000, far]);
+});

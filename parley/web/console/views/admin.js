@@ -2,7 +2,7 @@
 // is told the pages are not theirs (the API refuses them anyway).
 
 import { html, useState } from "../vendor/htm-preact/standalone.module.js";
-import { SECTIONS } from "../admin.js";
+import { SECTIONS, WEEKDAYS } from "../admin.js";
 import { when } from "../core/text.js";
 
 export function AdminPages({ model }) {
@@ -103,6 +103,90 @@ ${draft.awayMessage}</textarea
       <figcaption class="hint">What a visitor sees, before saving.</figcaption>
     </figure>
   </div>`;
+}
+
+// --- business hours: a week of ranges in one time zone, and holidays ---------------------------------------------
+const ZONES = typeof Intl.supportedValuesOf === "function" ? Intl.supportedValuesOf("timeZone") : [];
+
+function HoursPage({ admin }) {
+  const hours = admin.state.hours;
+  if (!hours) return html`<p class="muted">Loading…</p>`;
+  const zones = ZONES.includes(hours.timezone) ? ZONES : [hours.timezone, ...ZONES];
+  const time = (day, index, end, value) => html`<input
+    type="time"
+    required
+    aria-label=${`${day[1]} ${end ? "closes" : "opens"} (range ${index + 1})`}
+    value=${value === "24:00" ? "23:59" : value}
+    onChange=${(event) => admin.setRange(day[0], index, end, event.currentTarget.value === "23:59" && end ? "24:00" : event.currentTarget.value)}
+  />`;
+  return html`<form class="stack hours-page" onSubmit=${(event) => submitted(event, () => admin.saveHours())}>
+    <h2>Business hours</h2>
+    <label class="inline">
+      <input
+        type="checkbox"
+        checked=${hours.enabled}
+        onChange=${(event) => admin.editHours({ enabled: event.currentTarget.checked })}
+      />
+      Outside these hours the team is away: the widget says when it is back, and the bot posts the away message
+    </label>
+    <label>
+      Time zone
+      <select value=${hours.timezone} onChange=${(event) => admin.editHours({ timezone: event.currentTarget.value })}>
+        ${zones.map((zone) => html`<option value=${zone} key=${zone}>${zone}</option>`)}
+      </select>
+    </label>
+    <table class="hours">
+      <tbody>
+        ${WEEKDAYS.map(
+          (day) => html`<tr key=${day[0]}>
+            <th scope="row">${day[1]}</th>
+            <td>
+              ${hours.weekly[day[0]].length ? null : html`<span class="muted">Closed</span>`}
+              ${hours.weekly[day[0]].map(
+                ([start, end], index) => html`<span class="range" key=${index}>
+                  ${time(day, index, false, start)} – ${time(day, index, true, end)}
+                  <button
+                    type="button"
+                    aria-label=${`Remove ${day[1]}'s range ${index + 1}`}
+                    onClick=${() => admin.removeRange(day[0], index)}
+                  >
+                    ×
+                  </button>
+                </span>`,
+              )}
+            </td>
+            <td><button type="button" onClick=${() => admin.addRange(day[0])}>Add hours on ${day[1]}</button></td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+    <p class="hint">Closing at 23:59 means open until midnight. A night shift: until 23:59, and from 00:00 the next day.</p>
+    <fieldset>
+      <legend>Holidays (closed all day)</legend>
+      <ul class="holidays">
+        ${hours.holidays.map(
+          (day) => html`<li key=${day}>
+            ${day} <button type="button" aria-label=${`Remove the holiday ${day}`} onClick=${() => admin.removeHoliday(day)}>×</button>
+          </li>`,
+        )}
+      </ul>
+      <span class="inline-form">
+        <input type="date" aria-label="Holiday" name="holiday" />
+        <button
+          type="button"
+          onClick=${(event) => {
+            const input = event.currentTarget.previousElementSibling;
+            admin.addHoliday(input.value);
+            input.value = "";
+          }}
+        >
+          Add the holiday
+        </button>
+      </span>
+    </fieldset>
+    <button type="submit" class="primary">Save</button>
+    ${admin.state.hoursSaved ? html`<p role="status">Saved.</p>` : null}
+  </form>`;
 }
 
 // --- agents -----------------------------------------------------------------------------------------------------
@@ -357,6 +441,7 @@ function AuditPage({ admin }) {
 
 const PAGES = {
   widget: WidgetPage,
+  hours: HoursPage,
   agents: AgentsPage,
   tokens: TokensPage,
   webhook: WebhookPage,
