@@ -204,6 +204,8 @@ async def the_admin_pages(live: Live, console: Caller, workspace_id: str) -> Non
     await console.call("POST", "/webhook/deliveries/{id}/redeliver", deliveries[0])
     await console.call("GET", "/audit-log")
     await console.call("GET", "/audit-log/actions")
+    await console.call("GET", "/business-hours")
+    await console.call("PUT", "/business-hours", json={"enabled": True, "timezone": "Europe/Berlin", "weekly": {}})
     await console.call("GET", "/mail")
     mailed = await console.call("GET", "/mail/outbox")
     await console.call("POST", "/mail/outbox/{id}/retry", mailed[0])
