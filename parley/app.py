@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from parley import __version__
-from parley.api import agent, external, health, static, web, widget
+from parley.api import agent, external, health, inbound, static, web, widget
 from parley.api.body_limit import BodyLimit
 from parley.api.errors import install_error_handlers
 from parley.api.sockets import SocketHandler, SocketRoutes
@@ -18,6 +18,7 @@ from parley.config import Settings
 from parley.observability import metrics
 from parley.observability import routes as observability_routes
 from parley.observability.middleware import RequestObserver
+from parley.services import inbound_email
 from parley.services.context import Services
 from parley.services.workspaces import ensure_bootstrap_workspace
 
@@ -41,6 +42,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await services.start()
         if settings.bootstrap_token:
             await ensure_bootstrap_workspace(services, settings.bootstrap_token)
+        listener = inbound_email.smtp_listener(services)  # mail in, when PARLEY_INBOUND_SMTP_PORT is set
+        if listener is not None:
+            await listener.start()
         # What exists now (modules, routes, models: some 150,000 objects) lives as long as the process; frozen,
         # the collector stops walking it. Measured under load: a full collection took 60-100 ms, once a second.
         # Requests make short-lived objects in the thousands: young collections every 50,000 allocations, not 700.
@@ -50,6 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if listener is not None:
+                await listener.stop()
             await services.close()
 
     app = ParleyApp(
@@ -68,10 +74,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     for router in agent.admin_routers:
         app.include_router(router, prefix=agent.PREFIX)
+    app.include_router(inbound.router)
     app.include_router(health.router)
     app.include_router(static.router)
     app.include_router(observability_routes.router)  # GET /metrics
-    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, max_upload_bytes=settings.max_file_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=settings.max_body_bytes,
+        max_upload_bytes=settings.max_file_bytes,
+        max_mail_bytes=settings.max_inbound_email_bytes,
+    )
     web.install(app)
     metrics.configure(settings.metrics)
     app.state.webhook_backlog = metrics.WebhookBacklog(services.db, settings.metrics_backlog_seconds)

@@ -113,6 +113,16 @@ class Settings(BaseSettings):
     mail_concurrency: int = Field(default=4, ge=1, description="SMTP sessions in flight per process.")
     # Agents are mailed about a visitor's messages left unanswered and unread this long (workflow.md 3).
     notify_agent_after_seconds: float = Field(default=120.0, ge=0)
+    # Visitors with an email are mailed the agents' messages they left unread this long.
+    notify_visitor_after_seconds: float = Field(default=300.0, ge=0)
+    # Email replies: the domain of the per-conversation reply addresses (`reply+<token>@<domain>`, its MX pointing
+    # at Parley's SMTP listener or a provider forwarding raw mail to POST /api/inbound/email, which takes
+    # `Authorization: Bearer <inbound_email_secret>`). Without a domain, visitors' mails have no reply address.
+    inbound_email_domain: str = ""
+    inbound_email_secret: SecretStr | None = None
+    inbound_smtp_port: int | None = Field(default=None, ge=1, le=65535, description="`parley serve` listens for mail.")
+    inbound_smtp_host: str = "0.0.0.0"
+    max_inbound_email_bytes: int = Field(default=40 * 1024 * 1024, ge=1024, description="A whole mail, encoded.")
     # How long a sign-in's session lasts (the console then asks to sign in again).
     session_days: float = Field(default=30.0, gt=0)
 

@@ -62,7 +62,7 @@ from parley.schemas.events import WEBHOOK_EVENTS, EventFrame, WebhookEventName
 from parley.schemas.exports import EndUserExport
 from parley.schemas.files import File, FileInfo, FileMeta, FileUrls
 from parley.schemas.labels import MAX_LABEL_LENGTH, MAX_LABELS, Label, LabelCount, PutLabelsRequest
-from parley.schemas.mail import MailKind, MailState, MailStatus, OutboxMail
+from parley.schemas.mail import InboundEmailReceipt, MailKind, MailState, MailStatus, OutboxMail
 from parley.schemas.messages import (
     NOTE,
     Message,
@@ -84,6 +84,7 @@ from parley.schemas.people import (
     SetAvailabilityRequest,
     SignedInAgent,
     UpdateAgentRequest,
+    UpdateVisitorRequest,
     WorkspaceName,
 )
 from parley.schemas.reviews import RateReviewRequest, Review, ReviewDistribution, ReviewSummary
@@ -166,6 +167,7 @@ __all__ = [
     "FileInfo",
     "FileMeta",
     "FileUrls",
+    "InboundEmailReceipt",
     "Invitation",
     "Label",
     "LabelCount",
@@ -206,6 +208,7 @@ __all__ = [
     "TypingRequest",
     "UpdateAgentRequest",
     "UpdateCannedResponseRequest",
+    "UpdateVisitorRequest",
     "WebhookConfig",
     "WebhookDelivery",
     "WebhookEventName",

@@ -8,7 +8,7 @@ from pydantic import Field
 
 from parley.schemas.common import WireModel
 
-MailKind = Literal["invitation", "password_reset", "agent_notification"]
+MailKind = Literal["invitation", "password_reset", "agent_notification", "visitor_notification"]
 MailState = Literal["pending", "sent", "failed", "cancelled"]
 
 
@@ -35,3 +35,7 @@ class OutboxMail(WireModel):
     next_attempt_at: int | None = Field(description="When the next try is due, while `pending`.")
     created_at: int
     sent_at: int | None
+
+
+class InboundEmailReceipt(WireModel):
+    message_id: str | None = Field(description="The stored message's id, or null when nothing was stored.")

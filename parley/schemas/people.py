@@ -20,12 +20,9 @@ from parley.schemas.files import File
 
 Availability = Literal["online", "away"]
 Role = Literal["owner", "admin", "agent"]
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"  # something@somewhere.tld: what a mail server will at least try
 # An address as people type it, kept lower-cased: the same address in other letters is the same agent.
-AgentEmail = Annotated[
-    StorableStr,
-    Field(max_length=320, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
-    AfterValidator(str.lower),
-]
+AgentEmail = Annotated[StorableStr, Field(max_length=320, pattern=EMAIL_PATTERN), AfterValidator(str.lower)]
 
 
 class Agent(WireModel):
@@ -132,3 +129,10 @@ class SignedInAgent(Agent):
     both sessions before it does."""
 
     workspace: WorkspaceName
+
+
+class UpdateVisitorRequest(RequestModel):
+    """The visitor's own email (where answers they have not read are mailed) and name; absent fields keep theirs."""
+
+    email: Annotated[StorableStr, Field(max_length=320, pattern=EMAIL_PATTERN)] | None = None
+    name: Annotated[StorableStr, Field(min_length=1, max_length=200)] | None = None

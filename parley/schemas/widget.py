@@ -11,6 +11,8 @@ from parley.schemas.conversations import Conversation
 from parley.schemas.people import EndUser
 
 DEFAULT_AWAY_REPEAT_HOURS = 24
+DEFAULT_ASK_EMAIL_AFTER_SECONDS = 60
+MAX_ASK_EMAIL_AFTER_SECONDS = 86_400
 MAX_AWAY_REPEAT_HOURS = 720  # 30 days
 
 
@@ -25,6 +27,10 @@ class WidgetSettings(WireModel):
     back_at: int | None = Field(
         description="Unix seconds of the next opening while business hours are enabled and it is outside them "
         "(null when they never open, or when the team is away only because no agent is online)."
+    )
+    ask_email_after_seconds: int = Field(
+        description="The widget asks for the visitor's email (optional) when the team is away, or when their "
+        "message has gone this long without an answer."
     )
 
 
@@ -79,6 +85,10 @@ class WorkspaceWidgetSettings(WireModel):
         "conversation within `awayRepeatHours`, and never where an agent wrote in the last 30 minutes; empty for none."
     )
     away_repeat_hours: int = Field(description="The away message's repeat window, in hours (1-720, default 24).")
+    ask_email_after_seconds: int = Field(
+        description="The widget asks for the visitor's email after their message has gone this long without an "
+        "answer (0-86400, default 60), and at once while the team is away."
+    )
     allowed_origins: list[str] = Field(description="Pages allowed to use the widget; empty allows any.")
     auto_assign: bool = Field(description="New conversations go to the least busy online agent.")
     bot_name: str = Field(description="The name of the workspace's bot, the author of its messages.")
@@ -93,6 +103,7 @@ class PutWidgetSettingsRequest(RequestModel):
     greeting: StorableStr | None = Field(default=None, description="At most PARLEY_MAX_TEXT_LENGTH characters.")
     away_message: StorableStr | None = Field(default=None, description="At most PARLEY_MAX_TEXT_LENGTH characters.")
     away_repeat_hours: Annotated[int, Field(strict=True, ge=1, le=MAX_AWAY_REPEAT_HOURS)] | None = None
+    ask_email_after_seconds: Annotated[int, Field(strict=True, ge=0, le=MAX_ASK_EMAIL_AFTER_SECONDS)] | None = None
     allowed_origins: Annotated[list[WidgetOrigin], Field(max_length=100)] | None = None
     auto_assign: Annotated[bool, Field(strict=True)] | None = None
     bot_name: Name | None = None

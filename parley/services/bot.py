@@ -167,6 +167,7 @@ def _settings_view(workspace: WorkspaceRecord, bot: BotRecord) -> schemas.Worksp
         allowed_origins=list(settings.allowed_origins),
         auto_assign=settings.auto_assign,
         away_repeat_hours=settings.away_repeat_hours,
+        ask_email_after_seconds=settings.ask_email_after_seconds,
         bot_name=bot.name,
         site_key=workspace.site_key,
     )

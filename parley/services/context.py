@@ -20,7 +20,6 @@ from parley.observability import metrics
 from parley.realtime.broker import Broker, Invalidation, build_broker
 from parley.realtime.hub import Hub
 from parley.realtime.presence import AgentsOnline, Presence
-from parley.services import notifications
 from parley.services.auth import Principal, WebsocketTokens
 from parley.services.lookups import SharedLookups
 from parley.services.rate_limits import RateLimits
@@ -118,9 +117,12 @@ class Services:
                 snooze_waker(db, public_views),
             ],
         )
+        # Imported here: the notifications read conversations through the services that import this module.
+        from parley.services import notifications
+
         services.mail.compose = partial(notifications.compose, services)
         if services.mailer.configured:
-            services.housekeeping.append(notifications.agent_notifier(services))
+            services.housekeeping.append(notifications.notifier(services))
         db.add_publisher(services.publish)
         db.add_publisher(services.agents_online.observe)
         return services

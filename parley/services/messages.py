@@ -192,8 +192,10 @@ async def send_visitor_text(
     *,
     views: Views,
     source: schemas.MessageSource,
+    into: ConversationRef | None = None,
 ) -> schemas.Message:
-    """Into the visitor's current conversation through the group-commit writer, or into the one it opens."""
+    """Into the visitor's current conversation through the group-commit writer, or into the one it opens; `into`
+    names another of theirs to write to (an email reply's), which a lock turns into the current one too."""
     check_text(svc, request.text)
     end_user = visitor.end_user
     related = Related(end_users={end_user.id: end_user})
@@ -204,7 +206,7 @@ async def send_visitor_text(
             svc, conversation, related, request.uuid, "text", digest, source, body=request.text, end_user_id=end_user.id
         )
 
-    current = await visitors.current_conversation(svc, visitor)
+    current = into or await visitors.current_conversation(svc, visitor)
     draft, result = await _store_as_visitor(svc, visitor, current, request.uuid, draft_in, svc.writer.submit, None)
     if result.outcome is Outcome.STORED:  # the bot's away message, maybe
         conversation = ConversationRef(draft.conversation_id, draft.workspace_id, end_user.id)
@@ -220,10 +222,12 @@ async def send_visitor_upload(
     *,
     views: Views,
     source: schemas.MessageSource,
+    into: ConversationRef | None = None,
 ) -> schemas.Message:
-    """A file uploaded from the widget; a replayed uuid returns the first message unchanged, keeping nothing."""
+    """A file uploaded from the widget (or attached to an email reply, `into` its conversation as with a text); a
+    replayed uuid returns the first message unchanged, keeping nothing."""
     digest = _digest("upload", client_uuid)
-    current = await visitors.current_conversation(svc, visitor)
+    current = into or await visitors.current_conversation(svc, visitor)
     if current is not None:
         known = await svc.db.read(message_repo.messages_with_client_uuids, [(current.id, client_uuid)])
         if known:

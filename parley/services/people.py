@@ -294,6 +294,28 @@ async def _add_end_user(
     return svc.trusted_views.end_user(end_user)
 
 
+async def update_visitor(
+    svc: Services, end_user: EndUserRecord, request: schemas.UpdateVisitorRequest
+) -> EndUserRecord:
+    """The visitor's own email and name (the widget asks for an email while the team is away); every process
+    forgets the cached end user before this answers."""
+    changes = request.model_dump(exclude_none=True)
+    if not changes:
+        return end_user
+    changes["updated_at"] = now_seconds()
+
+    def change(tx: Transaction) -> EndUserRecord:
+        repo.update_end_user(tx.conn, end_user.id, **changes)
+        changed = repo.get_end_user_anywhere(tx.conn, end_user.id)
+        if changed is None:
+            raise not_found("End user")
+        return changed
+
+    changed = await svc.db.write(change)
+    await svc.invalidate(Invalidation(end_user_ids=(end_user.id,)))
+    return changed
+
+
 async def get_end_user(svc: Services, workspace: WorkspaceRecord, end_user_id: str) -> schemas.EndUser:
     return svc.trusted_views.end_user(await find_end_user(svc, workspace.id, end_user_id))
 

@@ -101,6 +101,7 @@ async def widget_settings(svc: Services, workspace: WorkspaceRecord) -> schemas.
         away_message=settings.away_message,
         away=state.away,
         back_at=state.back_at,
+        ask_email_after_seconds=settings.ask_email_after_seconds,
     )
 
 

@@ -12,7 +12,12 @@ from typing import Any, Self
 from sqlalchemy import Row
 
 from parley.schemas.business_hours import DEFAULT_TIMEZONE, WEEKDAYS, is_known_timezone, minutes_of
-from parley.schemas.widget import DEFAULT_AWAY_REPEAT_HOURS, MAX_AWAY_REPEAT_HOURS
+from parley.schemas.widget import (
+    DEFAULT_ASK_EMAIL_AFTER_SECONDS,
+    DEFAULT_AWAY_REPEAT_HOURS,
+    MAX_ASK_EMAIL_AFTER_SECONDS,
+    MAX_AWAY_REPEAT_HOURS,
+)
 
 
 class Record:
@@ -32,9 +37,9 @@ class StoredWidgetSettings:
     """A workspace's `settings` JSON, typed: what the widget shows, what the bot says, whether auto-assignment is on.
 
     Read leniently, so that whatever a database holds works: a key that is missing, or holds a value of another type
-    (or out of range), reads as empty (off), or as its default (`awayRepeatHours`: 24), and keys it does not know are
-    ignored. The JSON itself is stored as it always was: its keys are the External API's (`accentColor`,
-    `allowedOrigins`, ...), and a change is merged into the stored dict.
+    (or out of range), reads as empty (off), or as its default (`awayRepeatHours`: 24, `askEmailAfterSeconds`: 60),
+    and keys it does not know are ignored. The JSON itself is stored as it always was: its keys are the External
+    API's (`accentColor`, `allowedOrigins`, ...), and a change is merged into the stored dict.
     """
 
     title: str = ""
@@ -44,6 +49,7 @@ class StoredWidgetSettings:
     allowed_origins: tuple[str, ...] = ()
     auto_assign: bool = False
     away_repeat_hours: int = DEFAULT_AWAY_REPEAT_HOURS
+    ask_email_after_seconds: int = DEFAULT_ASK_EMAIL_AFTER_SECONDS
 
     @classmethod
     def from_stored(cls, stored: Mapping[str, Any]) -> StoredWidgetSettings:
@@ -53,6 +59,7 @@ class StoredWidgetSettings:
 
         origins = stored.get("allowedOrigins")
         repeat = stored.get("awayRepeatHours")
+        ask = stored.get("askEmailAfterSeconds")
         return cls(
             title=text("title"),
             accent_color=text("accentColor"),
@@ -63,6 +70,9 @@ class StoredWidgetSettings:
             away_repeat_hours=repeat
             if type(repeat) is int and 1 <= repeat <= MAX_AWAY_REPEAT_HOURS
             else DEFAULT_AWAY_REPEAT_HOURS,
+            ask_email_after_seconds=ask
+            if type(ask) is int and 0 <= ask <= MAX_ASK_EMAIL_AFTER_SECONDS
+            else DEFAULT_ASK_EMAIL_AFTER_SECONDS,
         )
 
 

@@ -42,6 +42,7 @@ from schemathesis.generation.case import Case
 
 from parley.app import create_app
 from parley.config import Settings
+from parley.services.inbound_email import reply_address
 from tests.support.processes import stop_process
 from tests.support.upstream import FileServer, image_bytes
 
@@ -49,6 +50,9 @@ PREFIX = "/api/external/v1"
 AGENT_PREFIX = "/api/agent/v1"
 SETTINGS_PREFIXES = (PREFIX, AGENT_PREFIX)  # the settings routes are served on both (parley.api.settings)
 FUZZ_EMAIL, FUZZ_PASSWORD, RESET_EMAIL = "fuzz@example.com", "the fuzz agent's password", "reset@example.com"
+INBOUND_DOMAIN, INBOUND_SECRET = "in.example.com", "the fuzz's inbound email secret"
+# A forwarded mail is raw bytes, which schemathesis has no serializer for: it sends what this draws.
+schemathesis.openapi.media_type("message/rfc822", st.binary(max_size=2_000))
 SEED_PATHS = ("assign-agent", "send-text-message", "send-file-message", "request-review")
 ERROR_STATUSES = ("401", "404", "422")
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "options", "head", "trace"})
@@ -242,6 +246,7 @@ class LiveServer:
         self.agent_token = ""
         self.workspace_id = ""
         self.reset_tokens: list[str] = []  # from `parley agents invite --reset`, one per confirmation
+        self.reply_to = ""  # a conversation's reply address, for mail forwarded to /api/inbound/email
         self.ids: dict[str, str] = {}
         self._conversations: dict[str, str] = {}
         self._deletions = itertools.count()
@@ -376,6 +381,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, file_server: FileServe
         "PARLEY_SMTP_URL": f"smtp://127.0.0.1:{_free_port()}",
         "PARLEY_MAIL_FROM": "parley@example.com",
         "PARLEY_MAIL_MAX_ATTEMPTS": "1",
+        # Mail in, forwarded raw by a provider who holds this secret.
+        "PARLEY_INBOUND_EMAIL_DOMAIN": INBOUND_DOMAIN,
+        "PARLEY_INBOUND_EMAIL_SECRET": INBOUND_SECRET,
     }
     env.pop("PARLEY_REDIS_URL", None)
     parley = Path(sys.executable).with_name("parley")
@@ -395,6 +403,8 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, file_server: FileServe
         live = LiveServer(f"http://127.0.0.1:{port}", token, file_url, site_key)
         live.workspace_id = json.loads(listed.stdout)[0]["id"]
         live.seed()
+        signed = Settings(secret_key=env["PARLEY_SECRET_KEY"], inbound_email_domain=INBOUND_DOMAIN)
+        live.reply_to = reply_address(signed, live.conversation_for("inbound email")) or ""
         for _ in range(2):  # each agent's new reset link replaces its last: one agent per link
             resetter = live.ok("POST", "/agents", json={"serviceUserId": secrets.token_hex(4), "name": "R"})["id"]
             command = [str(parley), "agents", "invite", "--reset", "-w", live.workspace_id, resetter]
@@ -495,6 +505,10 @@ def _use_seeded_ids(case: Case, live: LiveServer) -> None:
             case.headers["Authorization"] = f"Bearer {live.ids[f'{review}Token']}"
     if "path" in (case.path_parameters or {}):
         case.path_parameters["path"] = live.ids["storedPath"]
+    if path == "/api/inbound/email" and case.headers is not None:  # a provider forwarding a reply, each a new mail
+        case.headers["Authorization"] = f"Bearer {INBOUND_SECRET}"
+        serial = next(live.serials)
+        case.body = f"To: {live.reply_to}\nMessage-ID: <fuzz-{serial}@example.net>\n\nReply {serial}\n".encode()
     if isinstance(case.body, dict):
         for key, kind in (("agentId", "agent"), ("endUserId", "endUser")):
             if key in case.body:
@@ -555,8 +569,9 @@ def _keep_the_widget_reachable(case: Case) -> None:
 
 def _checks_for(case: Case) -> list[Any]:
     """In a multipart form every field is text, so a generated "object" uuid arrives as the string `{}`: a valid
-    uuid. Negative-data judgements on multipart bodies are therefore meaningless and skipped; all other checks run."""
-    if (case.media_type or "").startswith("multipart/"):
+    uuid. A raw mail is any bytes: no body breaks its schema. Negative-data judgements on these bodies are therefore
+    meaningless and skipped; all other checks run."""
+    if (case.media_type or "").startswith("multipart/") or case.media_type == "message/rfc822":
         return [check for check in FUZZ_CHECKS if check is not negative_data_rejection]
     return FUZZ_CHECKS
 

@@ -1,6 +1,6 @@
 """Agents are told by email of a visitor's burst left unanswered and unread (workflow.md 3): one mail a burst to the
 assignee or, unassigned, to every agent who wants them, none once someone answered or read, through a real SMTP
-server. The sweeps are run at a chosen time (`queue_agent_notifications`); one test waits for the real one."""
+server. The sweeps are run at a chosen time (`queue_notifications`); one test waits for the real one."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from parley.clock import now_microseconds
 from parley.config import Settings
-from parley.services.notifications import queue_agent_notifications
+from parley.services.notifications import queue_notifications
 from tests.conftest import Api, Parley, running_parley
 from tests.support.smtp import Mailbox, smtp_server, text_of
 from tests.support.waiting import eventually, polled
@@ -81,7 +81,7 @@ async def console(team: Team, name: str, path: str, body: dict[str, Any]) -> Non
 
 async def sweep(team: Team) -> int:
     """A sweep as it would run two minutes from now."""
-    return await queue_agent_notifications(team.parley.services, now_microseconds() + LATER_US)
+    return await queue_notifications(team.parley.services, now_microseconds() + LATER_US)
 
 
 async def outbox(api: Api) -> list[dict[str, Any]]:
@@ -92,7 +92,7 @@ async def outbox(api: Api) -> list[dict[str, Any]]:
 async def test_an_unanswered_burst_is_mailed_once_to_every_agent_who_wants_it(team: Team, mailbox: Mailbox) -> None:
     conversation = await team.api.conversation(name="Vera Visitor")
     await visitor_says(team.api, conversation, "Hello?", "My order 1234 never came")
-    assert await queue_agent_notifications(team.parley.services, now_microseconds()) == 0  # not due yet
+    assert await queue_notifications(team.parley.services, now_microseconds()) == 0  # not due yet
     assert await sweep(team) == 2
     assert await sweep(team) == 0  # one mail a burst, however many sweeps (and processes) see it
 

@@ -12,7 +12,7 @@ from parley.api.deps import HistoryPage, Limit, VisitorAuth, error_responses
 from parley.api.sockets import SocketQuery, admit_or_refuse
 from parley.realtime.sockets import ConversationFeed, stream_events
 from parley.schemas import Envelope
-from parley.services import messages, reviews, visitors
+from parley.services import messages, people, reviews, visitors
 from parley.services.auth import bearer_token
 from parley.services.context import Services
 from parley.services.typing_indicators import relay_typing
@@ -36,6 +36,14 @@ async def session(request: Request, body: schemas.SessionRequest | None = None) 
         await request.app.state.services.rate_limits.hit_address(request.client.host if request.client else None)
     found = await visitors.start_session(request.app.state.services, site_key, token, request.headers.get("origin"))
     return Envelope[schemas.WidgetSession](data=found)
+
+
+@router.put("/me", response_model=Envelope[schemas.EndUser], summary="Leave an email (and a name)")
+async def update_me(body: schemas.UpdateVisitorRequest, auth: VisitorAuth) -> Envelope[schemas.EndUser]:
+    """`{"email", "name"}`, each optional: the visitor's own. With an email, answers they have not read are mailed
+    to them (`PARLEY_NOTIFY_VISITOR_AFTER_SECONDS`); the External API's end user shows it. 422 for an invalid email."""
+    changed = await people.update_visitor(auth.services, auth.visitor.end_user, body)
+    return Envelope[schemas.EndUser](data=auth.views.end_user(changed))
 
 
 @router.get("/messages", response_model=Envelope[list[schemas.Message]], summary="The visitor's history")

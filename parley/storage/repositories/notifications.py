@@ -1,4 +1,5 @@
-"""What agents are mailed about: the visitors' bursts left unanswered and unread (workflow.md 3). The only SQL of it.
+"""What is mailed about a conversation (workflow.md 3): to agents, the visitors' bursts left unanswered and unread;
+to visitors, the agents' runs they left unread. The only SQL of it.
 
 A burst is a conversation's visitor messages since its last agent message (`waiting_since` marks, to the second, the
 first visitor message after it) and since an agent last read it: its first message is the first visitor message from
@@ -11,12 +12,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import BigInteger, Connection, and_, bindparam, literal_column, select
 
-from parley.storage.models import Agent, Conversation, Message, Workspace
+from parley.storage.models import Agent, Conversation, EndUser, Message, Workspace
 from parley.storage.records import MessageRecord, Record
 from parley.storage.repositories._query import fetch_all
 
 OPEN = "open"
 MAX_MESSAGES_IN_MAIL = 20
+AGENT_TYPES = ("text", "file")  # what of an agent's reaches the visitor: never a note
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +108,86 @@ def burst_messages(conn: Connection, conversation_id: str, from_us: int) -> list
             Message.conversation_id == conversation_id,
             Message.microseconds >= from_us,
             Message.end_user_id.is_not(None),
+        )
+        .order_by(Message.microseconds)
+        .limit(MAX_MESSAGES_IN_MAIL)
+    )
+    return fetch_all(conn, stmt, MessageRecord)
+
+
+# The visitors' side. A run is a conversation's agent messages (texts and files) the visitor has not read: a read
+# receipt marks every earlier one read, so its first message is the first agent message not `read`.
+@dataclass(frozen=True, slots=True)
+class Run(Record):
+    conversation_id: str
+    workspace_id: str
+    end_user_id: str
+    name: str | None
+    email: str
+    first_message_id: str | None
+    first_microseconds: int | None
+
+
+def _first_unread_reply(column: str) -> object:
+    return (
+        select(getattr(Message, column))
+        .where(
+            Message.conversation_id == Conversation.id,
+            Message.agent_id.is_not(None),
+            Message.type.in_(AGENT_TYPES),
+            Message.status != "read",
+        )
+        .order_by(Message.microseconds)
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+
+
+_RUNS = select(
+    Conversation.id.label("conversation_id"),
+    Conversation.workspace_id,
+    Conversation.end_user_id,
+    EndUser.name,
+    EndUser.email,
+    _first_unread_reply("id").label("first_message_id"),  # type: ignore[attr-defined]
+    _first_unread_reply("microseconds").label("first_microseconds"),  # type: ignore[attr-defined]
+)
+# From the workspaces, each one's conversations active since the floor on its (workspace_id, last_microseconds) index.
+_ACTIVE = (
+    _RUNS.select_from(Workspace)
+    .join(
+        Conversation,
+        and_(Conversation.workspace_id == Workspace.id, Conversation.last_microseconds > bindparam("floor_us")),
+    )
+    .join(EndUser, and_(EndUser.id == Conversation.end_user_id, EndUser.email.is_not(None)))
+)
+_ONE_RUN = _RUNS.join(EndUser, EndUser.id == Conversation.end_user_id).where(
+    Conversation.id == bindparam("conversation_id"), EndUser.email.is_not(None)
+)
+
+
+def unread_runs(conn: Connection, floor_us: int) -> list[Run]:
+    """The conversations of visitors with an email, active since `floor_us`, with their run's first message (None
+    when the visitor read everything)."""
+    return fetch_all(conn, _ACTIVE.params(floor_us=floor_us), Run)
+
+
+def run_of(conn: Connection, conversation_id: str) -> Run | None:
+    """The conversation's run as it is now; None when its visitor has no email any more."""
+    found = fetch_all(conn, _ONE_RUN.params(conversation_id=conversation_id), Run)
+    return found[0] if found else None
+
+
+def run_messages(conn: Connection, conversation_id: str, from_us: int) -> list[MessageRecord]:
+    """The agents' texts and files from the run's first on, oldest first, at most MAX_MESSAGES_IN_MAIL."""
+    stmt = (
+        select(Message)
+        .where(
+            Message.conversation_id == conversation_id,
+            Message.microseconds >= from_us,
+            Message.agent_id.is_not(None),
+            Message.type.in_(AGENT_TYPES),
         )
         .order_by(Message.microseconds)
         .limit(MAX_MESSAGES_IN_MAIL)

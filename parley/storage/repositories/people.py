@@ -65,6 +65,10 @@ def add_end_user(conn: Connection, **values: Any) -> None:
     conn.execute(insert(EndUser).values(**values))
 
 
+def update_end_user(conn: Connection, end_user_id: str, **values: Any) -> None:
+    conn.execute(update(EndUser).where(EndUser.id == end_user_id).values(**values))
+
+
 def get_end_user(conn: Connection, workspace_id: str, end_user_id: str) -> EndUserRecord | None:
     stmt = select(EndUser).where(EndUser.id == end_user_id, EndUser.workspace_id == workspace_id)
     return fetch_one(conn, stmt, EndUserRecord)

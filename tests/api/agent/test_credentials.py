@@ -126,6 +126,7 @@ async def a_day_of_support(live: Live) -> Day:
             await widget.call("GET", "/messages")
             await widget.call("POST", "/read", json={"until": MAX_CURSOR})
             await widget.call("POST", "/typing", json={"typing": True})
+            await widget.call("PUT", "/me", json={"email": "visitor@example.net", "name": "Vera"})
             review = {"id": asked["review"]["id"]}
             await widget.call("POST", "/reviews/{id}", review, json={"mark": 5, "text": "Quick"})
             await widget.call("POST", "/reviews/{id}/confirm", review)

@@ -20,6 +20,7 @@ DEFAULTS = {
     "allowedOrigins": [],
     "autoAssign": False,
     "awayRepeatHours": 24,
+    "askEmailAfterSeconds": 60,
     "botName": "Parley bot",
 }
 
@@ -37,8 +38,12 @@ async def test_defaults_then_a_partial_put_changes_only_what_it_names(api: Api, 
     expected = DEFAULTS | {"title": "Help", "accentColor": "#aabbcc", "greeting": "Hi!", "botName": "Robin"}
     assert changed == expected | {"siteKey": site_key}, "siteKey is read-only"
 
-    again = await api.ok("PUT", "/widget-settings", json={"autoAssign": True, "awayRepeatHours": 720, "title": None})
-    changes = {"autoAssign": True, "awayRepeatHours": 720, "siteKey": site_key}
+    again = await api.ok(
+        "PUT",
+        "/widget-settings",
+        json={"autoAssign": True, "awayRepeatHours": 720, "askEmailAfterSeconds": 0, "title": None},
+    )
+    changes = {"autoAssign": True, "awayRepeatHours": 720, "askEmailAfterSeconds": 0, "siteKey": site_key}
     assert again == expected | changes, "absent or null keeps the value"
     assert await api.ok("GET", "/widget-settings") == again
     assert (await other_api.ok("GET", "/widget-settings"))["title"] == "Chat with us"
@@ -70,6 +75,9 @@ INVALID: list[dict[str, Any]] = [
     {"title": "t" * 201},
     {"greeting": 5},
     {"awayRepeatHours": 0},
+    {"askEmailAfterSeconds": -1},
+    {"askEmailAfterSeconds": 86_401},
+    {"askEmailAfterSeconds": "60"},
     {"awayRepeatHours": 721},
     {"awayRepeatHours": "24"},
     {"awayRepeatHours": 24.5},
@@ -108,6 +116,7 @@ async def test_the_widget_sees_the_new_settings_and_its_origin_list(api: Api, cl
         "awayMessage": "Back soon",
         "away": True,  # no agent is online
         "backAt": None,  # no business hours
+        "askEmailAfterSeconds": 60,
     }
 
 
@@ -140,6 +149,7 @@ async def test_settings_another_parley_stored_are_read_and_their_unknown_keys_ke
         "allowedOrigins": [],
         "autoAssign": False,
         "awayRepeatHours": 24,
+        "askEmailAfterSeconds": 60,
         "botName": "Parley bot",
     }
     session = await client.post(
@@ -153,6 +163,7 @@ async def test_settings_another_parley_stored_are_read_and_their_unknown_keys_ke
         "awayMessage": "",
         "away": True,
         "backAt": None,
+        "askEmailAfterSeconds": 60,
     }
 
     await api.ok("PUT", "/widget-settings", json={"awayMessage": "Back soon"})

@@ -1,0 +1,79 @@
+"""Reading email replies as common clients send them: the reply's own words, quotes and signatures cut, the
+attachments, the recipients, and what makes a mail once."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from parley.mail.inbound import MalformedMail, html_to_text, parse_mail
+from tests.mail.conftest import sample_mail
+
+TO = "reply+abc@in.example.com"
+
+
+@pytest.mark.parametrize(
+    ("sample", "text"),
+    [
+        ("gmail", 'Thanks Anna, the parcel number is 1Z999 — it still says "in transit".\n\nVera'),
+        ("outlook", "Café order #12 \u2013 I was charged twice."),
+        ("apple_mail", "Here is a photo of the damaged box."),
+        ("html_only", "Yes, please refund it."),  # "Kind regards, Vera" is taken for a signature
+        ("latin1_signature", "Grüße, die Lieferung ist angekommen."),
+        ("no_message_id", "A reply without a Message-ID."),
+    ],
+)
+def test_the_reply_is_its_own_words(sample: str, text: str) -> None:
+    mail = parse_mail(sample_mail(sample, TO), envelope_recipients=["Reply+ABC@In.Example.com"])
+    assert mail.text == text
+    assert mail.recipients[0] == TO  # the envelope's first, lower-cased
+
+
+def test_attachments_are_kept_with_their_names() -> None:
+    mail = parse_mail(sample_mail("apple_mail", TO))
+    assert [(a.filename, a.data[:8]) for a in mail.attachments] == [("box.png", b"\x89PNG\r\n\x1a\n")]
+    assert TO in mail.recipients
+
+
+def test_a_mail_is_known_by_its_message_id_or_else_by_its_body() -> None:
+    assert parse_mail(sample_mail("gmail", TO, message_id="x1")).key == "<CAF=gmail-x1@mail.gmail.com>"
+    relayed = b"Received: from relay.example (relay) by mx; Fri, 4 Dec 2026\n" + sample_mail("no_message_id", TO)
+    first, again = parse_mail(sample_mail("no_message_id", TO)), parse_mail(relayed)
+    assert first.key.startswith("body:") and first.key == again.key  # headers added on the way change nothing
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [b"", b"just some bytes without headers", b"Subject: nothing else\n\n", b"To: a@b.c\nSubject: x\n\n   \n"],
+)
+def test_what_is_not_a_mail_with_words_is_refused(raw: bytes) -> None:
+    with pytest.raises(MalformedMail):
+        parse_mail(raw)
+
+
+def test_an_unknown_charset_is_read_with_replacements() -> None:
+    raw = b"To: x@y.z\nMessage-ID: <c@d>\nContent-Type: text/plain; charset=x-no-such-charset\n\nHello \xff there\n"
+    assert parse_mail(raw).text == "Hello \ufffd there"
+
+
+def test_nul_and_lone_surrogates_never_reach_storage() -> None:
+    raw = b"To: x@y.z\nMessage-ID: <n@d>\nContent-Type: text/plain; charset=utf-8\n\nA\x00B\n"
+    assert parse_mail(raw).text == "AB"
+
+
+def test_html_blocks_become_lines_and_quotes_go() -> None:
+    page = "<div>One<br>Two</div><div class='gmail_quote'>quoted<br><b>more</b></div><p>Three &amp; four</p>"
+    assert html_to_text(page) == "One\nTwo\n\nThree & four"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=2000))
+def test_any_bytes_parse_or_are_refused_as_malformed(raw: bytes) -> None:
+    """Whatever arrives, reading it never fails otherwise (no 500, no lost listener)."""
+    try:
+        mail = parse_mail(raw)
+    except MalformedMail:
+        return
+    assert mail.text or mail.attachments
+    assert "\x00" not in mail.text
