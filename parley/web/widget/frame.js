@@ -12,7 +12,8 @@ const HOST_STYLE = [
 
 /**
  * The elements, unattached to behaviour except through `on`: `toggle()` (the launcher), `close()`, `submit()` (the
- * composer), `upload(file)`, `typed()` (a keystroke in the message box) and `scrolled()` (the history scrolled).
+ * composer), `upload(file)`, `typed()` (a keystroke in the message box), `scrolled()` (the history scrolled),
+ * `leaveEmail(address)` and `noEmail()` (the ask for the visitor's email).
  */
 export function buildFrame(on) {
   const host = document.createElement("parley-chat");
@@ -35,10 +36,16 @@ export function buildFrame(on) {
   const attach = h("button", { class: "icon", type: "button", "aria-label": "Attach a file", onclick: () => file.click() }, icon(ICON.clip));
   const send = h("button", { class: "icon send", type: "submit", "aria-label": "Send" }, icon(ICON.send));
   const lockedNote = h("p", { class: "locked", hidden: true }, "This conversation was closed. Write below to start a new one.");
+  const askInput = h("input", { id: "parley-email", type: "email", autocomplete: "email", placeholder: "you@example.com", maxlength: "320" });
+  const askError = h("p", { class: "error", role: "alert", hidden: true });
+  const ask = h("form", { class: "ask", hidden: true, onsubmit: (e) => (e.preventDefault(), on.leaveEmail(askInput.value.trim())) },
+    h("label", { for: "parley-email" }, "Leave your email, and our answer reaches you there too if you've gone:"),
+    askInput, h("button", { class: "primary", type: "submit" }, "Save"),
+    h("button", { class: "link", type: "button", onclick: on.noEmail }, "No thanks"), askError);
   const composer = h("form", { class: "composer", onsubmit: (e) => (e.preventDefault(), on.submit()) }, attach, file, text, send);
   const panel = h("section", { class: "panel", id: "parley-panel", role: "dialog", "aria-labelledby": "parley-title", hidden: true },
     h("header", {}, avatar, h("div", { class: "who" }, title, presence), closer),
-    banner, log, typing, lockedNote, composer);
+    banner, log, typing, lockedNote, ask, composer);
   const wrap = h("div", { class: "root" }, panel, launcher);
   root.append(wrap);
 
@@ -69,5 +76,5 @@ export function buildFrame(on) {
   });
   document.documentElement.append(host); // beside <body>, not in it: the page's body styles don't reach it
 
-  return { fit, root, wrap, launcher, badge, avatar, title, presence, banner, log, empty, typing, text, attach, send, lockedNote, composer, panel };
+  return { fit, root, wrap, launcher, badge, avatar, title, presence, banner, log, empty, typing, text, attach, send, lockedNote, ask, askInput, askError, composer, panel };
 }

@@ -5,6 +5,7 @@
  */
 
 import { ApiError, createApi } from "../core/api.js";
+import { askEmailAt } from "../core/ask_email.js";
 import { awayLine, nextLook } from "../core/away.js";
 import { createOutbox } from "../core/outbox.js";
 import { createSocket } from "../core/socket.js";
@@ -26,6 +27,7 @@ const base = new URL(".", tag ? tag.src : location.href);
 const API = new URL("api/widget/v1", base).href;
 const SOCKET = `${API.replace(/^http/, "ws")}/ws`;
 const KEY = `parley:${siteKey || base.host}`;
+const NO_EMAIL_KEY = `${KEY}:no-email`; // the visitor said no to leaving their email: not asked again
 
 /** localStorage, or a stand-in for this page only where the browser refuses it (sandboxed frames). */
 function pageStorage() {
@@ -381,6 +383,45 @@ function awayNow() {
   return awayLine(S.settings) !== null && !(newest && newest.microseconds > S.awayMark);
 }
 
+/** Whether to ask for the visitor's email now; when not yet, the alarm comes back when it is time. */
+function askingEmail() {
+  const visitorLast = timeline.findLast((m) => sideOf(m) === "visitor" && !!m.microseconds);
+  const agentLast = timeline.findLast((m) => !!m.agent && !!m.microseconds);
+  const at = askEmailAt({
+    me: S.me,
+    settings: S.settings,
+    away: awayNow() || teamAway(),
+    lastVisitorAt: visitorLast ? visitorLast.microseconds / 1000 : 0,
+    lastAgentAt: agentLast ? agentLast.microseconds / 1000 : 0,
+    dismissed: storage.getItem(NO_EMAIL_KEY) === "1",
+  });
+  askAlarm.at(at !== null && at > Date.now() ? at : null);
+  return at !== null && at <= Date.now();
+}
+
+const askAlarm = createAlarm(() => render());
+
+async function leaveEmail(address) {
+  frame.askError.hidden = true;
+  try {
+    S.me = await api.call("PUT", "/me", { email: address });
+    frame.text.focus();
+  } catch (error) {
+    frame.askError.textContent = error.status === 422 ? "That doesn't look like an email address." : error.message;
+    frame.askError.hidden = false;
+  }
+  render();
+}
+
+function noEmail() {
+  try {
+    storage.setItem(NO_EMAIL_KEY, "1");
+  } catch {
+    /* private mode: asked again next time */
+  }
+  render();
+}
+
 /** The bot said the team is away, and no agent has written since. */
 function teamAway() {
   const away = S.settings.awayMessage;
@@ -423,6 +464,7 @@ function render() {
   }
 
   lockedNote.hidden = !(S.conversation && S.conversation.locked);
+  frame.ask.hidden = !askingEmail();
   text.disabled = attach.disabled = send.disabled = !canWrite();
   text.placeholder = canWrite() ? "Write a message…" : "Connecting…";
   if (timeline.size) empty.remove();
@@ -495,6 +537,8 @@ function mount() {
     toggle,
     close,
     submit: submitText,
+    leaveEmail,
+    noEmail,
     upload,
     typed: () => S.me && typingSignal.input(),
     scrolled: () => frame.log.scrollTop < LOAD_OLDER_WITHIN_PX && loadOlder().catch(() => {}),

@@ -52,6 +52,10 @@ h2{margin:0;font-size:16px;font-weight:650;white-space:nowrap;overflow:hidden;te
 .fsize{font-size:12px;opacity:.8}
 .typing{margin:0;padding:0 14px;min-height:18px;font-size:12px;color:#475569;font-style:italic;background:#f8fafc}
 .locked{margin:0;padding:14px;text-align:center;color:#475569;border-top:1px solid #e2e8f0}
+.ask{display:flex;flex-wrap:wrap;align-items:center;gap:6px;margin:0;padding:10px 14px;border-top:1px solid #e2e8f0;background:#f8fafc;font-size:13px;color:#334155}
+.ask label{flex-basis:100%}
+.ask input{flex:1;min-width:0;border:1px solid #cbd5e1;border-radius:10px;padding:6px 8px;background:#fff}
+.ask .error{flex-basis:100%;margin:0}
 .composer{display:flex;align-items:flex-end;gap:4px;padding:8px;border-top:1px solid #e2e8f0;background:#fff}
 .composer textarea{flex:1;resize:none;border:1px solid #cbd5e1;border-radius:12px;padding:8px 10px;min-height:38px;max-height:120px;background:#fff;line-height:1.4}
 .composer textarea:disabled{background:#f1f5f9}
