@@ -101,3 +101,16 @@ async def test_an_agents_choice_to_be_away_outlasts_closing_the_console(
             lambda agent: agent["status"] == "online",
             what="the agent shown online to visitors again",
         )
+
+
+async def test_a_link_to_a_conversation_opens_it(server: WebServer, new_context: NewContext) -> None:
+    """The link a notification mail carries: `/console/?conversation=<id>`, opened once, then forgotten."""
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        workspace = Workspace(http, server)
+        linked = await workspace.conversation(name="Linda Linked")
+        await workspace.visitor_says(linked, "Where is my parcel?")
+    page = await (await new_context()).new_page()
+    await page.goto(f"{server.base}/console/?conversation={linked}#token={server.agent_token}")
+    await expect(page.get_by_role("textbox", name="Reply to Linda Linked")).to_be_visible()
+    await expect(page.locator("#messages .msg", has_text="Where is my parcel?")).to_be_visible()
+    assert "conversation=" not in page.url

@@ -104,6 +104,13 @@ async def list_labels(auth: AgentAuth) -> Envelope[list[schemas.LabelCount]]:
     return Envelope[list[schemas.LabelCount]](data=await labels.list_labels(auth.services, auth.workspace))
 
 
+@router.get("/conversations/{id}", response_model=Envelope[schemas.Conversation], summary="A conversation")
+async def get_conversation(id: str, auth: AgentAuth) -> Envelope[schemas.Conversation]:
+    """One conversation, as the list and search show it: what a link to it (a notification mail's) opens."""
+    found = await conversations.get_conversation(auth.services, auth.workspace, id, views=auth.views)
+    return Envelope[schemas.Conversation](data=found)
+
+
 @router.get("/conversations/{id}/messages", response_model=Envelope[list[schemas.Message]], summary="History")
 async def history(id: str, auth: AgentAuth, window: HistoryPage, limit: Limit = 50) -> Envelope[list[schemas.Message]]:
     """Ascending: after `after`, or the newest page with `before` (see its description)."""

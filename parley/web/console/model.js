@@ -199,7 +199,23 @@ export function createConsole({
     onChange();
     connect(); // listen first, then read the list: nothing falls in between
     await Promise.all([loadConversations(), loadCounts(), loadLabels(), loadCanned()]);
+    await openLinked();
     return true;
+  }
+
+  /** `?conversation=<id>` (a notification mail's link) opens that conversation once; the address then forgets it. */
+  async function openLinked() {
+    const query = new URLSearchParams(location.search);
+    const id = query.get("conversation");
+    if (!id) return;
+    query.delete("conversation");
+    history.replaceState(null, "", location.pathname + (query.size ? `?${query}` : "") + location.hash);
+    try {
+      const conversation = await api.call("GET", `/conversations/${encodeURIComponent(id)}`);
+      await openConversation(conversation.id, { conversation });
+    } catch (error) {
+      toast(error.status === 404 ? "That conversation is not in this workspace, or no longer exists." : error.message);
+    }
   }
 
   /** A link opened in a signed-in tab may be another agent's, or another workspace's: the session changes hands

@@ -130,6 +130,7 @@ async def a_day_of_support(live: Live) -> Day:
             review = {"id": asked["review"]["id"]}
             await widget.call("POST", "/reviews/{id}", review, json={"mark": 5, "text": "Quick"})
             await widget.call("POST", "/reviews/{id}/confirm", review)
+            await console.call("GET", "/conversations/{id}", ann)
             await console.call("GET", "/conversations/{id}/messages", ann)
             await console.call("POST", "/conversations/{id}/unassign", ann)
             await console.call("POST", "/conversations/{id}/lock", ann)
