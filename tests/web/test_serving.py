@@ -19,8 +19,8 @@ from parley.services.demo import ensure_demo_agent
 from parley.services.workspaces import ensure_demo_workspace
 from tests.conftest import Api
 from tests.web.conftest import WebServer
+from tests.web.test_widget_bundle import WIDGET_GZIP_BUDGET
 
-WIDGET_GZIP_BUDGET = 12 * 1024
 GZIP = {"Accept-Encoding": "gzip"}
 IDENTITY = {"Accept-Encoding": "identity"}
 # Each served text file with the file it must be: the console's own, the shared core and the vendored library.

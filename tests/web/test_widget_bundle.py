@@ -6,7 +6,8 @@ import gzip
 
 from parley.api.web import WEB_DIR
 
-WIDGET_GZIP_BUDGET = 12 * 1024
+# 11.1 KiB before business hours' "back at" (Intl dates, one alarm) and the email ask (12.3 KiB with them).
+WIDGET_GZIP_BUDGET = 13 * 1024
 
 
 def test_the_widget_stays_within_its_gzipped_budget() -> None:
