@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,10 +64,10 @@ class WebServer:
         return f"{self.base}/console#token={self.agent_token}"
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def server(sqlite_template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WebServer]:
-    """The demo workspace, its agent with a console token, served where the browser fetches files from too."""
-    directory = tmp_path_factory.mktemp("web")
+@asynccontextmanager
+async def web_server(sqlite_template_path: Path, directory: Path, **changes: Any) -> AsyncIterator[WebServer]:
+    """The demo workspace, its agent with a console token, served where the browser fetches files from too;
+    `changes` to the settings (a module that needs mail on, say)."""
     port = free_port()
     settings = Settings(
         database_url=sqlite_url_from_template(sqlite_template_path, directory),
@@ -74,6 +75,7 @@ async def server(sqlite_template_path: Path, tmp_path_factory: pytest.TempPathFa
         public_url=f"http://127.0.0.1:{port}",
         secret_key="web-test-secret-key-of-sufficient-length-0123456789",
         presence_grace_seconds=0.2,
+        **changes,
     )
     app = create_app(settings)
     with pytest.MonkeyPatch.context() as patch:
@@ -83,6 +85,12 @@ async def server(sqlite_template_path: Path, tmp_path_factory: pytest.TempPathFa
             workspace, api_token = await ensure_demo_workspace(services)
             agent, agent_token = await ensure_demo_agent(services, workspace)
             yield WebServer(base, services, workspace.site_key, api_token, agent.id, agent_token)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def server(sqlite_template_path: Path, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WebServer]:
+    async with web_server(sqlite_template_path, tmp_path_factory.mktemp("web")) as serving:
+        yield serving
 
 
 @pytest.fixture(scope="module")

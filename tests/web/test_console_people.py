@@ -182,3 +182,11 @@ async def test_an_api_token_is_shown_once_and_revoked(server: WebServer, new_con
     rows = page.get_by_role("table").get_by_role("row")
     await expect(rows).to_have_count(2)  # the heading, and Tia's one token
     await expect(rows.nth(1)).to_contain_text("token.created")
+
+
+async def test_the_mail_page_says_when_mail_is_off(server: WebServer, new_context: NewContext) -> None:
+    page = await signed_in_as(server, new_context, "mo@example.com", "owner", "Mo")
+    await page.get_by_role("button", name="Settings").click()
+    await page.get_by_role("button", name="Mail").click()
+    await expect(page.get_by_role("status").filter(has_text="Mail is off")).to_contain_text("PARLEY_SMTP_URL")
+    await expect(page.get_by_text("No mail yet.")).to_be_visible()

@@ -1,5 +1,6 @@
 // The admin pages' state, for owners and admins: the widget's settings, the business hours, the agents (invitations, roles, their
-// sessions and tokens), the API tokens, the webhook and its deliveries, the canned responses and the audit log. Every
+// sessions and tokens), the API tokens, the webhook and its deliveries, the canned responses, the mail sent and the
+// audit log. Every
 // change goes through the console's API, which refuses an agent (403) whatever these pages show; the audit log
 // records each one.
 
@@ -10,10 +11,12 @@ export const SECTIONS = [
   ["tokens", "API tokens"],
   ["webhook", "Webhook"],
   ["canned", "Canned responses"],
+  ["mail", "Mail"],
   ["audit", "Audit log"],
 ];
 export const ADMIN_ROLES = new Set(["owner", "admin"]);
 const AUDIT_PAGE = 50;
+const MAIL_PAGE = 50;
 export const WEEKDAYS = [
   ["mon", "Monday"],
   ["tue", "Tuesday"],
@@ -41,6 +44,10 @@ export function createAdmin({ call, onChange }) {
     events: [],
     secret: null, // a new webhook secret: shown once
     deliveries: [],
+    mail: null, // {enabled, from}: whether the server sends mail
+    outbox: [],
+    outboxMore: false,
+    outboxStatus: "", // the outbox's filter: "" for every mail
     canned: [],
     audit: [],
     auditMore: false,
@@ -69,6 +76,10 @@ export function createAdmin({ call, onChange }) {
     },
     canned: async () => {
       state.canned = (await call("GET", "/canned-responses?limit=100")) || [];
+    },
+    mail: async () => {
+      const [status] = await Promise.all([call("GET", "/mail"), loadOutbox(null)]);
+      state.mail = status;
     },
     audit: async () => {
       const [actions] = await Promise.all([call("GET", "/audit-log/actions"), loaders.agents(), loadAudit(null)]);
@@ -214,6 +225,28 @@ export function createAdmin({ call, onChange }) {
     onChange();
   }
 
+  // --- mail ---------------------------------------------------------------------------------------------------
+  async function loadOutbox(after) {
+    const query = new URLSearchParams({ limit: String(MAIL_PAGE) });
+    if (after) query.set("after", after);
+    if (state.outboxStatus) query.set("status", state.outboxStatus);
+    const page = (await call("GET", `/mail/outbox?${query}`)) || [];
+    state.outbox = after ? [...state.outbox, ...page] : page;
+    state.outboxMore = page.length === MAIL_PAGE;
+    onChange();
+  }
+
+  function filterOutbox(status) {
+    state.outboxStatus = status;
+    return loadOutbox(null);
+  }
+
+  const loadMoreOutbox = () => loadOutbox(state.outbox.at(-1)?.id ?? null);
+
+  async function retryMail(mail) {
+    if (await call("POST", `/mail/outbox/${mail.id}/retry`)) await loadOutbox(null);
+  }
+
   // --- canned responses ---------------------------------------------------------------------------------------
   async function saveCanned(existing, { shortcut, text }) {
     const saved = existing
@@ -270,6 +303,9 @@ export function createAdmin({ call, onChange }) {
     saveWebhook,
     rotateSecret,
     redeliver,
+    filterOutbox,
+    loadMoreOutbox,
+    retryMail,
     saveCanned,
     deleteCanned,
     filterAudit,

@@ -353,6 +353,62 @@ function WebhookPage({ admin }) {
   </div>`;
 }
 
+// --- mail: whether it is on, and what was sent, failed and why ----------------------------------------------------
+const MAIL_KINDS = {
+  invitation: "Invitation",
+  password_reset: "Password reset",
+  agent_notification: "Visitor waiting (to an agent)",
+  visitor_notification: "Unread answer (to a visitor)",
+};
+const MAIL_STATES = [
+  ["", "All"],
+  ["pending", "Pending"],
+  ["sent", "Sent"],
+  ["failed", "Failed"],
+  ["cancelled", "Cancelled"],
+];
+
+function MailPage({ admin }) {
+  const { mail, outbox, outboxMore, outboxStatus } = admin.state;
+  if (!mail) return html`<p class="muted">Loading…</p>`;
+  return html`<div class="stack">
+    <h2>Mail</h2>
+    ${mail.enabled
+      ? html`<p>Mail is sent from <strong>${mail.from}</strong>.</p>`
+      : html`<p class="warning" role="status">
+          Mail is off: nothing is mailed (invitations, password resets, notifications). Set
+          <code>PARLEY_SMTP_URL</code> and <code>PARLEY_MAIL_FROM</code> on the server to turn it on.
+        </p>`}
+    <label class="inline">
+      Show
+      <select value=${outboxStatus} onChange=${(event) => admin.filterOutbox(event.currentTarget.value)}>
+        ${MAIL_STATES.map(([value, label]) => html`<option key=${value} value=${value}>${label}</option>`)}
+      </select>
+    </label>
+    <table aria-label="Mail sent">
+      <thead><tr><th>When</th><th>What</th><th>To</th><th>Status</th><th>Why</th><th></th></tr></thead>
+      <tbody>
+        ${outbox.map(
+          (sent) => html`<tr key=${sent.id}>
+            <td>${when(sent.createdAt)}</td>
+            <td>${MAIL_KINDS[sent.kind] || sent.kind}<br /><span class="muted">${sent.subject}</span></td>
+            <td>${sent.to}</td>
+            <td>${sent.status}${sent.attempts > 1 ? ` (${sent.attempts} tries)` : ""}</td>
+            <td>${sent.lastError || ""}</td>
+            <td>
+              ${sent.status === "failed"
+                ? html`<button type="button" onClick=${() => admin.retryMail(sent)}>Send again</button>`
+                : null}
+            </td>
+          </tr>`,
+        )}
+      </tbody>
+    </table>
+    ${outbox.length ? null : html`<p class="muted">No mail yet.</p>`}
+    ${outboxMore ? html`<button type="button" class="ghost" onClick=${admin.loadMoreOutbox}>Older</button>` : null}
+  </div>`;
+}
+
 // --- canned responses -------------------------------------------------------------------------------------------
 function CannedPage({ admin }) {
   const [editing, setEditing] = useState(null);
@@ -446,5 +502,6 @@ const PAGES = {
   tokens: TokensPage,
   webhook: WebhookPage,
   canned: CannedPage,
+  mail: MailPage,
   audit: AuditPage,
 };
