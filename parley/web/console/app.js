@@ -3,6 +3,7 @@
 // per animation frame.
 
 import { html, render } from "./vendor/htm-preact/standalone.module.js";
+import { titleFor } from "./alerts.js";
 import { createConsole } from "./model.js";
 import { actionFor, isTyping } from "./shortcuts.js";
 import { App } from "./views/app.js";
@@ -19,6 +20,7 @@ const model = createConsole({
 function draw() {
   frame = 0;
   render(html`<${App} model=${model} />`, root);
+  document.title = titleFor(model.state.screen === "app" ? model.unreadConversations() : 0);
 }
 
 window.addEventListener("hashchange", model.onHashChange);

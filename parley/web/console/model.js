@@ -13,6 +13,7 @@ import { createTimeline } from "./core/timeline.js";
 import { createTypingIndicator, createTypingSignal, debounce } from "./core/timers.js";
 import { interleave, mergeActivity } from "./activity.js";
 import { ADMIN_ROLES, createAdmin } from "./admin.js";
+import { alertFor, createAlerts } from "./alerts.js";
 import { createDrafts } from "./drafts.js";
 import { authorName, summary, visitorName } from "./format.js";
 import { COUNTED_EVENTS, DEFAULT_VIEW, activityOf, inView, listQuery, rowsFor } from "./inbox.js";
@@ -44,6 +45,7 @@ export function createConsole({
   let toastTimer = 0;
   const api = createApi({ base: BASE, token: () => token });
   const search = createSearch({ call: (path) => run(() => api.call("GET", path)), onChange });
+  const alerts = createAlerts({ storage: remembered, onOpen: (id) => openConversation(id) });
   const admin = createAdmin({
     call: (method, path, body, { quiet404 = false } = {}) => run(() => api.call(method, path, body), { quiet404 }),
     onChange,
@@ -366,6 +368,20 @@ export function createConsole({
       putRow({ ...row, lastMessage: newest[0] });
     }
   }
+
+  function setSound(on) {
+    alerts.setSound(on);
+    onChange();
+  }
+
+  /** Asked on the agent's click (browsers refuse a request made without one): the answer is kept by the browser. */
+  async function askToNotify() {
+    await alerts.ask();
+    onChange();
+  }
+
+  /** How many conversations hold visitor messages the agent has not read: the tab's title says it. */
+  const unreadConversations = () => [...state.rows.values()].filter((row) => unreadOf(row) > 0).length;
 
   /** The unread count a row shows: none while its conversation is in front of the agent. */
   function unreadOf(row) {
@@ -707,6 +723,9 @@ export function createConsole({
     const data = event.data || {};
     const id = event.conversationId;
     if (COUNTED_EVENTS.has(event.event)) countsSoon();
+    const hidden = document.visibilityState === "hidden";
+    const alert = alertFor(event, { hidden, conversation: state.rows.get(id)?.conversation, who: visitorName, text: summary });
+    if (alert) alerts.tell(alert);
     switch (event.event) {
       case "conversation.created":
         if (!state.rows.has(data.id)) updateConversation(data, { created: true });
@@ -840,6 +859,10 @@ export function createConsole({
 
   return {
     state,
+    alerts,
+    setSound,
+    askToNotify,
+    unreadConversations,
     boot,
     onHashChange,
     signIn,

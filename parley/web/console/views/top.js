@@ -1,5 +1,5 @@
-// The bar across the top: the connection, who is signed in, their availability, the keyboard shortcuts and signing
-// out.
+// The bar across the top: the connection, who is signed in, their availability, the chime and desktop notifications,
+// the keyboard shortcuts and signing out.
 
 import { html } from "../vendor/htm-preact/standalone.module.js";
 
@@ -25,6 +25,19 @@ export function TopBar({ model }) {
     >
       ${available ? "Online" : "Away"}
     </button>
+    <button
+      type="button"
+      role="switch"
+      class="ghost"
+      aria-checked=${model.alerts.soundOn() ? "true" : "false"}
+      title="A chime when a visitor writes while this tab is in the background"
+      onClick=${() => model.setSound(!model.alerts.soundOn())}
+    >
+      Sound
+    </button>
+    ${model.alerts.canAsk()
+      ? html`<button type="button" class="ghost" onClick=${model.askToNotify}>Turn on desktop notifications</button>`
+      : null}
     <button
       type="button"
       class="ghost shortcuts-button"
