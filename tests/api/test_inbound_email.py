@@ -19,6 +19,7 @@ from parley.services.inbound_email import reply_address
 from parley.services.notifications import queue_notifications
 from tests.conftest import Api, Parley, running_parley
 from tests.mail.conftest import sample_mail
+from tests.mail.test_inbound import SAMPLE_TEXTS
 from tests.support.live import free_port
 from tests.support.smtp import Mailbox, smtp_server, text_of
 from tests.support.waiting import eventually, polled
@@ -73,6 +74,22 @@ async def started(parley: Parley) -> tuple[Api, dict[str, Any], str]:
     address = reply_address(parley.services.settings, conversation["id"])
     assert address is not None and address.startswith("reply+") and address.endswith(f"@{DOMAIN}")
     return api, conversation, address
+
+
+@pytest.mark.parametrize("way", ["smtp", "http"])
+@pytest.mark.parametrize("sample", SAMPLE_TEXTS)
+async def test_every_common_clients_reply_arrives_both_ways_as_its_own_words(
+    parley: Parley, sample: str, way: str
+) -> None:
+    api, conversation, address = await started(parley)
+    raw = sample_mail(sample, address)
+    if way == "smtp":
+        await smtp_send(parley, raw, address)
+    else:
+        assert (await post_mail(parley, raw)).status_code == 200
+    stored = await polled(lambda: history(api, conversation["id"]), lambda found: len(found) >= 1)
+    assert stored[0]["body"] == SAMPLE_TEXTS[sample] and stored[0]["source"] == "email"
+    assert [m["type"] for m in stored] == ["text"] + (["file"] if sample == "apple_mail" else [])
 
 
 async def test_a_forwarded_reply_is_the_visitors_message_once(parley: Parley) -> None:

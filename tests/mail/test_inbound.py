@@ -13,17 +13,18 @@ from tests.mail.conftest import sample_mail
 TO = "reply+abc@in.example.com"
 
 
-@pytest.mark.parametrize(
-    ("sample", "text"),
-    [
-        ("gmail", 'Thanks Anna, the parcel number is 1Z999 — it still says "in transit".\n\nVera'),
-        ("outlook", "Café order #12 \u2013 I was charged twice."),
-        ("apple_mail", "Here is a photo of the damaged box."),
-        ("html_only", "Yes, please refund it."),  # "Kind regards, Vera" is taken for a signature
-        ("latin1_signature", "Grüße, die Lieferung ist angekommen."),
-        ("no_message_id", "A reply without a Message-ID."),
-    ],
-)
+# What each sample's reply says, once its quote and signature are cut.
+SAMPLE_TEXTS = {
+    "gmail": 'Thanks Anna, the parcel number is 1Z999 \u2014 it still says "in transit".\n\nVera',
+    "outlook": "Café order #12 \u2013 I was charged twice.",
+    "apple_mail": "Here is a photo of the damaged box.",
+    "html_only": "Yes, please refund it.",  # "Kind regards, Vera" is taken for a signature
+    "latin1_signature": "Grüße, die Lieferung ist angekommen.",
+    "no_message_id": "A reply without a Message-ID.",
+}
+
+
+@pytest.mark.parametrize(("sample", "text"), SAMPLE_TEXTS.items())
 def test_the_reply_is_its_own_words(sample: str, text: str) -> None:
     mail = parse_mail(sample_mail(sample, TO), envelope_recipients=["Reply+ABC@In.Example.com"])
     assert mail.text == text
