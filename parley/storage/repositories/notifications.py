@@ -9,8 +9,10 @@ first visitor message after it) and since an agent last read it: its first messa
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import BigInteger, Connection, and_, bindparam, literal_column, select
+from sqlalchemy import BigInteger, ColumnElement, Connection, ScalarSelect, and_, bindparam, literal_column, select
+from sqlalchemy.orm import InstrumentedAttribute
 
 from parley.storage.models import Agent, Conversation, EndUser, Message, Workspace
 from parley.storage.records import MessageRecord, Record
@@ -37,29 +39,28 @@ class Recipient(Record):
     email: str
 
 
-def _first_unread(column: str) -> object:
-    """The burst's first message's `column`, for the conversation of the enclosing query."""
-    return (
-        select(getattr(Message, column))
-        .where(
-            Message.conversation_id == Conversation.id,
-            Message.microseconds >= Conversation.waiting_since * literal_column("1000000", BigInteger),
-            Message.end_user_id.is_not(None),
-            Message.status != "read",
-        )
-        .order_by(Message.microseconds)
-        .limit(1)
-        .correlate(Conversation)
-        .scalar_subquery()
-    )
+def _first_unread(*conditions: ColumnElement[bool]) -> tuple[ScalarSelect[Any], ScalarSelect[Any]]:
+    """The id and the position of the first message of the conversation of the enclosing query that is not `read`
+    and meets `conditions`."""
+
+    def first(column: InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
+        unread = select(column).where(Message.conversation_id == Conversation.id, Message.status != "read", *conditions)
+        return unread.order_by(Message.microseconds).limit(1).correlate(Conversation).scalar_subquery()
+
+    return first(Message.id), first(Message.microseconds)
 
 
+# The burst's first message: the visitor's first unread one since the wait began.
+_BURST_FIRST_ID, _BURST_FIRST_US = _first_unread(
+    Message.microseconds >= Conversation.waiting_since * literal_column("1000000", BigInteger),
+    Message.end_user_id.is_not(None),
+)
 _BURSTS = select(
     Conversation.id.label("conversation_id"),
     Conversation.workspace_id,
     Conversation.assigned_agent_id,
-    _first_unread("id").label("first_message_id"),  # type: ignore[attr-defined]
-    _first_unread("microseconds").label("first_microseconds"),  # type: ignore[attr-defined]
+    _BURST_FIRST_ID.label("first_message_id"),
+    _BURST_FIRST_US.label("first_microseconds"),
 )
 # Joined from the workspaces so that each one's range is read on the (workspace_id, status, waiting_since) index.
 _WAITING = _BURSTS.select_from(Workspace).join(
@@ -128,30 +129,16 @@ class Run(Record):
     first_microseconds: int | None
 
 
-def _first_unread_reply(column: str) -> object:
-    return (
-        select(getattr(Message, column))
-        .where(
-            Message.conversation_id == Conversation.id,
-            Message.agent_id.is_not(None),
-            Message.type.in_(AGENT_TYPES),
-            Message.status != "read",
-        )
-        .order_by(Message.microseconds)
-        .limit(1)
-        .correlate(Conversation)
-        .scalar_subquery()
-    )
-
-
+# The run's first message: the agents' first text or file the visitor has not read.
+_RUN_FIRST_ID, _RUN_FIRST_US = _first_unread(Message.agent_id.is_not(None), Message.type.in_(AGENT_TYPES))
 _RUNS = select(
     Conversation.id.label("conversation_id"),
     Conversation.workspace_id,
     Conversation.end_user_id,
     EndUser.name,
     EndUser.email,
-    _first_unread_reply("id").label("first_message_id"),  # type: ignore[attr-defined]
-    _first_unread_reply("microseconds").label("first_microseconds"),  # type: ignore[attr-defined]
+    _RUN_FIRST_ID.label("first_message_id"),
+    _RUN_FIRST_US.label("first_microseconds"),
 )
 # From the workspaces, each one's conversations active since the floor on its (workspace_id, last_microseconds) index.
 _ACTIVE = (
