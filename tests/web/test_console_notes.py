@@ -9,6 +9,7 @@ import httpx
 import pytest
 from playwright.async_api import Locator, Page, expect
 
+from tests.support.waiting import polled
 from tests.web.conftest import NewContext, WebServer
 from tests.web.console_support import Workspace, open_console, reply_box, row
 from tests.web.widget_support import message as widget_message
@@ -40,7 +41,8 @@ async def test_a_note_is_unmistakable_and_never_reaches_the_visitor(server: WebS
 
     # Note mode: another colour, its own words, its own button.
     await agent.get_by_role("radio", name="Internal note").check()
-    assert await colours(composer) != reply_look
+    # Drawn at the next animation frame: polled, not read at once.
+    await polled(lambda: colours(composer), lambda now: now != reply_look, what="the note's own colours")
     await expect(composer).to_contain_text("Only your team sees notes: the visitor never does.")
     await expect(agent.get_by_role("button", name="Send", exact=True)).to_have_count(0)
     await note_box(agent).fill("Checked Stripe: they really paid twice, refund the second one")
