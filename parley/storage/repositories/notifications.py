@@ -21,6 +21,8 @@ from parley.storage.repositories._query import fetch_all
 OPEN = "open"
 MAX_MESSAGES_IN_MAIL = 20
 AGENT_TYPES = ("text", "file")  # what of an agent's reaches the visitor: never a note
+VISITORS = (Message.end_user_id.is_not(None),)  # a burst's messages
+AGENT_REPLIES = (Message.agent_id.is_not(None), Message.type.in_(AGENT_TYPES))  # a run's messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,7 @@ def _first_unread(*conditions: ColumnElement[bool]) -> tuple[ScalarSelect[Any], 
 # The burst's first message: the visitor's first unread one since the wait began.
 _BURST_FIRST_ID, _BURST_FIRST_US = _first_unread(
     Message.microseconds >= Conversation.waiting_since * literal_column("1000000", BigInteger),
-    Message.end_user_id.is_not(None),
+    *VISITORS,
 )
 _BURSTS = select(
     Conversation.id.label("conversation_id"),
@@ -103,17 +105,7 @@ def recipients(conn: Connection, workspace_id: str, assigned_agent_id: str | Non
 
 def burst_messages(conn: Connection, conversation_id: str, from_us: int) -> list[MessageRecord]:
     """The visitor's messages from the burst's first on, oldest first, at most MAX_MESSAGES_IN_MAIL."""
-    stmt = (
-        select(Message)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.microseconds >= from_us,
-            Message.end_user_id.is_not(None),
-        )
-        .order_by(Message.microseconds)
-        .limit(MAX_MESSAGES_IN_MAIL)
-    )
-    return fetch_all(conn, stmt, MessageRecord)
+    return _messages_from(conn, conversation_id, from_us, *VISITORS)
 
 
 # The visitors' side. A run is a conversation's agent messages (texts and files) the visitor has not read: a read
@@ -130,7 +122,7 @@ class Run(Record):
 
 
 # The run's first message: the agents' first text or file the visitor has not read.
-_RUN_FIRST_ID, _RUN_FIRST_US = _first_unread(Message.agent_id.is_not(None), Message.type.in_(AGENT_TYPES))
+_RUN_FIRST_ID, _RUN_FIRST_US = _first_unread(*AGENT_REPLIES)
 _RUNS = select(
     Conversation.id.label("conversation_id"),
     Conversation.workspace_id,
@@ -168,15 +160,13 @@ def run_of(conn: Connection, conversation_id: str) -> Run | None:
 
 def run_messages(conn: Connection, conversation_id: str, from_us: int) -> list[MessageRecord]:
     """The agents' texts and files from the run's first on, oldest first, at most MAX_MESSAGES_IN_MAIL."""
-    stmt = (
-        select(Message)
-        .where(
-            Message.conversation_id == conversation_id,
-            Message.microseconds >= from_us,
-            Message.agent_id.is_not(None),
-            Message.type.in_(AGENT_TYPES),
-        )
-        .order_by(Message.microseconds)
-        .limit(MAX_MESSAGES_IN_MAIL)
+    return _messages_from(conn, conversation_id, from_us, *AGENT_REPLIES)
+
+
+def _messages_from(
+    conn: Connection, conversation_id: str, from_us: int, *conditions: ColumnElement[bool]
+) -> list[MessageRecord]:
+    stmt = select(Message).where(
+        Message.conversation_id == conversation_id, Message.microseconds >= from_us, *conditions
     )
-    return fetch_all(conn, stmt, MessageRecord)
+    return fetch_all(conn, stmt.order_by(Message.microseconds).limit(MAX_MESSAGES_IN_MAIL), MessageRecord)
