@@ -6,7 +6,9 @@ one composed when it goes (a notification) is asked of `compose`, which answers 
 visitor's messages were answered or read meanwhile): that mail is `cancelled`, never sent. An SMTP server that is
 away, times out or answers 4xx gets the mail again later (`mail_retry_base_seconds`, doubling with jitter, up to
 `mail_retry_max_seconds`), at most `mail_max_attempts` times; a 5xx answer fails it at once. Either way the reason
-is kept for the admins' list.
+is kept for the admins' list. An attempt, composing included, is bounded by half the lease (aiosmtplib's timeout
+is per SMTP step, so a slow server could hold one send past the lease, and another process send it again); a mail
+the standard library cannot write (ValueError) fails at once, and any other surprise counts as an attempt.
 
 Exactly once per cause: the outbox holds one row a cause, and one process at a time holds its lease. The one gap
 left is a process that dies after the SMTP server took the mail and before the outcome was recorded: the lease then
@@ -82,21 +84,31 @@ class MailWorker(LeasedWorker[ClaimedMail]):
 
     async def attempt(self, mail: ClaimedMail) -> None:
         try:
-            message = await self._message(mail)
-            if message is None:
-                await self._record(mail, repo.CANCELLED, None)
-                return
-            await self._mailer.send(message)
+            async with asyncio.timeout(self._settings.mail_lease_seconds / 2):
+                message = await self._message(mail)
+                if message is None:
+                    await self._record(mail, repo.CANCELLED, None)
+                    return
+                await self._mailer.send(message)
         except asyncio.CancelledError:
             await self._record(mail, repo.PENDING, "interrupted: Parley was shutting down", counts=False)
             raise
         except SecretUnreadable as exc:
             await self._record(mail, repo.FAILED, str(exc))
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [refused.code for refused in exc.recipients]
+            reasons = "; ".join(f"SMTP {refused.code}: {refused.message}" for refused in exc.recipients)
+            await self._retry_or_fail(mail, reasons, permanent=bool(codes) and min(codes) >= 500)
         except aiosmtplib.SMTPResponseException as exc:
-            permanent = exc.code >= 500
-            await self._retry_or_fail(mail, f"SMTP {exc.code}: {exc.message}", permanent)
+            await self._retry_or_fail(mail, f"SMTP {exc.code}: {exc.message}", permanent=exc.code >= 500)
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-            await self._retry_or_fail(mail, f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+            await self._retry_or_fail(mail, _described(exc))
+        except ValueError as exc:  # a header the standard library refuses: sending again would not change it
+            log.exception("mail %s could not be written", mail.id)
+            await self._record(mail, repo.FAILED, _described(exc))
+        except Exception as exc:  # a bug or a database away: counted, so that it cannot come back for ever
+            log.exception("mail %s: an unexpected error", mail.id)
+            await self._retry_or_fail(mail, _described(exc))
         else:
             await self._record(mail, repo.SENT, None)
 
@@ -138,10 +150,14 @@ class MailWorker(LeasedWorker[ClaimedMail]):
 
         try:
             if not await self._db.write(finish):
-                log.info("mail %s: lease lost before its outcome was recorded", mail.id)
+                log.info("mail %s: lease lost, or the mail cancelled, before its outcome was recorded", mail.id)
         except Exception:
             # The lease runs out and the mail is tried again: at least once, never lost.
             log.exception("mail %s: recording the outcome failed", mail.id)
 
     def _retry_bounds(self) -> tuple[float, float]:
         return self._settings.mail_retry_base_seconds, self._settings.mail_retry_max_seconds
+
+
+def _described(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__

@@ -9,7 +9,7 @@ included, so every attempt sends the same bytes. Nothing is queued while mail is
 from __future__ import annotations
 
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
+from email.utils import formatdate, make_msgid
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 from parley import schemas
 from parley.clock import now_microseconds
 from parley.errors import not_found
+from parley.mail.composing import named_address
 from parley.services.ids import new_id
 from parley.services.paging import continue_after
 from parley.storage.database import Transaction
@@ -46,6 +47,7 @@ def queue(
     message["From"] = sender(svc, workspace)
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=mail_domain(svc))
+    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: auto-responders do not answer it
     now_us = now_microseconds()
     return repo.add(
         tx.conn,
@@ -63,9 +65,19 @@ def queue(
     )
 
 
+def link_cause(link_id: str) -> str:
+    """The cause of an invitation's or a reset's mail: its link (one mail a link)."""
+    return f"link:{link_id}"
+
+
+def cancel_link_mail(tx: Transaction, link_ids: list[str]) -> None:
+    """Links replaced, used or cancelled: their mails, if not sent yet, are not sent (an old link would not work)."""
+    repo.cancel_pending(tx.conn, [link_cause(link_id) for link_id in link_ids])
+
+
 def sender(svc: Services, workspace: WorkspaceRecord) -> str:
     """`From`: PARLEY_MAIL_FROM, named after the workspace (what the recipient knows)."""
-    return formataddr((workspace.name, svc.mailer.mail_from))
+    return named_address(workspace.name, svc.mailer.mail_from)
 
 
 def mail_domain(svc: Services) -> str:

@@ -12,7 +12,7 @@ from parley import schemas
 from parley.clock import now_microseconds, now_seconds
 from parley.errors import ParleyError, conflict, forbidden, not_found
 from parley.realtime.broker import Invalidation
-from parley.services import audit, visitor_names
+from parley.services import audit, mail, visitor_names
 from parley.services.context import Services
 from parley.services.events import emit_workspace_event
 from parley.services.files import fetch_and_store, record_file
@@ -144,7 +144,7 @@ async def update_agent(
             workspace_repo.revoke_tokens_of_agent(tx.conn, current.id, changes["updated_at"])
         if deactivated or ("email" in changes and changes["email"] != current.email):
             # An invitation or a reset sent to them (or to a mistyped address) must not outlive either change.
-            credentials_repo.cancel_links(tx.conn, current.id, now_seconds())
+            mail.cancel_link_mail(tx, credentials_repo.cancel_links(tx.conn, current.id, now_seconds()))
         agent = find_agent(tx.conn, workspace.id, agent_id)
         _record_update(tx, actor, current, agent)
         related = load_related(tx.conn, agents=[agent])

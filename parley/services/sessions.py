@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import html
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -22,6 +21,7 @@ from email.message import EmailMessage
 from parley import schemas
 from parley.clock import now_seconds
 from parley.errors import ParleyError, conflict, not_found, unauthorized
+from parley.mail.composing import header_text, write_body
 from parley.realtime.broker import Invalidation
 from parley.services import audit, mail
 from parley.services.auth import Principal, generate_token, hash_token
@@ -172,7 +172,7 @@ async def issue_link(
         agent = find_agent(tx.conn, workspace.id, agent_id, lock=True)
         if not agent.active:
             raise conflict("The agent is inactive: activate it before inviting it.")
-        repo.use_links(tx.conn, agent.id, purpose, now)
+        mail.cancel_link_mail(tx, repo.use_links(tx.conn, agent.id, purpose, now))
         link = AgentLinkRecord(
             id=new_id(),
             workspace_id=workspace.id,
@@ -210,7 +210,7 @@ async def set_password_by_link(
         agent = find_agent(tx.conn, link.workspace_id, link.agent_id, lock=True) if link else None
         if link is None or agent is None or not agent.active:
             raise not_found("Link")
-        repo.use_links(tx.conn, agent.id, purpose, now)
+        mail.cancel_link_mail(tx, repo.use_links(tx.conn, agent.id, purpose, now))
         return link, _replace_password(tx, agent.id, password_hash, now)
 
     link, ended = await svc.db.write(redeem)
@@ -292,21 +292,17 @@ def _queue_link_mail(
     hours = LINK_SECONDS[purpose] // 3600
     if purpose == INVITATION:
         subject = f"You are invited to {workspace.name} on Parley"
-        lead = f"You are invited to answer {workspace.name}'s visitors on Parley. Choose your password here:"
+        lead = f"You are invited to answer {workspace.name}'s visitors on Parley."
+        action = "Choose your password"
         valid = f"The link works once, for {hours // 24} days."
     else:
         subject = f"Reset your Parley password for {workspace.name}"
-        lead = "Someone (we hope you) asked to reset your Parley password. Choose a new one here:"
+        lead = "Someone (we hope you) asked to reset your Parley password."
+        action = "Choose a new password"
         valid = f"The link works once, for {hours} hour. If you did not ask, ignore this mail."
     message = EmailMessage()
     message["To"] = agent.email
-    message["Subject"] = subject
-    message.set_content(f"Hello {agent.name},\n\n{lead}\n\n{url}\n\n{valid}\n")
-    page = html.escape
-    message.add_alternative(
-        f"<p>Hello {page(agent.name)},</p><p>{page(lead)}</p>"
-        f'<p><a href="{page(url)}">{page(url)}</a></p><p>{page(valid)}</p>',
-        subtype="html",
-    )
+    message["Subject"] = header_text(subject)
+    write_body(message, greeting=f"Hello {agent.name},", lead=lead, action=(action, url), footer=valid)
     kind: schemas.MailKind = "invitation" if purpose == INVITATION else "password_reset"
-    return mail.queue(svc, tx, workspace, kind, f"link:{link_id}", message)
+    return mail.queue(svc, tx, workspace, kind, mail.link_cause(link_id), message)

@@ -396,9 +396,10 @@ class OutboxMail(Base):
 
     `cause` names what it is for (an invitation link, a burst of unanswered visitor messages) and is unique: a cause
     seen twice, by two processes at once too, queues one mail. `message` is the whole RFC 822 message, sealed (a
-    link in it is a credential), and is emptied once the mail is sent or has failed; recipient and subject stay for
-    the admins' list. A kind that is composed when it is sent (a notification, which must not go once answered)
-    stores no message but its conversation. Times ending in `_us` are unix microseconds.
+    link in it is a credential), and is emptied once the mail is sent or cancelled (a failed one keeps it, for an
+    admin's retry); recipient and subject stay for the admins' list. A kind that is composed when it is sent (a
+    notification, which must not go once answered) stores no message but its conversation. Times ending in `_us`
+    are unix microseconds.
     """
 
     __tablename__ = "mail_outbox"

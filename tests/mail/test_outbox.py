@@ -4,6 +4,7 @@ cause with several workers, and nothing of it is stored readable."""
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from parley.clock import now_microseconds
 from parley.config import Settings
 from parley.services.context import Services
+from parley.services.notifications import queue_notifications
 from parley.webhooks.pruning import prune_outbox
 from tests.conftest import Api, running_parley
 from tests.support.live import free_port
@@ -180,3 +182,88 @@ async def test_finished_mail_is_pruned_with_the_outbox_and_pending_mail_stays(
         pruned = await prune_outbox(parley.services.db, a_month_on, retention_days=30)
         assert pruned.mail == 1
         assert [(m["to"], m["status"]) for m in await outbox(api)] == [("bob@example.com", "pending")]
+
+
+async def test_a_recipient_refused_for_good_fails_at_once(settings: Settings, mailbox: Mailbox) -> None:
+    mailbox.recipient_answer = "550 5.1.1 No such user"
+    async with running_parley(mail_on(settings, mailbox.port, **QUICK_RETRIES)) as parley:
+        api = await parley.new_workspace()
+        await invite(api, "gone@example.com")
+        failed = await polled(lambda: outbox(api), lambda found: found[0]["status"] != "pending")
+    assert failed[0]["status"] == "failed" and failed[0]["attempts"] == 1  # not retried for hours
+    assert "550" in failed[0]["lastError"] and mailbox.messages == []
+
+
+async def test_a_stalled_smtp_server_cannot_hold_a_send_past_its_lease(settings: Settings) -> None:
+    """A server that takes the connection and never answers: aiosmtplib's timeout is per step (30 s), so only the
+    bound on the whole attempt (half the lease) ends it before another process could lease the mail again."""
+    connections: list[asyncio.StreamWriter] = []
+
+    async def hold(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)  # never a greeting
+
+    server = await asyncio.start_server(hold, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        async with running_parley(mail_on(settings, port, mail_lease_seconds=1.0, **QUICK_RETRIES)) as parley:
+            api = await parley.new_workspace()
+            await invite(api, "ann@example.com")
+            waiting = await polled(lambda: outbox(api), lambda found: found[0]["attempts"] >= 1)
+    finally:
+        server.close()
+        for writer in connections:
+            writer.close()
+    assert waiting[0]["status"] == "pending" and "Timeout" in waiting[0]["lastError"] and connections
+
+
+async def test_a_replaced_or_used_invitation_is_not_mailed(settings: Settings) -> None:
+    async with running_parley(mail_on(settings, free_port(), **QUICK_RETRIES)) as parley:  # mail waits: no server
+        api = await parley.new_workspace()
+        agent = await api.ok("POST", "/agents", json={"serviceUserId": "ann", "name": "Ann", "email": "ann@x.example"})
+        await api.ok("POST", f"/agents/{agent['id']}/invite")
+        second = await api.ok("POST", f"/agents/{agent['id']}/invite")  # the first link stops working
+        assert [m["status"] for m in await outbox(api)] == ["pending", "cancelled"]  # newest first
+
+        token = second["inviteUrl"].split("#token=")[1]
+        chosen = {"token": token, "password": "p" * 12}
+        accepted = await api.client.post("/api/agent/v1/invitations/accept", json=chosen)
+        assert accepted.status_code == 200, accepted.text
+        assert [m["status"] for m in await outbox(api)] == ["cancelled", "cancelled"]  # used: its mail is old news
+
+
+async def test_names_with_line_breaks_make_one_line_headers(settings: Settings, mailbox: Mailbox) -> None:
+    async with running_parley(mail_on(settings, mailbox.port, **QUICK_RETRIES)) as parley:
+        api = await parley.new_workspace("Acme\nCorp\u2028Ltd")
+        agent = await api.ok("POST", "/agents", json={"serviceUserId": "ann", "name": "Ann\u2029X", "email": "a@x.io"})
+        invited = await api.call("POST", f"/agents/{agent['id']}/invite")
+        assert invited.status_code == 200, invited.text  # was a 500: the standard library refuses a broken header
+        received = await eventually(lambda: mailbox.to("a@x.io") or False, what="the invitation")
+    assert received[0]["Subject"] == "You are invited to Acme Corp Ltd on Parley"
+    assert received[0]["From"] == "Acme Corp Ltd <parley@example.com>"
+    assert received[0]["Auto-Submitted"] == "auto-generated"  # auto-responders do not answer it
+
+
+@pytest.mark.parametrize(
+    ("error", "outcome"),
+    [(RuntimeError("a bug"), ("pending", "RuntimeError: a bug")), (ValueError("bad header"), ("failed", "ValueError"))],
+)
+async def test_an_unexpected_error_counts_as_an_attempt(
+    settings: Settings, mailbox: Mailbox, error: Exception, outcome: tuple[str, str]
+) -> None:
+    """Fault injected where no test can make one: an error nobody expected must not leave the mail leased and
+    uncounted, tried every lease for ever; one the standard library raised writing it (ValueError) fails it."""
+    async with running_parley(mail_on(settings, mailbox.port, **QUICK_RETRIES)) as parley:
+        api = await parley.new_workspace()
+        worker = parley.services.mail
+
+        async def failing(mail: Any) -> None:
+            raise error
+
+        worker.compose = failing
+        conversation = await api.conversation(name="Vera")
+        await api.ok("POST", f"/conversation/{conversation['id']}/send-text-message", json={"uuid": "u", "text": "hi"})
+        await api.agent("ann", name="Ann", email="ann@example.com")
+        await queue_notifications(parley.services, now_microseconds() + 121_000_000)
+        tried = await polled(lambda: outbox(api), lambda found: bool(found) and found[0]["attempts"] >= 1)
+    status, error_text = outcome
+    assert tried[0]["status"] == status and error_text in tried[0]["lastError"]

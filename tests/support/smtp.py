@@ -18,11 +18,12 @@ from tests.support.live import free_port
 @dataclass
 class Mailbox:
     """What the server received: each message with the envelope's recipients. `answer` is what it says to a
-    message's DATA (a 4xx or 5xx keeps nothing)."""
+    message's DATA (a 4xx or 5xx keeps nothing), `recipient_answer` to each recipient."""
 
     port: int = 0
     messages: list[tuple[list[str], EmailMessage]] = field(default_factory=list)
     answer: str = "250 OK"
+    recipient_answer: str = "250 OK"  # what it says to each RCPT TO
     refused: int = 0
 
     @property
@@ -31,6 +32,13 @@ class Mailbox:
 
     def to(self, address: str) -> list[EmailMessage]:
         return [message for recipients, message in self.messages if address in recipients]
+
+    async def handle_RCPT(  # aiosmtpd's hook
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, options: list[str]
+    ) -> str:
+        if self.recipient_answer.startswith("2"):
+            envelope.rcpt_tos.append(address)
+        return self.recipient_answer
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:  # aiosmtpd's hook
         assert isinstance(envelope.content, bytes)

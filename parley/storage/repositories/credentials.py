@@ -44,16 +44,16 @@ def usable_link(
     return fetch_one(conn, stmt.with_for_update() if lock else stmt, AgentLinkRecord)
 
 
-def use_links(conn: Connection, agent_id: str, purpose: str, now: int) -> None:
-    """Mark every unused link of this purpose of the agent used: the one redeemed, and any older one still out."""
+def use_links(conn: Connection, agent_id: str, purpose: str, now: int) -> list[str]:
+    """Mark every unused link of this purpose of the agent used (the one redeemed, and any older one still out);
+    their ids."""
     stmt = update(AgentLink).where(
         AgentLink.agent_id == agent_id, AgentLink.purpose == purpose, AgentLink.used_at.is_(None)
     )
-    conn.execute(stmt.values(used_at=now))
+    return list(conn.execute(stmt.values(used_at=now).returning(AgentLink.id)).scalars())
 
 
-def cancel_links(conn: Connection, agent_id: str, now: int) -> None:
-    """Every unused link of the agent, of either purpose, made unusable."""
-    conn.execute(
-        update(AgentLink).where(AgentLink.agent_id == agent_id, AgentLink.used_at.is_(None)).values(used_at=now)
-    )
+def cancel_links(conn: Connection, agent_id: str, now: int) -> list[str]:
+    """Every unused link of the agent, of either purpose, made unusable; their ids."""
+    stmt = update(AgentLink).where(AgentLink.agent_id == agent_id, AgentLink.used_at.is_(None))
+    return list(conn.execute(stmt.values(used_at=now).returning(AgentLink.id)).scalars())

@@ -92,6 +92,24 @@ def queued_causes(conn: Connection, causes: list[str]) -> set[str]:
     return set(conn.execute(stmt, {"causes": causes}).scalars())
 
 
+def cancel_pending(conn: Connection, causes: list[str]) -> None:
+    """The pending mails of these causes cancelled, their messages dropped (a mail being sent now is recorded as its
+    send ends)."""
+    if causes:
+        stmt = update(OutboxMail).where(OutboxMail.cause.in_(causes), OutboxMail.status == PENDING)
+        conn.execute(stmt.values(status=CANCELLED, message=None))
+
+
+def forget_recipient(conn: Connection, kind: str, conversation_ids: list[str]) -> None:
+    """The mails of `kind` about these conversations lose their recipient, and any not sent yet are cancelled (an
+    erased visitor's address is not kept, nor mailed)."""
+    if not conversation_ids:
+        return
+    about = (OutboxMail.kind == kind, OutboxMail.conversation_id.in_(conversation_ids))
+    conn.execute(update(OutboxMail).where(*about, OutboxMail.status == PENDING).values(status=CANCELLED, message=None))
+    conn.execute(update(OutboxMail).where(*about).values(recipient=""))
+
+
 def claim_due(conn: Connection, now_us: int, lease_until_us: int, token: str, limit: int) -> list[ClaimedMail]:
     """Lease up to `limit` due mails, the earliest due first. Run inside a write transaction."""
     seqs = list(conn.execute(_DUE, {"now_us": now_us, "limit": limit}).scalars())
@@ -104,10 +122,11 @@ def claim_due(conn: Connection, now_us: int, lease_until_us: int, token: str, li
 
 
 def finish(conn: Connection, mail_id: str, token: str, **values: Any) -> bool:
-    """Record an attempt's outcome and release the lease; False when the lease was no longer ours."""
+    """Record an attempt's outcome and release the lease; False when the lease was no longer ours, or the mail was
+    cancelled meanwhile (its cause went away while it was being tried)."""
     result = conn.execute(
         update(OutboxMail)
-        .where(OutboxMail.id == mail_id, OutboxMail.claim_token == token)
+        .where(OutboxMail.id == mail_id, OutboxMail.claim_token == token, OutboxMail.status == PENDING)
         .values(claim_token=None, locked_until_us=None, **values)
     )
     return bool(result.rowcount)

@@ -26,6 +26,7 @@ from parley.storage.models import (
     WebhookDelivery,
 )
 from parley.storage.records import ConversationRecord, FileRecord, MessageRecord, ReviewRecord
+from parley.storage.repositories import mail as mail_repo
 from parley.storage.repositories._query import fetch_all
 from parley.storage.repositories.webhooks import PENDING
 
@@ -244,7 +245,7 @@ def delete_finished_deliveries(conn: Connection, seqs: Sequence[int], created_be
 def delete_finished_mail(conn: Connection, seqs: Sequence[int], created_before: int) -> int:
     """Sent, failed or cancelled: a pending mail stays, whatever its age."""
     stmt = delete(OutboxMail).where(
-        OutboxMail.seq.in_(seqs), OutboxMail.status != PENDING, OutboxMail.created_at < created_before
+        OutboxMail.seq.in_(seqs), OutboxMail.status != mail_repo.PENDING, OutboxMail.created_at < created_before
     )
     return int((conn.execute(stmt)).rowcount or 0)
 
