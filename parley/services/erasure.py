@@ -5,6 +5,8 @@ reviews' marks) and removes what is theirs: their name, email, id in the integra
 their messages and reviews; the files they sent, bytes and thumbnails, unless someone else stored the same bytes.
 The outbox holds copies of all that in its event payloads (the websocket resume history and the bodies of pending
 webhook deliveries): those are rewritten in the same transaction, so no later replay or redelivery brings it back.
+The mail outbox forgets their address, and what was to be mailed to them is not; their email replies are refused
+(parley/services/inbound_email.py: a reply address works while its visitor has an email).
 """
 
 from __future__ import annotations
@@ -23,9 +25,11 @@ from parley.services import audit
 from parley.services.context import Services
 from parley.services.events import emit_workspace_event
 from parley.services.ids import check_id
+from parley.services.notifications import VISITOR_KIND
 from parley.services.views import load_related
 from parley.storage.database import Transaction
 from parley.storage.records import EndUserRecord, WorkspaceRecord
+from parley.storage.repositories import mail as mail_repo
 from parley.storage.repositories import people as people_repo
 from parley.storage.repositories import retention as repo
 
@@ -58,6 +62,7 @@ async def erase_end_user(
         unused_paths = paths - repo.paths_in_use(tx.conn, paths)
         public = svc.public_views.end_user(erased)
         _rewrite_outbox(tx.conn, conversation_ids, end_user_id, public.model_dump(mode="json"))
+        mail_repo.forget_recipient(tx.conn, VISITOR_KIND, conversation_ids)
         emit_workspace_event(tx, ERASED_EVENT, workspace.id, public)
         audit.record(tx, actor, workspace.id, "end_user.erased", ("end_user", end_user_id))
         return erased, unused_paths

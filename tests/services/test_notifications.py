@@ -10,9 +10,11 @@ from typing import Any
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy import text
 
 from parley.clock import now_microseconds
 from parley.config import Settings
+from parley.services import notifications
 from parley.services.notifications import queue_notifications
 from tests.conftest import Api, Parley, running_parley
 from tests.support.smtp import Mailbox, smtp_server, text_of
@@ -139,8 +141,8 @@ async def test_a_burst_answered_before_its_mail_goes_is_never_sent(
     assert await sweep(team) == 2
     await polled(lambda: outbox(team.api), lambda found: all(m["attempts"] >= 1 for m in found))
 
+    # Each next attempt composes the mail from the conversation as it is now, answered: cancelled, never sent.
     await console(team, "Ann", f"/conversations/{conversation['id']}/messages", {"uuid": "a1", "text": "Hi, Ann here"})
-    mailbox.answer = "250 OK"
     cancelled = await polled(lambda: outbox(team.api), lambda found: all(m["status"] == "cancelled" for m in found))
     assert len(cancelled) == 2 and mailbox.messages == []
 
@@ -155,3 +157,54 @@ async def test_the_running_server_tells_agents_by_itself(settings: Settings, mai
         assert "> Hello?" in text_of(mail[0])
         sent = await polled(lambda: outbox(api), lambda found: [m["status"] for m in found] == ["sent"])
         assert sent[0]["kind"] == "agent_notification" and sent[0]["conversationId"] == conversation["id"]
+
+
+async def test_a_burst_after_a_read_late_in_a_long_wait_is_told(team: Team, mailbox: Mailbox) -> None:
+    conversation = await team.api.conversation(name="Vera Visitor")
+    said = await visitor_says(team.api, conversation, "Hello?")
+    await console(team, "Ann", f"/conversations/{conversation['id']}/read", {"until": said[-1]["microseconds"]})
+
+    def two_days_of_waiting(conn: Any) -> None:  # the wait began long before the sweep's lookback
+        conn.execute(text("UPDATE conversations SET waiting_since = waiting_since - 172800"))
+
+    await team.parley.services.db.write(lambda tx: two_days_of_waiting(tx.conn))
+    await visitor_says(team.api, conversation, "Still nobody?")  # a new burst, after the read
+    assert await sweep(team) == 2
+    mail = await eventually(lambda: mailbox.to("ann@example.com") or False, what="Ann's notification")
+    assert "> Still nobody?" in text_of(mail[0]) and "Hello?" not in text_of(mail[0])
+
+
+async def test_a_sweep_queues_a_bounded_page_and_the_next_one_the_rest(
+    team: Team, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notifications, "SWEEP_LIMIT", 3)
+    for name in ("Vera", "Walt"):
+        await visitor_says(team.api, await team.api.conversation(name=name), "Hello?")
+    assert [await sweep(team) for _ in range(3)] == [3, 1, 0]  # two bursts, two agents each
+    causes = {(m["conversationId"], m["to"]) for m in await outbox(team.api)}
+    assert len(causes) == 4
+
+
+async def test_a_visitors_name_with_a_line_break_is_one_line_in_the_subject(team: Team, mailbox: Mailbox) -> None:
+    conversation = await team.api.conversation(name="Vera\u2028Visitor")
+    await visitor_says(team.api, conversation, "Hello?")
+    assert await sweep(team) == 2
+    mail = await eventually(lambda: mailbox.to("ann@example.com") or False, what="Ann's notification")
+    assert mail[0]["Subject"] == "Vera Visitor is waiting for an answer on Acme"
+    assert mail[0]["Auto-Submitted"] == "auto-generated"
+
+
+async def test_an_erased_visitor_is_not_mailed_and_their_address_is_not_kept(team: Team, mailbox: Mailbox) -> None:
+    mailbox.answer = "451 4.3.0 Try again later"  # the visitor's mail waits for a retry
+    conversation = await team.api.conversation(name="Vera", email="vera@example.net")
+    answered = {"uuid": "a1", "text": "Could you send me the parcel number?"}
+    await console(team, "Ann", f"/conversations/{conversation['id']}/messages", answered)
+    assert await queue_notifications(team.parley.services, now_microseconds() + 301 * 1_000_000) == 1
+    await polled(lambda: outbox(team.api), lambda found: found[0]["attempts"] >= 1)
+
+    await team.api.ok("DELETE", f"/end-users/{conversation['endUser']['id']}")
+    mailbox.answer = "250 OK"
+    [mail] = await outbox(team.api)
+    assert (mail["kind"], mail["status"], mail["to"]) == ("visitor_notification", "cancelled", "")
+    assert await queue_notifications(team.parley.services, now_microseconds() + 301 * 1_000_000) == 0
+    assert mailbox.messages == []

@@ -11,27 +11,43 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, ColumnElement, Connection, ScalarSelect, and_, bindparam, literal_column, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    ScalarSelect,
+    and_,
+    bindparam,
+    exists,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
-from parley.storage.models import Agent, Conversation, EndUser, Message, Workspace
+from parley.storage.models import Agent, Conversation, EndUser, Message, OutboxMail, Workspace
 from parley.storage.records import MessageRecord, Record
-from parley.storage.repositories._query import fetch_all
+from parley.storage.repositories._query import fetch_all, fetch_one
 
 OPEN = "open"
 MAX_MESSAGES_IN_MAIL = 20
 AGENT_TYPES = ("text", "file")  # what of an agent's reaches the visitor: never a note
 VISITORS = (Message.end_user_id.is_not(None),)  # a burst's messages
 AGENT_REPLIES = (Message.agent_id.is_not(None), Message.type.in_(AGENT_TYPES))  # a run's messages
+# Agents who are told: active, with an email, who want notifications by email.
+_TOLD = (Agent.active.is_(True), Agent.email.is_not(None), Agent.email_notifications.is_(True))
 
 
 @dataclass(frozen=True, slots=True)
-class Burst(Record):
-    conversation_id: str
+class Notice(Record):
+    """A notification due and not queued yet: its cause names the first message it is about (and for an agent,
+    the agent)."""
+
+    cause: str
     workspace_id: str
-    assigned_agent_id: str | None
-    first_message_id: str | None
-    first_microseconds: int | None
+    conversation_id: str
+    recipient: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +55,20 @@ class Recipient(Record):
     id: str
     name: str
     email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Start(Record):
+    """A notification's first message, still unread, with its conversation and visitor as they are now."""
+
+    conversation_id: str
+    workspace_id: str
+    assigned_agent_id: str | None
+    status: str
+    waiting_since: int | None
+    name: str | None
+    email: str | None
+    microseconds: int
 
 
 def _first_unread(*conditions: ColumnElement[bool]) -> tuple[ScalarSelect[Any], ScalarSelect[Any]]:
@@ -52,52 +82,69 @@ def _first_unread(*conditions: ColumnElement[bool]) -> tuple[ScalarSelect[Any], 
     return first(Message.id), first(Message.microseconds)
 
 
-# The burst's first message: the visitor's first unread one since the wait began.
+def _not_queued(cause: ColumnElement[str]) -> ColumnElement[bool]:
+    return ~exists().where(OutboxMail.cause == cause)  # on the unique index of `cause`
+
+
+# Agents. A burst's first message: the visitor's first unread one since the wait began (so the walk starts there).
 _BURST_FIRST_ID, _BURST_FIRST_US = _first_unread(
-    Message.microseconds >= Conversation.waiting_since * literal_column("1000000", BigInteger),
-    *VISITORS,
+    Message.microseconds >= Conversation.waiting_since * literal_column("1000000", BigInteger), *VISITORS
 )
-_BURSTS = select(
-    Conversation.id.label("conversation_id"),
-    Conversation.workspace_id,
-    Conversation.assigned_agent_id,
-    _BURST_FIRST_ID.label("first_message_id"),
-    _BURST_FIRST_US.label("first_microseconds"),
+# From the workspaces, each one's conversations active since the floor on its (workspace_id, last_microseconds)
+# index: a burst after an agent's read, however long the wait, moved `last_microseconds`.
+_BURSTS = (
+    select(
+        Conversation.id.label("conversation_id"),
+        Conversation.workspace_id,
+        Conversation.assigned_agent_id,
+        _BURST_FIRST_ID.label("first_id"),
+        _BURST_FIRST_US.label("first_us"),
+    )
+    .select_from(Workspace)
+    .join(
+        Conversation,
+        and_(
+            Conversation.workspace_id == Workspace.id,
+            Conversation.last_microseconds > bindparam("floor_us"),
+            Conversation.status == OPEN,
+            Conversation.waiting_since.is_not(None),
+        ),
+    )
+    .subquery()
 )
-# Joined from the workspaces so that each one's range is read on the (workspace_id, status, waiting_since) index.
-_WAITING = _BURSTS.select_from(Workspace).join(
-    Conversation,
-    and_(
-        Conversation.workspace_id == Workspace.id,
-        Conversation.status == OPEN,
-        Conversation.waiting_since > bindparam("floor"),
-        Conversation.waiting_since <= bindparam("cutoff"),
-    ),
+_AGENT_CAUSE = literal("agent:") + _BURSTS.c.first_id + literal(":") + Agent.id
+_AGENTS_DUE = (
+    select(
+        _AGENT_CAUSE.label("cause"), _BURSTS.c.workspace_id, _BURSTS.c.conversation_id, Agent.email.label("recipient")
+    )
+    .select_from(_BURSTS)
+    .join(
+        Agent,
+        and_(
+            Agent.workspace_id == _BURSTS.c.workspace_id,
+            or_(_BURSTS.c.assigned_agent_id.is_(None), Agent.id == _BURSTS.c.assigned_agent_id),
+            *_TOLD,
+        ),
+    )
+    .where(
+        _BURSTS.c.first_us > bindparam("floor_us"),
+        _BURSTS.c.first_us <= bindparam("cutoff_us"),
+        _not_queued(_AGENT_CAUSE),
+    )
+    .limit(bindparam("limit"))
 )
-_ONE = _BURSTS.where(Conversation.id == bindparam("conversation_id"), Conversation.status == OPEN)
 
 
-def unanswered_bursts(conn: Connection, floor: int, cutoff: int) -> list[Burst]:
-    """The open conversations whose wait began in (`floor`, `cutoff`] (unix seconds, as `waiting_since`), with
-    their burst's first message (None when an agent read it all)."""
-    return fetch_all(conn, _WAITING.params(floor=floor, cutoff=cutoff), Burst)
-
-
-def burst_of(conn: Connection, conversation_id: str) -> Burst | None:
-    """The conversation's burst as it is now; None when it is not open."""
-    found = fetch_all(conn, _ONE.params(conversation_id=conversation_id), Burst)
-    return found[0] if found else None
+def agents_due(conn: Connection, floor_us: int, cutoff_us: int, limit: int) -> list[Notice]:
+    """Up to `limit` agent notifications due and not queued: a burst that began in (`floor_us`, `cutoff_us`] and
+    is still unanswered and unread, one for each agent to tell."""
+    return fetch_all(conn, _AGENTS_DUE.params(floor_us=floor_us, cutoff_us=cutoff_us, limit=limit), Notice)
 
 
 def recipients(conn: Connection, workspace_id: str, assigned_agent_id: str | None) -> list[Recipient]:
     """Who is told: the assignee, or for an unassigned conversation every agent; only active agents with an email
     who want notifications by email."""
-    stmt = select(Agent.id, Agent.name, Agent.email).where(
-        Agent.workspace_id == workspace_id,
-        Agent.active.is_(True),
-        Agent.email.is_not(None),
-        Agent.email_notifications.is_(True),
-    )
+    stmt = select(Agent.id, Agent.name, Agent.email).where(Agent.workspace_id == workspace_id, *_TOLD)
     if assigned_agent_id is not None:
         stmt = stmt.where(Agent.id == assigned_agent_id)
     return fetch_all(conn, stmt.order_by(Agent.id), Recipient)
@@ -108,59 +155,70 @@ def burst_messages(conn: Connection, conversation_id: str, from_us: int) -> list
     return _messages_from(conn, conversation_id, from_us, *VISITORS)
 
 
-# The visitors' side. A run is a conversation's agent messages (texts and files) the visitor has not read: a read
-# receipt marks every earlier one read, so its first message is the first agent message not `read`.
-@dataclass(frozen=True, slots=True)
-class Run(Record):
-    conversation_id: str
-    workspace_id: str
-    end_user_id: str
-    name: str | None
-    email: str
-    first_message_id: str | None
-    first_microseconds: int | None
-
-
-# The run's first message: the agents' first text or file the visitor has not read.
-_RUN_FIRST_ID, _RUN_FIRST_US = _first_unread(*AGENT_REPLIES)
-_RUNS = select(
-    Conversation.id.label("conversation_id"),
-    Conversation.workspace_id,
-    Conversation.end_user_id,
-    EndUser.name,
-    EndUser.email,
-    _RUN_FIRST_ID.label("first_message_id"),
-    _RUN_FIRST_US.label("first_microseconds"),
-)
-# From the workspaces, each one's conversations active since the floor on its (workspace_id, last_microseconds) index.
-_ACTIVE = (
-    _RUNS.select_from(Workspace)
+# Visitors. A run is a conversation's agent messages (texts and files) the visitor has not read: a read receipt
+# marks every earlier one read, so its first message is the first agent message not `read`. Only the last
+# LOOKBACK's messages are looked at: a walk through a long history each sweep would cost what the history is, and
+# an older unread run was mailed when it was due.
+_RUN_FIRST_ID, _RUN_FIRST_US = _first_unread(Message.microseconds > bindparam("floor_us"), *AGENT_REPLIES)
+_RUNS = (
+    select(
+        Conversation.id.label("conversation_id"),
+        Conversation.workspace_id,
+        EndUser.email,
+        _RUN_FIRST_ID.label("first_id"),
+        _RUN_FIRST_US.label("first_us"),
+    )
+    .select_from(Workspace)
     .join(
         Conversation,
         and_(Conversation.workspace_id == Workspace.id, Conversation.last_microseconds > bindparam("floor_us")),
     )
     .join(EndUser, and_(EndUser.id == Conversation.end_user_id, EndUser.email.is_not(None)))
+    .subquery()
 )
-_ONE_RUN = _RUNS.join(EndUser, EndUser.id == Conversation.end_user_id).where(
-    Conversation.id == bindparam("conversation_id"), EndUser.email.is_not(None)
+_VISITOR_CAUSE = literal("visitor:") + _RUNS.c.first_id
+_VISITORS_DUE = (
+    select(
+        _VISITOR_CAUSE.label("cause"), _RUNS.c.workspace_id, _RUNS.c.conversation_id, _RUNS.c.email.label("recipient")
+    )
+    .where(_RUNS.c.first_us <= bindparam("cutoff_us"), _not_queued(_VISITOR_CAUSE))
+    .limit(bindparam("limit"))
 )
 
 
-def unread_runs(conn: Connection, floor_us: int) -> list[Run]:
-    """The conversations of visitors with an email, active since `floor_us`, with their run's first message (None
-    when the visitor read everything)."""
-    return fetch_all(conn, _ACTIVE.params(floor_us=floor_us), Run)
-
-
-def run_of(conn: Connection, conversation_id: str) -> Run | None:
-    """The conversation's run as it is now; None when its visitor has no email any more."""
-    found = fetch_all(conn, _ONE_RUN.params(conversation_id=conversation_id), Run)
-    return found[0] if found else None
+def visitors_due(conn: Connection, floor_us: int, cutoff_us: int, limit: int) -> list[Notice]:
+    """Up to `limit` visitor notifications due and not queued: a run of agent messages, the first sent in
+    (`floor_us`, `cutoff_us`], that its visitor, who has an email, has not read."""
+    return fetch_all(conn, _VISITORS_DUE.params(floor_us=floor_us, cutoff_us=cutoff_us, limit=limit), Notice)
 
 
 def run_messages(conn: Connection, conversation_id: str, from_us: int) -> list[MessageRecord]:
     """The agents' texts and files from the run's first on, oldest first, at most MAX_MESSAGES_IN_MAIL."""
     return _messages_from(conn, conversation_id, from_us, *AGENT_REPLIES)
+
+
+_START = (
+    select(
+        Conversation.id.label("conversation_id"),
+        Conversation.workspace_id,
+        Conversation.assigned_agent_id,
+        Conversation.status,
+        Conversation.waiting_since,
+        EndUser.name,
+        EndUser.email,
+        Message.microseconds,
+    )
+    .select_from(Message)
+    .join(Conversation, Conversation.id == Message.conversation_id)
+    .join(EndUser, EndUser.id == Conversation.end_user_id)
+    .where(Message.id == bindparam("message_id"), Message.status != "read")
+)
+
+
+def unread_start(conn: Connection, message_id: str) -> Start | None:
+    """The first message of a notification, if it is still unread (a read receipt for it or a later one marks it
+    read), with its conversation and visitor as they are now."""
+    return fetch_one(conn, _START.params(message_id=message_id), Start)
 
 
 def _messages_from(
