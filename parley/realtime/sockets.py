@@ -17,18 +17,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from sqlalchemy import Connection
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from parley.background import cancel_and_wait
 from parley.observability import metrics
-from parley.realtime.hub import Hub, Subscription
-from parley.schemas.messages import NOTE
+from parley.realtime.hub import Hub, Subscription, visible_to_visitor
 from parley.storage.database import Database
 from parley.storage.records import NewEvent
 from parley.storage.repositories import events as event_repo
@@ -44,84 +42,25 @@ LEGACY_MICROSECONDS_CURSOR = 10**12
 
 @dataclass
 class Audience:
-    """A visitor's socket: their conversations of a workspace (`accepts` adds new ones)."""
+    """Who a visitor's socket is for, as read before it subscribes: their conversations of a workspace, and the
+    agents assigned to them (whose status it shows)."""
 
     workspace_id: str
-    conversation_ids: set[str]
-    accepts: Callable[[NewEvent], bool]
-
-
-@dataclass
-class VisitorFilter:
-    """A visitor sees their own conversations (new ones too), their agents' status, and neither their own typing
-    nor the agents' notes (live or replayed: the replay passes through here too)."""
-
     end_user_id: str
     conversation_ids: set[str]
-    agent_ids: set[str] = field(default_factory=set)
-
-    def __call__(self, event: NewEvent) -> bool:
-        if event.name == "conversation.created":
-            if _data(event).get("endUser", {}).get("id") == self.end_user_id:
-                self.conversation_ids.add(event.conversation_id or "")
-                return True
-            return False
-        if event.name == "agent.status_changed":
-            return _data(event).get("id") in self.agent_ids
-        if event.conversation_id not in self.conversation_ids:
-            return False
-        if event.name in ("conversation.assigned", "conversation.unassigned"):
-            agent = _data(event).get("assignedAgent")
-            self.agent_ids = {agent["id"]} if agent else set()
-        if event.name in _MESSAGE_EVENTS:
-            return not _is_note(event)
-        return not (event.name == "typing" and _data(event).get("author") == "endUser")
-
-
-_MESSAGE_EVENTS = frozenset({"message.created", "message.status_changed"})  # their `data` is a Message
-_NOTE_TYPE = f'"type":"{NOTE}"'
-
-
-def _is_note(event: NewEvent) -> bool:
-    """Whether a message event is about a note. The payload is compact JSON in which a string's own quotes are
-    escaped, so the message's `"type":"note"` can only be a key and its value: without it (nearly every message)
-    nothing is parsed; with it (a note, or some JSON object inside the message, an end user's `meta`, saying so),
-    the message's own `type` decides."""
-    return _NOTE_TYPE in event.payload and _data(event).get("type") == NOTE
-
-
-@dataclass
-class AgentFilter:
-    """An agent sees the whole workspace, but not their own typing."""
-
-    agent_id: str
-
-    def __call__(self, event: NewEvent) -> bool:
-        return not (event.name == "typing" and _data(event).get("authorId") == self.agent_id)
-
-
-def _data(event: NewEvent) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads(event.payload).get("data") or {}
-    return data
+    agent_ids: set[str]
 
 
 class Feed(Protocol):
-    """What a socket carries: `prepare` runs before the subscription opens, `catch_up` replays from the database
-    once it is open, then `send` passes on the live events."""
-
-    @property
-    def workspace_id(self) -> str: ...
-
-    @property
-    def accepts(self) -> Callable[[NewEvent], bool]: ...
+    """What a socket carries: `prepare` runs before the subscription opens, `subscribe` opens it, `catch_up`
+    replays from the database once it is open, then `send` passes on the live events."""
 
     @property
     def kind(self) -> str: ...  # for the connections gauge
 
-    @property
-    def credentials(self) -> frozenset[str]: ...  # what admitted the socket: revoking any of them closes it
-
     async def prepare(self) -> None: ...
+
+    def subscribe(self, hub: Hub) -> Subscription: ...
 
     async def catch_up(self, websocket: WebSocket) -> None: ...
 
@@ -134,41 +73,47 @@ class ConversationFeed:
 
     The audience is read before the subscription opens, and `conversations_now` again once it is open: a
     conversation opened in between (the visitor's first message, sent by a widget as its socket opens) is added
-    then, and its events so far are replayed whole, since the subscription refused them while it was unknown."""
+    then, and its events so far are replayed whole, since the subscription did not follow it while it was unknown."""
 
     db: Database
     audience: Audience
     after: int | None
     conversations_now: Callable[[], Awaitable[set[str]]]
     kind: str = "visitor"
-    credentials: frozenset[str] = frozenset()  # a visitor's token is never revoked, only its end user erased
+    _hub: Hub | None = None
+    _subscription: Subscription | None = None
     _replayed: set[str] = field(default_factory=set)  # events of the replay that the subscription also caught
-
-    @property
-    def workspace_id(self) -> str:
-        return self.audience.workspace_id
-
-    @property
-    def accepts(self) -> Callable[[NewEvent], bool]:
-        return self.audience.accepts
 
     async def prepare(self) -> None:
         return None
 
+    def subscribe(self, hub: Hub) -> Subscription:
+        audience = self.audience
+        self._hub = hub
+        self._subscription = hub.subscribe_visitor(
+            audience.workspace_id, audience.end_user_id, audience.conversation_ids, audience.agent_ids
+        )
+        return self._subscription
+
     async def catch_up(self, websocket: WebSocket) -> None:
-        joined = await self.conversations_now() - self.audience.conversation_ids
-        self.audience.conversation_ids.update(joined)  # the filter holds this set: it accepts their live events now
+        assert self._hub is not None and self._subscription is not None, "subscribed first"
+        followed = self._subscription.conversation_ids
+        joined = await self.conversations_now() - followed
+        self._hub.follow(self._subscription, joined)  # their live events come from now on
         if self.after is not None:
-            await self._replay(websocket, sorted(self.audience.conversation_ids), self.after)
+            await self._replay(websocket, sorted(followed), self.after)
         elif joined:
             await self._replay(websocket, sorted(joined), 0)
 
     async def _replay(self, websocket: WebSocket, conversations: list[str], after: int) -> None:
+        assert self._hub is not None and self._subscription is not None
         cursor = after
+        workspace_id = self.audience.workspace_id
         while True:
-            page = await self.db.read(event_repo.events_after, self.workspace_id, conversations, cursor, REPLAY_PAGE)
+            page = await self.db.read(event_repo.events_after, workspace_id, conversations, cursor, REPLAY_PAGE)
             for event in page:
-                if self.accepts(event):
+                if visible_to_visitor(event):
+                    self._hub.seen_by_visitor(self._subscription, event)
                     await websocket.send_text(event.payload)
                     self._replayed.add(event.id)
                 cursor = event.microseconds
@@ -195,16 +140,19 @@ class StreamFeed:
 
     db: Database
     workspace_id: str
-    accepts: Callable[[NewEvent], bool]
+    agent_id: str
     after: int | None
-    credentials: frozenset[str]  # the agent's token id and agent id
+    credentials: frozenset[str]  # the agent's token id and agent id: revoking either closes the socket
     kind: str = "agent"
-    _sent: int = 0  # the last stream position sent (or skipped as not this socket's)
+    _sent: int = 0  # the last stream position sent
 
     async def prepare(self) -> None:
         """Where to start, read before the subscription opens: without `after`, the stream's head then, so that
         what commits before the subscription takes over is replayed (and nothing twice, by position)."""
         self._sent = await self.db.read(_start_position, self.workspace_id, self.after)
+
+    def subscribe(self, hub: Hub) -> Subscription:
+        return hub.subscribe_agent(self.workspace_id, self.agent_id, self.credentials)
 
     async def catch_up(self, websocket: WebSocket) -> None:
         await self._send_stored(websocket, before=None)
@@ -230,8 +178,7 @@ class StreamFeed:
                 event_repo.stream_events_between, self.workspace_id, self._sent, before, REPLAY_PAGE
             )
             for event in page:
-                if self.accepts(event):
-                    await websocket.send_text(positioned_frame(event))
+                await websocket.send_text(positioned_frame(event))  # every stored event is an agent's
                 self._sent = event.stream_position or self._sent
             if len(page) < REPLAY_PAGE:
                 return
@@ -261,7 +208,7 @@ async def stream_events(
     once the socket listens, so what it causes (an agent coming online) reaches it too.
     """
     await feed.prepare()
-    subscription = hub.subscribe(feed.workspace_id, feed.accepts, feed.credentials)
+    subscription = feed.subscribe(hub)
     sender: LiveSender | None = None
     uncount = metrics.websocket_opened(feed.kind)
     try:

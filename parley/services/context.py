@@ -4,7 +4,6 @@ subscription) and stops them (`close`) in one place."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -138,8 +137,7 @@ class Services:
         caches they make stale."""
         for event in events:
             if event.name in CURRENT_CONVERSATION_CHANGES:
-                end_user = json.loads(event.payload)["data"].get("endUser") or {}
-                self.current_conversations.forget(str(end_user.get("id")))
+                self.current_conversations.forget(str(event.end_user_id))
         self.hub.publish(events)
 
     async def invalidate(self, stale: Invalidation) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 
 from parley import schemas
 from parley.errors import ParleyError, not_found, unauthorized
-from parley.realtime.sockets import Audience, VisitorFilter
+from parley.realtime.sockets import Audience
 from parley.services import business_hours, conversations, people, workspaces
 from parley.services.context import Services
 from parley.services.ids import check_id
@@ -113,8 +113,7 @@ async def audience(svc: Services, visitor: Visitor) -> Audience:
         return ids, conversation_repo.assigned_agent_ids(conn, sorted(ids))
 
     ids, agents = await svc.db.read(load)
-    accepts = VisitorFilter(visitor.end_user.id, ids, agents)
-    return Audience(visitor.workspace.id, ids, accepts)
+    return Audience(visitor.workspace.id, visitor.end_user.id, ids, agents)
 
 
 async def conversation_ids(svc: Services, visitor: Visitor) -> set[str]:

@@ -19,7 +19,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Insert, bindparam
+from sqlalchemy import Boolean, Connection, Dialect, Insert, bindparam
 
 LARGEST_CHUNK = 64  # rows a statement: 64 x a message's 17 columns stays far under SQLite's 32,766 parameters
 
@@ -57,10 +57,16 @@ def _chunk_sizes(count: int) -> Iterator[int]:
 @lru_cache(maxsize=64)  # a few statements, per engine's dialect
 def _column_names(insert: Insert, dialect: Dialect, keys: tuple[str, ...]) -> tuple[str, ...]:
     """The columns in the order the compiled statement binds them. Refused where SQLAlchemy would convert a value
-    (a JSON column) or fill in a default (a column left out): the driver would not."""
+    (a JSON column) or fill in a default (a column left out): the driver would not. A boolean is let through: both
+    drivers bind Python's `bool` as it is (SQLAlchemy's processor only checks it is one)."""
     names = insert.compile(dialect=dialect, column_keys=list(keys)).positiontup or []
     columns = insert.table.c
-    converted = [name for name in names if columns[name].type.bind_processor(dialect) or name not in keys]
+
+    def converted_by_sqlalchemy(name: str) -> bool:
+        column_type = columns[name].type
+        return not isinstance(column_type, Boolean) and column_type.bind_processor(dialect) is not None
+
+    converted = [name for name in names if converted_by_sqlalchemy(name) or name not in keys]
     if len(names) < 2 or converted:
         raise ValueError(f"insert_rows: {insert.table} needs several columns, all given, none converted: {converted}")
     return tuple(names)

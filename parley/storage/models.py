@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -335,6 +336,10 @@ class Event(Base):
     payload: Mapped[str] = mapped_column(Text)
     microseconds: Mapped[int] = mapped_column(BigInteger)
     stream_position: Mapped[int] = mapped_column(BigInteger)
+    # Its routing (parley.schemas.events.Routing), read by a visitor's replay as the live fan-out reads it.
+    end_user_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    agent_id: Mapped[str | None] = mapped_column(String(UUID_LEN))
+    agents_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[int] = mapped_column(BigInteger)
 
 

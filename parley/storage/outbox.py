@@ -21,6 +21,7 @@ from sqlalchemy import Connection, insert
 
 from parley.clock import now_microseconds
 from parley.schemas import WEBHOOK_EVENTS, EventFrame
+from parley.schemas.events import routing_of
 from parley.storage.bulk import insert_rows
 from parley.storage.models import Event, WebhookDelivery
 from parley.storage.records import NewEvent
@@ -46,6 +47,7 @@ def new_event(
         created_at=created_at,
         data=data,
     )
+    routing = routing_of(data)
     return NewEvent(
         id=event_id,
         workspace_id=workspace_id,
@@ -54,6 +56,9 @@ def new_event(
         payload=frame.model_dump_json(),
         microseconds=microseconds,
         created_at=created_at,
+        end_user_id=routing.end_user_id,
+        agent_id=routing.agent_id,
+        agents_only=routing.agents_only,
     )
 
 
@@ -92,6 +97,9 @@ def _event_row(new_event: NewEvent) -> dict[str, Any]:
         "microseconds": new_event.microseconds,
         "stream_position": new_event.stream_position,
         "created_at": new_event.created_at,
+        "end_user_id": new_event.end_user_id,
+        "agent_id": new_event.agent_id,
+        "agents_only": new_event.agents_only,
     }
 
 

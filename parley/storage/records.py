@@ -334,7 +334,8 @@ class NewEvent:
 
     `stream_position` is given when the event is written (the last thing its transaction does), so events as
     published after the commit carry it; ephemeral events (typing) never have one. It travels between processes
-    with the rest (the broker sends the fields as they are).
+    with the rest (the broker sends the fields as they are). The last three are its routing (see
+    `parley.schemas.events.Routing`): stored with it, so that a replay decides as the live fan-out does.
     """
 
     id: str
@@ -345,6 +346,9 @@ class NewEvent:
     microseconds: int
     created_at: int
     stream_position: int | None = None
+    end_user_id: str | None = None
+    agent_id: str | None = None
+    agents_only: bool = False
 
     def placed_at(self, stream_position: int) -> NewEvent:
         """This event at its place in the workspace's stream. Built field by field: `dataclasses.replace` measured
@@ -358,4 +362,7 @@ class NewEvent:
             self.microseconds,
             self.created_at,
             stream_position,
+            self.end_user_id,
+            self.agent_id,
+            self.agents_only,
         )

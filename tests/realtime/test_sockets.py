@@ -161,12 +161,14 @@ async def test_a_conversation_opened_while_the_socket_opens_is_carried_whole(liv
     feed = ConversationFeed(
         live.services.db, audience, None, partial(visitors.conversation_ids, live.services, visitor)
     )
+    subscription = feed.subscribe(live.services.hub)
     await feed.catch_up(sent)  # type: ignore[arg-type]  # only send_text is used
     assert [(f["event"], f["data"].get("body")) for f in sent.frames] == [
         ("conversation.created", None),
         ("message.created", "Hello?"),
     ]
-    assert first["conversationId"] in audience.conversation_ids, "its later events are carried live"
+    assert first["conversationId"] in subscription.conversation_ids, "its later events are carried live"
+    live.services.hub.unsubscribe(subscription)
 
 
 class CollectedFrames:

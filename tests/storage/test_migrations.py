@@ -177,3 +177,50 @@ async def test_messages_of_an_earlier_version_get_the_source_their_author_tells(
         ("by-visitor", "widget"),
         ("orphan", "widget"),
     ]
+
+
+async def test_events_of_an_earlier_version_keep_notes_from_visitors_and_name_their_assigned_agent(
+    unmigrated_url: str,
+) -> None:
+    """0017: a visitor's replay routes by the events' columns, so the notes stored before are marked agents only
+    and each assignment names its agent; other events are for everyone."""
+    await asyncio.to_thread(command.upgrade, alembic_config(unmigrated_url), "0016")
+    frames = {
+        "note": ("message.created", '{"event":"message.created","data":{"id":"m1","type":"note","body":"x"}}'),
+        "text": ("message.created", '{"event":"message.created","data":{"id":"m2","type":"text","body":"a note"}}'),
+        "meta": (  # an end user's meta may say "type":"note": the message's own type decides
+            "message.created",
+            '{"event":"message.created","data":{"type":"text","endUser":{"meta":{"type":"note"}}}}',
+        ),
+        "assigned": ("conversation.assigned", '{"event":"conversation.assigned","data":{"assignedAgent":{"id":"a1"}}}'),
+    }
+    engine = create_async_engine(unmigrated_url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO workspaces (id, name, site_key, is_demo, settings, created_at, updated_at)"
+                " VALUES ('w1', 'w1', 'w1', false, '{}', 0, 0)"
+            )
+        )
+        for position, (event_id, (name, payload)) in enumerate(frames.items(), 1):
+            await conn.execute(
+                text(
+                    "INSERT INTO events (id, workspace_id, conversation_id, name, payload, microseconds,"
+                    " stream_position, created_at) VALUES (:id, 'w1', 'c1', :name, :payload, :position, :position, 0)"
+                ),
+                {"id": event_id, "name": name, "payload": payload, "position": position},
+            )
+    await engine.dispose()
+
+    await upgrade_async(unmigrated_url)
+
+    db = Database(unmigrated_url)
+    query = "SELECT id, agents_only, agent_id FROM events ORDER BY stream_position"
+    rows = await db.read(lambda conn: conn.execute(text(query)).all())
+    await db.dispose()
+    assert [(row[0], bool(row[1]), row[2]) for row in rows] == [
+        ("note", True, None),
+        ("text", False, None),
+        ("meta", False, None),
+        ("assigned", False, "a1"),
+    ]

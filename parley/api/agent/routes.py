@@ -23,7 +23,7 @@ from parley.api.deps import (
     error_responses,
 )
 from parley.api.sockets import SocketQuery, admit_or_refuse
-from parley.realtime.sockets import AgentFilter, StreamFeed, stream_events
+from parley.realtime.sockets import StreamFeed, stream_events
 from parley.schemas import MAX_LIST_LIMIT, Envelope
 from parley.services import (
     activity,
@@ -274,7 +274,7 @@ async def agent_socket(websocket: WebSocket, services: Services, query: SocketQu
         return
     workspace, agent_id = principal.workspace, principal.agent_id
     credentials = frozenset({principal.token_id, agent_id})
-    feed = StreamFeed(services.db, workspace.id, AgentFilter(agent_id), query.after, credentials)
+    feed = StreamFeed(services.db, workspace.id, agent_id, query.after, credentials)
     opened = partial(presence.console_opened, services, workspace, agent_id)
     try:
         await stream_events(websocket, services.hub, feed, subscribed=opened)

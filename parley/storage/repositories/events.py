@@ -123,4 +123,7 @@ def _new_event(row: Row[Any]) -> NewEvent:
         microseconds=row.microseconds,
         created_at=row.created_at,
         stream_position=row.stream_position,
+        end_user_id=row.end_user_id,
+        agent_id=row.agent_id,
+        agents_only=row.agents_only,
     )

@@ -55,7 +55,7 @@ async def test_opening_the_widget_opens_nothing_until_the_visitor_writes(
 
     assert await ok(client, token, "GET", "/messages") == []
     assert await ok(client, token, "POST", "/read", json={"until": 2**62}) == {"marked": 0}
-    listening = services.hub.subscribe(api.workspace_id, lambda _: True)
+    listening = services.hub.subscribe_agent(api.workspace_id, "an observer", frozenset())
     typing = await ok(client, token, "POST", "/typing", json={"typing": True})
     assert typing == {"conversationId": None, "author": "endUser", "authorId": session["endUser"]["id"], "typing": True}
     assert listening.take() == [], "typing with no conversation reaches no one"
