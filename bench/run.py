@@ -6,8 +6,9 @@ from `wrk` (Debian's package) in another process: 32 connections, a fresh uuid p
 requests/s and p50/p99 latency with the ratio Parley / baseline, and writes it to bench/results/latest.md.
 
 The same table ends with the realtime figures of `bench/realtime.py`: delivery latency from the API call to the
-frame at the visitor's websocket with 1,000 visitors connected, and idle connections per GiB of server memory; then
-the search figures of `bench/search.py`: `GET /search` over 1,000,000 messages in 100,000 conversations beside a
+frame at the visitor's websocket with 1,000 visitors connected, and idle connections per GiB of server memory; the
+fan-out figures of `bench/fanout.py` (the loop's time per event at 1,000 and 20,000 visitors connected); then the
+search figures of `bench/search.py`: `GET /search` over 1,000,000 messages in 100,000 conversations beside a
 second workspace of that size, on SQLite and on PostgreSQL.
 
 Every server is up at once and each is measured in two halves, in the order A B C D D C B A: the machine's load
@@ -42,7 +43,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import realtime, search
+from bench import fanout, realtime, search
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "latest.md"
@@ -270,8 +271,26 @@ def main() -> None:
             f"({live['kib_per_connection']:.1f} KiB each)",
         )
     )
+    rows += fanout_rows()
     rows += search_rows(args)
     report(rows, args)
+
+
+def fanout_rows() -> list[Row]:
+    """The loop's time per event in the hub at 1,000 and 20,000 visitors, and the ratio of the two."""
+    figures = {(f.event, f.visitors): f for f in fanout.run()}
+    rows = []
+    for (event, visitors), figure in figures.items():
+        smallest = figures[(event, min(v for e, v in figures if e == event))]
+        rows.append(
+            Row(
+                f"Fan-out: one {event}, {visitors:,} visitors connected (in-process, loop time)",
+                p50_ms=figure.p50_us / 1000,
+                p99_ms=figure.p99_us / 1000,
+                note=f"{figure.p50_us / smallest.p50_us:.2f}x the p50 at {smallest.visitors:,}",
+            )
+        )
+    return rows
 
 
 def search_rows(args: argparse.Namespace) -> list[Row]:
@@ -317,7 +336,7 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
     ]
     for row in rows:
         if row.load is None:
-            lines.append(f"| {row.name} | - | {row.p50_ms:.1f} | {row.p99_ms:.1f} | - | - | - | {row.note} |")
+            lines.append(f"| {row.name} | - | {_ms(row.p50_ms)} | {_ms(row.p99_ms)} | - | - | - | {row.note} |")
             continue
         load = row.load
         ratio = load.requests_per_second / baseline.requests_per_second
@@ -332,6 +351,11 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
     text = "\n".join(lines) + "\n"
     print(text)
     RESULTS.write_text(text)
+
+
+def _ms(value: float | None) -> str:
+    """Milliseconds, to a tenth, or to a thousandth (a microsecond) below one."""
+    return "-" if value is None else f"{value:.1f}" if value >= 1 else f"{value:.3f}"
 
 
 if __name__ == "__main__":
