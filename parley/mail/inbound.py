@@ -7,6 +7,9 @@ and signatures (after `-- `, "Sent from my iPhone") are cut by mail-parser-reply
 GitHub's email_reply_parser with multi-language headers (talon has had no release since 2017, email-reply-parser
 since 2020, and quotequail finds quotes but not signatures). A mail with HTML only is read as text first (its
 quoted blocks, `<blockquote>` and Gmail's `gmail_quote`, dropped).
+
+An automatic reply (an out-of-office or vacation notice, a bounce) is told apart by its headers and read no further:
+nobody wrote it, so it must not become the visitor's message (nor mark the agent's messages read, as a reply does).
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ from mailparser_reply import EmailReplyParser
 MAX_PARSED_CHARACTERS = 40_000
 REPLY_LANGUAGES = ["en", "de", "fr", "es", "it", "nl", "pt", "sv", "pl"]
 RECIPIENT_HEADERS = ("To", "Cc", "Delivered-To", "X-Original-To", "Envelope-To")
+# What marks a mail no person wrote: RFC 3834's `Auto-Submitted` with any value but `no`; the headers vacation
+# programs added before it (present at all); the `Precedence` of autoresponders and mailing lists; a delivery
+# report (`multipart/report`, RFC 6522). `X-Auto-Response-Suppress` only asks others not to answer: it marks nothing.
+AUTOMATIC_HEADERS = ("X-Autoreply", "X-Autorespond")
+AUTOMATIC_PRECEDENCES = frozenset({"auto_reply", "bulk", "junk", "list"})
 _replies = EmailReplyParser(languages=REPLY_LANGUAGES)
 
 
@@ -47,6 +55,7 @@ class InboundMail:
     recipients: list[str]  # lower-cased addresses, the envelope's first
     text: str  # the reply's own words
     attachments: list[Attachment]
+    automatic: bool  # an automatic reply (out-of-office, vacation, bounce): its text and attachments are not read
 
 
 def parse_mail(raw: bytes, envelope_recipients: Sequence[str] = ()) -> InboundMail:
@@ -55,15 +64,35 @@ def parse_mail(raw: bytes, envelope_recipients: Sequence[str] = ()) -> InboundMa
         raise MalformedMail("This is not a mail: it has no headers.")
     try:
         message_id = str(message.get("Message-ID") or "").strip()
-        recipients = [*(r.lower() for r in envelope_recipients), *_header_addresses(message)]
+        recipients = list(dict.fromkeys([*(r.lower() for r in envelope_recipients), *_header_addresses(message)]))
+        automatic = _is_automatic(message)
     except (ValueError, TypeError, IndexError) as exc:  # a header the policy cannot read
         raise MalformedMail(f"A header of the mail cannot be read: {exc}") from exc
+    key = message_id or "body:" + hashlib.sha256(_body_bytes(raw)).hexdigest()
+    if automatic:
+        return InboundMail(key, recipients, "", [], automatic=True)
     text = _reply_text(message)
     attachments = list(_attachments(message))
     if not text and not attachments:
         raise MalformedMail("The mail has neither text nor an attachment.")
-    key = message_id or "body:" + hashlib.sha256(_body_bytes(raw)).hexdigest()
-    return InboundMail(key, list(dict.fromkeys(recipients)), text, attachments)
+    return InboundMail(key, recipients, text, attachments, automatic=False)
+
+
+def _is_automatic(message: EmailMessage) -> bool:
+    """Whether no person wrote it (AUTOMATIC_HEADERS says how that shows)."""
+    submitted = _header_token(message, "Auto-Submitted")
+    return (
+        (submitted is not None and submitted != "no")
+        or any(name in message for name in AUTOMATIC_HEADERS)
+        or _header_token(message, "Precedence") in AUTOMATIC_PRECEDENCES
+        or message.get_content_type() == "multipart/report"
+    )
+
+
+def _header_token(message: EmailMessage, name: str) -> str | None:
+    """A header's value without its parameters (`auto-replied; owner-email=...`), lower-cased; None when absent."""
+    value = message.get(name)
+    return None if value is None else str(value).split(";")[0].strip().lower()
 
 
 def _header_addresses(message: EmailMessage) -> Iterable[str]:

@@ -4,8 +4,10 @@ arrive as they would at any mail server.
 aiosmtpd's SMTP protocol, served on the process's own event loop (`loop.create_server`) by every serving process
 of `parley serve`, sharing the port (`SO_REUSEPORT`: the kernel spreads connections among the workers). A recipient
 that is not a conversation's reply address is refused at `RCPT TO` (550), so nothing of a stray or forged mail is
-read; the mail itself is answered by what storing it said: 250 stored (or stored before), 550 no such address, 554
-not a mail, 552 too large, and 451 (the sender tries again later) when Parley could not store it now.
+read; the mail itself is answered by what storing it said: 250 stored (or stored before, or an automatic reply
+dropped), and a permanent refusal only for what no retry changes: 550 no such address, 552 too large, 554 not a
+mail. Anything else (a conflict with a concurrent write, a rate limit, a database down, a bug) is 451: the sender
+keeps the mail and tries again later, rather than bouncing the visitor's reply.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ log = logging.getLogger(__name__)
 
 IsReplyAddress = Callable[[str], bool]
 Receive = Callable[[bytes, list[str]], Awaitable[object]]
-REFUSALS = {404: "550 5.1.1 No such reply address", 413: "552 5.3.4 The mail is too large"}
+REFUSALS = {
+    404: "550 5.1.1 No such reply address",
+    413: "552 5.3.4 The mail is too large",
+    422: "554 5.6.0 The mail could not be read",
+}
+TRY_AGAIN = "451 4.3.0 The mail could not be stored now: try again later"
 
 
 class ReplyHandler:
@@ -43,14 +50,21 @@ class ReplyHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or envelope.content
         if not isinstance(content, bytes):
-            return "554 5.6.0 The mail could not be read"
+            return REFUSALS[422]
         try:
             await self._receive(content, [str(address) for address in envelope.rcpt_tos])
         except ParleyError as refused:
-            return REFUSALS.get(refused.status, f"554 5.6.0 {refused.message}")
+            if refused.status in REFUSALS:
+                return REFUSALS[refused.status]
+            log.warning(
+                "an inbound mail was not stored now (%s %s); the sender is told to try again",
+                refused.status,
+                refused.code,
+            )
+            return TRY_AGAIN
         except Exception:
             log.exception("an inbound mail could not be stored; the sender is told to try again")
-            return "451 4.3.0 The mail could not be stored now: try again later"
+            return TRY_AGAIN
         return "250 OK"
 
 

@@ -9,9 +9,15 @@ before anything is read or stored (SMTP 550, HTTP 404).
 A reply is the visitor writing, as from the widget: its text (quotes and signatures cut, see parley/mail/inbound.py)
 and each attachment, through the same pipeline as the widget's uploads, go into the conversation, or, if it was
 locked since, into the visitor's open conversation or a new one. Each is stored once per mail: their uuids come from
-the mail's `Message-ID` (or its body's hash), and the message writer stores a uuid once in a conversation and the
+the mail's `Message-ID` (or its body's hash), a delivery stores only the parts no earlier one stored (so a retry of
+one that failed halfway loses no attachment), and the message writer stores a uuid once in a conversation and the
 visitor path once across the visitor's conversations. An attachment larger than PARLEY_MAX_FILE_BYTES is left out,
-and the text says so.
+and the text says so. The reply marks the agents' messages it answered read, as the widget's read receipt does.
+
+A reply address works while its visitor has an email: once erased (parley/services/erasure.py), or with their email
+removed, their replies are refused as an unknown address's are.
+
+An automatic reply (an out-of-office notice, a bounce: parley/mail/inbound.py tells) is accepted and dropped.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import hmac
 import io
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection
@@ -29,10 +36,10 @@ from starlette.datastructures import Headers, UploadFile
 from parley import schemas
 from parley.config import Settings
 from parley.errors import ParleyError, not_found, validation_error
-from parley.mail.inbound import InboundMail, MalformedMail, parse_mail
+from parley.mail.inbound import Attachment, InboundMail, MalformedMail, parse_mail
 from parley.mail.listener import ReplyHandler, SmtpListener
 from parley.services import messages, people, visitors, workspaces
-from parley.storage.records import ConversationRef
+from parley.storage.records import ConversationRef, MessageRecord
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import messages as message_repo
 
@@ -76,7 +83,8 @@ def _tag(settings: Settings, conversation_id: str) -> str:
 
 
 async def receive(svc: Services, raw: bytes, envelope_recipients: Sequence[str] = ()) -> schemas.Message | None:
-    """Store a reply: the first message it stored, or None when this mail was stored before. 413 past
+    """Store a reply: the first message this call stored, or None when every part of this mail was stored before,
+    or when it is an automatic reply (accepted, so its sender does not try again, and dropped). 413 past
     PARLEY_MAX_INBOUND_EMAIL_BYTES, 422 for what is not a mail, 404 when no recipient is a reply address."""
     limit = svc.settings.max_inbound_email_bytes
     if len(raw) > limit:
@@ -89,58 +97,80 @@ async def receive(svc: Services, raw: bytes, envelope_recipients: Sequence[str] 
     conversation_id = conversation_id or addressed_conversation(svc.settings, mail.recipients)
     if conversation_id is None:
         raise not_found("Reply address")
+    if mail.automatic:
+        return None
     conversation = await svc.db.read(conversation_repo.conversation_ref, conversation_id)
     workspace = await workspaces.get_workspace(svc, conversation.workspace_id) if conversation else None
     end_user = await people.cached_end_user(svc, conversation.end_user_id) if conversation else None
-    if conversation is None or workspace is None or end_user is None:
-        raise not_found("Reply address")  # the conversation, or its visitor, was erased since
+    if conversation is None or workspace is None or end_user is None or end_user.email is None:
+        # The conversation was purged, or its visitor erased since (which forgets their email): a visitor who asked
+        # to be forgotten is not written back into the conversation by an old mail's address.
+        raise not_found("Reply address")
     visitor = visitors.Visitor(workspace, end_user)
-    key = hashlib.sha256(mail.key.encode()).hexdigest()[:40]
-    if await svc.db.read(_stored_before, conversation, f"email:{key}"):
-        return None
-    return await _store(svc, visitor, conversation, mail, key)
+    parts = _parts(svc.settings, mail, hashlib.sha256(mail.key.encode()).hexdigest()[:40])
+    stored_before = await svc.db.read(_stored_parts, conversation, [part.uuid for part in parts])
+    stored_now: list[schemas.Message] = []
+    for part in parts:
+        if part.uuid not in stored_before:
+            stored_now.append(await _store(svc, visitor, conversation, part))
+    # The visitor answered the mail that quoted the agents' messages: those are read, as a widget's receipt would
+    # say, so the next agent message starts a new run and is mailed in turn. They are in the addressed conversation
+    # even when a lock moved the reply to another. Marked on a retry too: a delivery that failed after storing
+    # every part may have failed before this.
+    newest = max([*(r.microseconds for r in stored_before.values()), *(m.microseconds for m in stored_now)])
+    await messages.mark_read(svc, workspace, conversation.id, newest, by_end_user=True)
+    return stored_now[0] if stored_now else None
 
 
-def _stored_before(conn: Connection, conversation: ConversationRef, client_uuid: str) -> bool:
-    """Whether a mail's first uuid is stored in any of the visitor's conversations (a lock may have moved it)."""
-    theirs = conversation_repo.conversation_ids_of(conn, conversation.workspace_id, conversation.end_user_id)
-    return bool(message_repo.messages_with_client_uuids(conn, [(c, client_uuid) for c in theirs]))
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One message a mail makes: its text, or one of its attachments."""
+
+    uuid: str
+    content: str | Attachment
 
 
-async def _store(
-    svc: Services, visitor: visitors.Visitor, conversation: ConversationRef, mail: InboundMail, key: str
-) -> schemas.Message:
-    limit = svc.settings.max_file_bytes
+def _parts(settings: Settings, mail: InboundMail, key: str) -> list[_Part]:
+    """The mail's text (saying which attachments were too large to keep), then each attachment kept. Their uuids
+    are the same for every delivery of the mail, so that each part is stored once: the first one's `email:<key>`,
+    whichever it is (as mails stored before were numbered), the others' `email:<key>:<n>`."""
+    limit = settings.max_file_bytes
     kept = [a for a in mail.attachments if len(a.data) <= limit]
     left_out = [
         f"(The attachment {a.filename} was not kept: it is larger than {limit // (1024 * 1024)} MB.)"
         for a in mail.attachments
         if len(a.data) > limit
     ]
-    text = "\n\n".join(part for part in [mail.text, *left_out] if part)[: svc.settings.max_text_length]
-    stored: list[schemas.Message] = []
-    # The first uuid is `email:<key>` whatever comes first, so that `_stored_before` finds any stored mail.
-    uuids = (f"email:{key}" if n == 0 else f"email:{key}:{n}" for n in range(1 + len(kept)))
-    if text:
-        request = schemas.SendTextRequest(uuid=next(uuids), text=text)
-        stored.append(
-            await messages.send_visitor_text(
-                svc, visitor, request, views=svc.public_views, source=EMAIL_SOURCE, into=conversation
-            )
+    text = "\n\n".join(part for part in [mail.text, *left_out] if part)[: settings.max_text_length]
+    contents: list[str | Attachment] = [text, *kept] if text else [*kept]
+    return [_Part(f"email:{key}" if n == 0 else f"email:{key}:{n}", content) for n, content in enumerate(contents)]
+
+
+def _stored_parts(conn: Connection, conversation: ConversationRef, uuids: list[str]) -> dict[str, MessageRecord]:
+    """The parts of a mail stored already, by uuid, in any of the visitor's conversations (a lock may have moved
+    them): a delivery that failed halfway stored some, and its retry stores the others."""
+    theirs = conversation_repo.conversation_ids_of(conn, conversation.workspace_id, conversation.end_user_id)
+    found = message_repo.messages_with_client_uuids(conn, [(c, u) for c in theirs for u in uuids])
+    return {client_uuid: record for (_, client_uuid), record in found.items()}
+
+
+async def _store(
+    svc: Services, visitor: visitors.Visitor, conversation: ConversationRef, part: _Part
+) -> schemas.Message:
+    if isinstance(part.content, str):
+        request = schemas.SendTextRequest(uuid=part.uuid, text=part.content)
+        return await messages.send_visitor_text(
+            svc, visitor, request, views=svc.public_views, source=EMAIL_SOURCE, into=conversation
         )
-    for attachment in kept:
-        upload = UploadFile(
-            io.BytesIO(attachment.data),
-            size=len(attachment.data),
-            filename=attachment.filename,
-            headers=Headers({"content-type": "application/octet-stream"}),
-        )
-        stored.append(
-            await messages.send_visitor_upload(
-                svc, visitor, next(uuids), upload, views=svc.public_views, source=EMAIL_SOURCE, into=conversation
-            )
-        )
-    return stored[0]
+    upload = UploadFile(
+        io.BytesIO(part.content.data),
+        size=len(part.content.data),
+        filename=part.content.filename,
+        headers=Headers({"content-type": "application/octet-stream"}),
+    )
+    return await messages.send_visitor_upload(
+        svc, visitor, part.uuid, upload, views=svc.public_views, source=EMAIL_SOURCE, into=conversation
+    )
 
 
 def smtp_listener(svc: Services) -> SmtpListener | None:

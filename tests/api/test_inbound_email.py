@@ -1,13 +1,15 @@
 """Email replies continue the chat (workflow.md 3), through both ways in: the built-in SMTP listener (a real SMTP
 client talking to it) and `POST /api/inbound/email`. Each mail is stored once, as the visitor's message from
-`email`; forged or unknown addresses store nothing; a locked conversation's reply opens a new one. And the whole
-loop: an agent's unread answer mailed to the visitor, whose reply to that mail lands in the conversation."""
+`email`, part by part (a retry stores what a failed delivery did not); forged or unknown addresses store nothing,
+nor do automatic replies; a locked conversation's reply opens a new one. And the whole loop: an agent's unread answer
+mailed to the visitor, whose reply to that mail lands in the conversation and reads the answers it quoted, so the
+next answer is mailed in turn."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import aiosmtplib
 import pytest
@@ -15,6 +17,8 @@ from pydantic import SecretStr
 
 from parley.clock import now_microseconds
 from parley.config import Settings
+from parley.errors import ParleyError
+from parley.services import messages
 from parley.services.inbound_email import reply_address
 from parley.services.notifications import queue_notifications
 from tests.conftest import Api, Parley, running_parley
@@ -26,6 +30,7 @@ from tests.support.waiting import eventually, polled
 
 DOMAIN = "in.example.com"
 SECRET = "the-mail-providers-shared-secret"
+NOTIFY_AFTER_US = 301 * 1_000_000  # past PARLEY_NOTIFY_VISITOR_AFTER_SECONDS (300)
 
 
 @pytest.fixture
@@ -66,6 +71,36 @@ async def smtp_send(parley: Parley, raw: bytes, to: str) -> None:
 async def history(api: Api, conversation_id: str) -> list[dict[str, Any]]:
     listed: list[dict[str, Any]] = await api.ok("GET", f"/conversation/{conversation_id}/messages")
     return listed
+
+
+async def reply(parley: Parley, way: str, raw: bytes, to: str) -> None:
+    """The visitor's mail, through the listener or the forwarding route."""
+    if way == "smtp":
+        await smtp_send(parley, raw, to)
+    else:
+        answered = await post_mail(parley, raw)
+        assert answered.status_code == 200, answered.text
+
+
+async def console_of(api: Api) -> dict[str, str]:
+    """The headers of an agent's console (the agent API), as Anna."""
+    agent = await api.agent("anna", name="Anna")
+    token = (await api.ok("POST", f"/agents/{agent['id']}/tokens", json={"name": "console"}))["token"]
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def agent_says(parley: Parley, console: dict[str, str], conversation_id: str, text: str) -> dict[str, Any]:
+    path = f"/api/agent/v1/conversations/{conversation_id}/messages"
+    sent = await parley.client.post(path, json={"uuid": uuid.uuid4().hex, "text": text}, headers=console)
+    assert sent.status_code == 200, sent.text
+    said: dict[str, Any] = sent.json()["data"]
+    return said
+
+
+async def statuses_in_console(parley: Parley, console: dict[str, str], conversation_id: str) -> dict[str, str]:
+    listed = await parley.client.get(f"/api/agent/v1/conversations/{conversation_id}/messages", headers=console)
+    assert listed.status_code == 200, listed.text
+    return {m["id"]: m["status"] for m in listed.json()["data"]}
 
 
 async def started(parley: Parley) -> tuple[Api, dict[str, Any], str]:
@@ -134,6 +169,17 @@ async def test_forged_and_unknown_addresses_are_refused_and_nothing_is_stored(pa
         with pytest.raises(aiosmtplib.SMTPRecipientsRefused) as smtp_refusal:
             await smtp_send(parley, sample_mail("gmail", refused), refused)
         assert smtp_refusal.value.recipients[0].code == 550
+    assert await history(api, conversation["id"]) == []
+
+
+async def test_an_erased_visitors_replies_are_refused_and_nothing_is_stored(parley: Parley) -> None:
+    api, conversation, address = await started(parley)
+    await api.ok("DELETE", f"/end-users/{conversation['endUser']['id']}")
+    answered = await post_mail(parley, sample_mail("gmail", address))
+    assert answered.status_code == 404 and answered.json()["error"]["code"] == "not_found"
+    with pytest.raises(aiosmtplib.SMTPDataError) as smtp_refusal:
+        await smtp_send(parley, sample_mail("gmail", address), address)
+    assert smtp_refusal.value.code == 550
     assert await history(api, conversation["id"]) == []
 
 
@@ -238,3 +284,97 @@ async def test_a_run_the_visitor_read_is_not_mailed(parley: Parley, mailbox: Mai
 async def site_key(api: Api) -> str:
     settings: dict[str, Any] = await api.ok("GET", "/widget-settings")
     return str(settings["siteKey"])
+
+
+@pytest.mark.parametrize("way", ["smtp", "http"])
+async def test_an_email_reply_reads_the_answers_it_quoted_and_the_next_answer_is_mailed(
+    parley: Parley, mailbox: Mailbox, way: str
+) -> None:
+    api, conversation, address = await started(parley)
+    console = await console_of(api)
+    asked = await agent_says(parley, console, conversation["id"], "Could you send me the parcel number?")
+    assert await queue_notifications(parley.services, now_microseconds() + NOTIFY_AFTER_US) == 1
+    await eventually(lambda: mailbox.to("vera@example.net") or False, what="the visitor's first mail")
+
+    await reply(parley, way, sample_mail("gmail", address), address)  # the visitor answers that mail
+    stored = await polled(lambda: history(api, conversation["id"]), lambda found: found[-1]["source"] == "email")
+    assert [(m["id"], m["status"]) for m in stored[:-1]] == [(asked["id"], "read")]  # as the External API shows it
+    assert (await statuses_in_console(parley, console, conversation["id"]))[asked["id"]] == "read"  # and the console
+
+    thanks = await agent_says(parley, console, conversation["id"], "Thank you, I found it: it arrives on Monday.")
+    assert (await statuses_in_console(parley, console, conversation["id"]))[thanks["id"]] != "read"
+    assert await queue_notifications(parley.services, now_microseconds() + NOTIFY_AFTER_US) == 1  # a new run
+    await eventually(lambda: len(mailbox.to("vera@example.net")) == 2 or False, what="the visitor's second mail")
+    [_, second] = mailbox.to("vera@example.net")
+    assert "> Thank you, I found it" in text_of(second) and "parcel number?" not in text_of(second)
+
+
+async def test_a_reply_moved_by_a_lock_reads_the_answers_of_the_conversation_it_answered(parley: Parley) -> None:
+    api, conversation, address = await started(parley)
+    console = await console_of(api)
+    asked = await agent_says(parley, console, conversation["id"], "Could you send me the parcel number?")
+    await api.ok("POST", f"/conversation/{conversation['id']}/lock")
+
+    moved = (await post_mail(parley, sample_mail("gmail", address))).json()["data"]["messageId"]
+    assert moved is not None
+    assert [(m["id"], m["status"]) for m in await history(api, conversation["id"])] == [(asked["id"], "read")]
+
+
+async def file_store_down(*args: object, **kwargs: object) -> NoReturn:
+    """Storing an attachment, as it fails while a dependency is down."""
+    raise ParleyError(503, "unavailable", "The file store is unavailable.")
+
+
+@pytest.mark.parametrize("way", ["smtp", "http"])
+async def test_a_retry_stores_the_parts_a_delivery_that_failed_halfway_did_not(
+    parley: Parley, monkeypatch: pytest.MonkeyPatch, way: str
+) -> None:
+    api, conversation, address = await started(parley)
+    raw = sample_mail("apple_mail", address)  # a text and an attachment
+
+    with monkeypatch.context() as broken:
+        broken.setattr(messages, "send_visitor_upload", file_store_down)
+        if way == "smtp":
+            with pytest.raises(aiosmtplib.SMTPDataError) as deferred:
+                await smtp_send(parley, raw, address)
+            assert deferred.value.code == 451  # the sender keeps the mail and tries again
+        else:
+            assert (await post_mail(parley, raw)).status_code == 503
+    [text] = await history(api, conversation["id"])  # stored before the attachment failed
+
+    await reply(parley, way, raw, address)  # the retry
+    stored = await polled(lambda: history(api, conversation["id"]), lambda found: len(found) >= 2)
+    assert [(m["type"], m["source"]) for m in stored] == [("text", "email"), ("file", "email")]
+    assert stored[0]["id"] == text["id"] and stored[1]["file"]["type"] == "image"  # the text once, the photo kept
+
+    again = await post_mail(parley, raw)  # every part stored: nothing more
+    assert again.json()["data"]["messageId"] is None and len(await history(api, conversation["id"])) == 2
+
+
+async def test_the_retry_answers_the_first_message_it_stored(parley: Parley, monkeypatch: pytest.MonkeyPatch) -> None:
+    api, conversation, address = await started(parley)
+    raw = sample_mail("apple_mail", address)
+
+    with monkeypatch.context() as broken:
+        broken.setattr(messages, "send_visitor_upload", file_store_down)
+        assert (await post_mail(parley, raw)).status_code == 503
+    retried = await post_mail(parley, raw)
+    assert retried.status_code == 200, retried.text
+    [_, file] = await history(api, conversation["id"])
+    assert retried.json()["data"]["messageId"] == file["id"]
+
+
+@pytest.mark.parametrize("way", ["smtp", "http"])
+@pytest.mark.parametrize("sample", ["out_of_office", "delivery_report"])
+async def test_an_automatic_reply_is_accepted_and_dropped(parley: Parley, sample: str, way: str) -> None:
+    api, conversation, address = await started(parley)
+    console = await console_of(api)
+    asked = await agent_says(parley, console, conversation["id"], "Could you send me the parcel number?")
+    raw = sample_mail(sample, address)
+    if way == "smtp":
+        await smtp_send(parley, raw, address)  # 250: the sender neither retries nor bounces it
+    else:
+        answered = await post_mail(parley, raw)
+        assert answered.status_code == 200 and answered.json() == {"status": 200, "data": {"messageId": None}}
+    [only] = await history(api, conversation["id"])  # both ways answer once done: nothing was stored
+    assert only["id"] == asked["id"] and only["status"] != "read"  # nobody read it: it is still mailed

@@ -44,6 +44,39 @@ def test_a_mail_is_known_by_its_message_id_or_else_by_its_body() -> None:
     assert first.key.startswith("body:") and first.key == again.key  # headers added on the way change nothing
 
 
+@pytest.mark.parametrize("sample", ["out_of_office", "delivery_report"])
+def test_an_automatic_reply_is_told_apart_and_read_no_further(sample: str) -> None:
+    mail = parse_mail(sample_mail(sample, TO))
+    assert mail.automatic and mail.text == "" and mail.attachments == []
+    assert TO in mail.recipients  # still addressed: a stray one is refused as any mail is
+
+
+@pytest.mark.parametrize(
+    ("header", "automatic"),
+    [
+        ("Auto-Submitted: auto-replied", True),
+        ("Auto-Submitted: auto-generated", True),
+        ("Auto-Submitted: Auto-Replied; owner-email=vera@example.net", True),
+        ("Auto-Submitted: no", False),  # RFC 3834: a person sent it
+        ("Auto-Submitted: No ; comment", False),
+        ("X-Autoreply: yes", True),
+        ("X-Autorespond: Vacation", True),
+        ("Precedence: auto_reply", True),
+        ("Precedence: Bulk", True),
+        ("Precedence: junk", True),
+        ("Precedence: list", True),
+        ("Precedence: first-class", False),
+        ("X-Auto-Response-Suppress: All", False),  # asks others not to answer; a person wrote this mail
+        ("Content-Type: multipart/report; report-type=delivery-status; boundary=b", True),
+    ],
+)
+def test_what_marks_an_automatic_reply(header: str, automatic: bool) -> None:
+    raw = f"To: {TO}\nMessage-ID: <auto@d>\n{header}\n\n--b\nContent-Type: text/plain\n\nI am away.\n--b--\n"
+    mail = parse_mail(raw.encode())
+    assert mail.automatic is automatic
+    assert automatic or mail.text  # a person's mail is read as before
+
+
 @pytest.mark.parametrize(
     "raw",
     [b"", b"just some bytes without headers", b"Subject: nothing else\n\n", b"To: a@b.c\nSubject: x\n\n   \n"],
@@ -76,7 +109,7 @@ def test_any_bytes_parse_or_are_refused_as_malformed(raw: bytes) -> None:
         mail = parse_mail(raw)
     except MalformedMail:
         return
-    assert mail.text or mail.attachments
+    assert mail.automatic or mail.text or mail.attachments
     assert "\x00" not in mail.text
 
 

@@ -31,9 +31,11 @@ async def receive_email(
     request: Request, services: ServicesDep, authorization: Annotated[str | None, Header()] = None
 ) -> Envelope[schemas.InboundEmailReceipt]:
     """The raw RFC 822 message as the body, `Authorization: Bearer <PARLEY_INBOUND_EMAIL_SECRET>` (for providers
-    that forward raw mail). `messageId` is the stored message's id, or null when this mail (by its `Message-ID`,
-    else its body) was stored before. 404 `not_found` when no recipient is a conversation's reply address (nothing
-    is stored), 422 for what is not a mail, 413 past PARLEY_MAX_INBOUND_EMAIL_BYTES."""
+    that forward raw mail). `messageId` is the first message this delivery stored, or null when every part of this
+    mail (by its `Message-ID`, else its body) was stored before: a retry of a delivery that failed halfway stores
+    what that one did not. An automatic reply (RFC 3834 `Auto-Submitted`, vacation replies, delivery reports) is
+    accepted and dropped: 200, `messageId` null. 404 `not_found` when no recipient is a conversation's reply
+    address (nothing is stored), 422 for what is not a mail, 413 past PARLEY_MAX_INBOUND_EMAIL_BYTES."""
     secret = services.settings.inbound_email_secret
     expected = f"Bearer {secret.get_secret_value()}" if secret else None
     if expected is None or not hmac.compare_digest((authorization or "").encode(), expected.encode()):
