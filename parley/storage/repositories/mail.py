@@ -122,14 +122,12 @@ def claim_due(conn: Connection, now_us: int, lease_until_us: int, token: str, li
 
 
 def finish(conn: Connection, mail_id: str, token: str, **values: Any) -> bool:
-    """Record an attempt's outcome and release the lease; False when the lease was no longer ours, or the mail was
-    cancelled meanwhile (its cause went away while it was being tried)."""
-    result = conn.execute(
-        update(OutboxMail)
-        .where(OutboxMail.id == mail_id, OutboxMail.claim_token == token, OutboxMail.status == PENDING)
-        .values(claim_token=None, locked_until_us=None, **values)
-    )
-    return bool(result.rowcount)
+    """Record an attempt's outcome and release the lease; False when the lease was no longer ours, or when the mail
+    was cancelled while it was being tried and the attempt did not send it (one that went says `sent`, as it was)."""
+    stmt = update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.claim_token == token)
+    if values.get("status") != SENT:
+        stmt = stmt.where(OutboxMail.status == PENDING)
+    return bool(conn.execute(stmt.values(claim_token=None, locked_until_us=None, **values)).rowcount)
 
 
 def list_mail(
