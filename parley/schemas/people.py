@@ -108,6 +108,10 @@ class SetAvailabilityRequest(RequestModel):
     availability: Availability
 
 
+class SetEmailNotificationsRequest(RequestModel):
+    email_notifications: bool
+
+
 class CreateEndUserRequest(RequestModel):
     name: Annotated[StorableStr, Field(max_length=200)] | None = None
     email: Annotated[StorableStr, Field(max_length=320)] | None = None

@@ -208,3 +208,20 @@ async def test_an_erased_visitor_is_not_mailed_and_their_address_is_not_kept(tea
     assert (mail["kind"], mail["status"], mail["to"]) == ("visitor_notification", "cancelled", "")
     assert await queue_notifications(team.parley.services, now_microseconds() + 301 * 1_000_000) == 0
     assert mailbox.messages == []
+
+
+async def test_an_agent_turns_their_own_email_notifications_off(team: Team, mailbox: Mailbox) -> None:
+    headers = {"Authorization": f"Bearer {team.tokens['Ann']}"}
+    turned = await team.api.client.put(
+        "/api/agent/v1/me/notifications", json={"emailNotifications": False}, headers=headers
+    )
+    assert turned.status_code == 200 and turned.json()["data"]["emailNotifications"] is False
+    refused = await team.api.client.put(
+        "/api/agent/v1/me/notifications", json={"emailNotifications": "x"}, headers=headers
+    )
+    assert refused.status_code == 422
+
+    await visitor_says(team.api, await team.api.conversation(name="Vera"), "Hello?")
+    assert await sweep(team) == 1
+    await eventually(lambda: mailbox.to("bob@example.com") or False, what="Bob's notification")
+    assert mailbox.to("ann@example.com") == []

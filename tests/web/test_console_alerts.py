@@ -106,3 +106,20 @@ async def test_a_hidden_tab_chimes_and_notifies_and_the_notification_opens_the_c
         await eventually(lambda: page.evaluate(f"window.shown.length > {count}"), what="the visitor's message told")
         told = await page.evaluate("window.shown.map((n) => n.body)")
         assert "Internal" not in told, "a note is never told"
+
+
+async def test_an_agent_with_an_email_turns_their_email_notifications_off_and_on(
+    server: WebServer, new_context: NewContext
+) -> None:
+    async with httpx.AsyncClient(base_url=server.base) as http:
+        workspace = Workspace(http, server)
+        await workspace.call("PUT", f"/agents/{server.agent_id}", {"email": "console-agent@example.com"})
+        page = await console_page(server, new_context, grant=False)
+        email = page.get_by_role("switch", name="Email")
+        await expect(email).to_have_attribute("aria-checked", "true")  # on for a new agent
+        await email.click()
+        await expect(email).to_have_attribute("aria-checked", "false")
+        assert (await workspace.call("GET", f"/agents/{server.agent_id}"))["emailNotifications"] is False
+        await email.click()
+        await expect(email).to_have_attribute("aria-checked", "true")
+        assert (await workspace.call("GET", f"/agents/{server.agent_id}"))["emailNotifications"] is True

@@ -1,6 +1,7 @@
 """What the console does: list (filtered as the inbox's folders) and count conversations, open them, reply, write
 internal notes, take and release them, lock, set their status and labels, read their activity, ask for a review,
-show typing, mark read, set its own availability, offer canned responses, and listen to the workspace's events."""
+show typing, mark read, set its own availability and email notifications, offer canned responses, and listen to
+the workspace's events."""
 
 from __future__ import annotations
 
@@ -72,6 +73,15 @@ async def set_availability(body: schemas.SetAvailabilityRequest, auth: AgentAuth
     """`online` or `away`, kept until changed (also across sign-ins). The status visitors see follows: `online`
     only while available and a console is open."""
     request = schemas.UpdateAgentRequest(availability=body.availability)
+    changed = await people.update_agent(auth.services, auth.workspace, auth.agent_id, request, auth.actor)
+    return AgentEnvelope(data=changed)
+
+
+@router.put("/me/notifications", response_model=AgentEnvelope, summary="Turn my email notifications on or off")
+async def set_email_notifications(body: schemas.SetEmailNotificationsRequest, auth: AgentAuth) -> AgentEnvelope:
+    """`emailNotifications`: whether the signed-in agent is mailed about visitors' messages left unanswered and
+    unread (workflow.md 3); an admin sets it too, through `PUT /agents/{id}`."""
+    request = schemas.UpdateAgentRequest(email_notifications=body.email_notifications)
     changed = await people.update_agent(auth.services, auth.workspace, auth.agent_id, request, auth.actor)
     return AgentEnvelope(data=changed)
 

@@ -634,13 +634,17 @@ export function createConsole({
     }
   }
 
-  async function setAvailability(availability) {
-    const agent = await run(() => api.call("PUT", "/me/availability", { availability }));
+  /** One of the signed-in agent's own settings (`/me/<setting>`), the agent as the server answers kept. */
+  async function setMine(setting, body) {
+    const agent = await run(() => api.call("PUT", `/me/${setting}`, body));
     if (agent) {
       state.me = { ...state.me, ...agent };
       onChange();
     }
   }
+
+  const setAvailability = (availability) => setMine("availability", { availability });
+  const setEmailNotifications = (emailNotifications) => setMine("notifications", { emailNotifications });
 
   // --- the keyboard --------------------------------------------------------------------------------------------
   /** Asks the view that owns `target` to take the focus (it looks at `state.focus` when it draws). */
@@ -803,7 +807,10 @@ export function createConsole({
   }
 
   function agentChanged(agent) {
-    if (agent.id === state.me.id) state.me = { ...state.me, ...agent };
+    if (agent.id === state.me.id) {
+      const { email: _hidden, ...shown } = agent; // events carry the public view, whose email is always null
+      state.me = { ...state.me, ...shown };
+    }
     for (const row of state.rows.values()) {
       if (row.conversation.assignedAgent?.id === agent.id) {
         putRow({ ...row, conversation: { ...row.conversation, assignedAgent: agent } });
@@ -901,6 +908,7 @@ export function createConsole({
     showHelp,
     typed: () => typing.input(),
     setAvailability,
+    setEmailNotifications,
     drafts: () => drafts,
   };
 }

@@ -1,5 +1,5 @@
-// The bar across the top: the connection, who is signed in, their availability, the chime and desktop notifications,
-// the keyboard shortcuts and signing out.
+// The bar across the top: the connection, who is signed in, their availability, the chime, email and desktop
+// notifications, the keyboard shortcuts and signing out.
 
 import { html } from "../vendor/htm-preact/standalone.module.js";
 
@@ -35,6 +35,19 @@ export function TopBar({ model }) {
     >
       Sound
     </button>
+    ${me.email
+      ? html`<button
+          id="email-notifications"
+          type="button"
+          role="switch"
+          class="ghost"
+          aria-checked=${me.emailNotifications ? "true" : "false"}
+          title=${`Mail to ${me.email} when a visitor waits unanswered`}
+          onClick=${() => model.setEmailNotifications(!me.emailNotifications)}
+        >
+          Email
+        </button>`
+      : null}
     ${model.alerts.canAsk()
       ? html`<button type="button" class="ghost" onClick=${model.askToNotify}>Turn on desktop notifications</button>`
       : null}
