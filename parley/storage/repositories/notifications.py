@@ -16,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     ScalarSelect,
+    Select,
     and_,
     bindparam,
     exists,
@@ -86,21 +87,28 @@ def _not_queued(cause: ColumnElement[str]) -> ColumnElement[bool]:
     return ~exists().where(OutboxMail.cause == cause)  # on the unique index of `cause`
 
 
-# Agents. A burst's first message: the visitor's first unread one since the wait began (so the walk starts there).
-_BURST_FIRST_ID, _BURST_FIRST_US = _first_unread(
-    Message.microseconds >= Conversation.waiting_since * literal_column("1000000", BigInteger), *VISITORS
-)
-# From the workspaces, each one's conversations active since the floor on its (workspace_id, last_microseconds)
-# index: a burst after an agent's read, however long the wait, moved `last_microseconds`.
-_BURSTS = (
-    select(
+def _with_first_unread(column: InstrumentedAttribute[Any], *conditions: ColumnElement[bool]) -> Select[Any]:
+    """Conversations (from the workspaces, each one's on its own index) with `column` and their first unread message
+    meeting `conditions` (`first_id`, `first_us`)."""
+    first_id, first_us = _first_unread(*conditions)
+    return select(
         Conversation.id.label("conversation_id"),
         Conversation.workspace_id,
+        column,
+        first_id.label("first_id"),
+        first_us.label("first_us"),
+    ).select_from(Workspace)
+
+
+# Agents. A burst's first message: the visitor's first unread one since the wait began (so the walk starts there).
+# Each workspace's conversations active since the floor, on its (workspace_id, last_microseconds) index: a burst
+# after an agent's read, however long the wait, moved `last_microseconds`.
+_BURSTS = (
+    _with_first_unread(
         Conversation.assigned_agent_id,
-        _BURST_FIRST_ID.label("first_id"),
-        _BURST_FIRST_US.label("first_us"),
+        Message.microseconds >= Conversation.waiting_since * literal_column("1000000", BigInteger),
+        *VISITORS,
     )
-    .select_from(Workspace)
     .join(
         Conversation,
         and_(
@@ -159,16 +167,8 @@ def burst_messages(conn: Connection, conversation_id: str, from_us: int) -> list
 # marks every earlier one read, so its first message is the first agent message not `read`. Only the last
 # LOOKBACK's messages are looked at: a walk through a long history each sweep would cost what the history is, and
 # an older unread run was mailed when it was due.
-_RUN_FIRST_ID, _RUN_FIRST_US = _first_unread(Message.microseconds > bindparam("floor_us"), *AGENT_REPLIES)
 _RUNS = (
-    select(
-        Conversation.id.label("conversation_id"),
-        Conversation.workspace_id,
-        EndUser.email,
-        _RUN_FIRST_ID.label("first_id"),
-        _RUN_FIRST_US.label("first_us"),
-    )
-    .select_from(Workspace)
+    _with_first_unread(EndUser.email, Message.microseconds > bindparam("floor_us"), *AGENT_REPLIES)
     .join(
         Conversation,
         and_(Conversation.workspace_id == Workspace.id, Conversation.last_microseconds > bindparam("floor_us")),
