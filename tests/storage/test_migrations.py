@@ -23,6 +23,11 @@ from parley.storage.records import NewEvent
 from parley.storage.search_schema import include_name
 from tests.support.databases import create_postgres_database, drop_postgres_database
 
+WORKSPACE_W1 = (  # the workspace the data of an earlier version belongs to
+    "INSERT INTO workspaces (id, name, site_key, is_demo, settings, created_at, updated_at)"
+    " VALUES ('w1', 'w1', 'w1', false, '{}', 0, 0)"
+)
+
 
 async def test_migrated_schema_matches_the_models(database_url: str) -> None:
     engine = create_async_engine(database_url)
@@ -107,12 +112,7 @@ async def test_agents_of_an_earlier_version_are_available_and_offline_until_a_co
     await asyncio.to_thread(command.upgrade, alembic_config(unmigrated_url), "0009")
     engine = create_async_engine(unmigrated_url)
     async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO workspaces (id, name, site_key, is_demo, settings, created_at, updated_at)"
-                " VALUES ('w1', 'w1', 'w1', false, '{}', 0, 0)"
-            )
-        )
+        await conn.execute(text(WORKSPACE_W1))
         for agent, status in (("a1", "online"), ("a2", "offline")):
             await conn.execute(
                 text(
@@ -140,8 +140,7 @@ async def test_messages_of_an_earlier_version_get_the_source_their_author_tells(
     engine = create_async_engine(unmigrated_url)
     async with engine.begin() as conn:
         for statement in (
-            "INSERT INTO workspaces (id, name, site_key, is_demo, settings, created_at, updated_at)"
-            " VALUES ('w1', 'w1', 'w1', false, '{}', 0, 0)",
+            WORKSPACE_W1,
             "INSERT INTO agents (id, workspace_id, service_user_id, name, status, active, created_us, created_at,"
             " updated_at) VALUES ('a1', 'w1', 'a1', 'a1', 'offline', true, 0, 0, 0)",
             "INSERT INTO end_users (id, workspace_id, meta, created_at, updated_at) VALUES ('u1', 'w1', '{}', 0, 0)",
@@ -196,12 +195,7 @@ async def test_events_of_an_earlier_version_keep_notes_from_visitors_and_name_th
     }
     engine = create_async_engine(unmigrated_url)
     async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "INSERT INTO workspaces (id, name, site_key, is_demo, settings, created_at, updated_at)"
-                " VALUES ('w1', 'w1', 'w1', false, '{}', 0, 0)"
-            )
-        )
+        await conn.execute(text(WORKSPACE_W1))
         for position, (event_id, (name, payload)) in enumerate(frames.items(), 1):
             await conn.execute(
                 text(
