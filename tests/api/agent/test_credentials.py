@@ -109,6 +109,7 @@ async def a_day_of_support(live: Live) -> Day:
             me = await console.call("GET", "/me")
             await console.call("PUT", "/webhook", json={"url": "http://127.0.0.1:9/hook"})  # deliveries to list
             await console.call("PUT", "/me/availability", json={"availability": "online"})
+            await console.call("PUT", "/me/notifications", json={"emailNotifications": True})
             await console.call("GET", "/conversations")
             found = await console.call("GET", "/search", params={"q": "where is my ord"})
             assert [entry["conversation"]["id"] for entry in found] == [opening["conversationId"]]
