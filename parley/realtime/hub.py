@@ -146,7 +146,7 @@ class Hub:
             for subscription in tuple(self._agents.get(event.workspace_id, ())):
                 if not (event.name == TYPING and event.agent_id == subscription.agent_id):
                     subscription.offer(event)
-            if not event.agents_only:
+            if visible_to_visitor(event):
                 for subscription in self._visitors_of(event):
                     subscription.offer(event)
 
