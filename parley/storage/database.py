@@ -11,12 +11,15 @@ with their webhook deliveries (`parley.storage.outbox`), and handed to the publi
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Concatenate, Generic, ParamSpec, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from parley.storage import outbox
 from parley.storage.records import NewEvent
@@ -28,6 +31,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 POSTGRES_POOL = 10
+IDLE_BEFORE_PING_SECONDS = 1.0
 
 
 @dataclass
@@ -42,7 +46,9 @@ class Transaction:
 
 
 @dataclass(frozen=True, slots=True)
-class _Committed(Generic[T]):
+class Written(Generic[T]):
+    """What a write did: its result, its events as placed in their streams, and how many webhook deliveries."""
+
     result: T
     events: list[NewEvent]
     deliveries: int
@@ -55,13 +61,12 @@ class Database:
         self._publishers: list[EventPublisher] = []
         self._delivery_listeners: list[DeliveryListener] = []
         self._threads = SQLiteThreads(url) if self.is_sqlite else None
-        self._engine = (
-            None
-            if self.is_sqlite
-            else create_async_engine(
-                url, pool_size=POSTGRES_POOL, max_overflow=POSTGRES_POOL, pool_pre_ping=True, hide_parameters=True
+        self._engine = None
+        if not self.is_sqlite:
+            self._engine = create_async_engine(
+                url, pool_size=POSTGRES_POOL, max_overflow=POSTGRES_POOL, hide_parameters=True
             )
-        )
+            _ping_after_idling(self._engine.sync_engine)
 
     def start(self) -> None:
         """Background upkeep: on SQLite, the WAL checkpoints."""
@@ -90,12 +95,12 @@ class Database:
     async def write(self, work: Callable[Concatenate[Transaction, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """`work(tx, *args, **kwargs)` in one transaction with the outbox rows of what it emits, then published."""
 
-        def transact(conn: Connection) -> _Committed[T]:
+        def transact(conn: Connection) -> Written[T]:
             tx = Transaction(conn)
             with conn.begin():
                 result = work(tx, *args, **kwargs)
                 placed, deliveries = outbox.record_events(conn, tx.events) if tx.events else ([], 0)
-            return _Committed(result, placed, deliveries)
+            return Written(result, placed, deliveries)
 
         if self._threads is not None:
             committed = await self._threads.writer.run(transact)
@@ -106,6 +111,19 @@ class Database:
                 committed = await conn.run_sync(transact)
         self._published_after_commit(committed.events, committed.deliveries)
         return committed.result
+
+    async def write_alone(
+        self, work: Callable[Concatenate[Connection, P], Written[T]], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """PostgreSQL: `work(conn, *args, **kwargs)` outside a transaction, for work that writes in one statement
+        (atomic on its own, without BEGIN and COMMIT and their round trips); it returns what it wrote, whose events
+        are then published as `write` publishes them."""
+        assert self._engine is not None, "write_alone is for PostgreSQL"
+        async with self._engine.connect() as conn:
+            alone = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            written = await alone.run_sync(work, *args, **kwargs)
+        self._published_after_commit(written.events, written.deliveries)
+        return written.result
 
     def _published_after_commit(self, events: Sequence[NewEvent], deliveries: int) -> None:
         if events:
@@ -120,3 +138,27 @@ class Database:
             await self._threads.close()
         if self._engine is not None:
             await self._engine.dispose()
+
+
+def _ping_after_idling(engine: Engine) -> None:
+    """The pool's pre-ping, only for a connection that has waited in the pool for a while.
+
+    SQLAlchemy's `pool_pre_ping` pings at every checkout, and on asyncpg its ping is three round trips (BEGIN, the
+    ping, ROLLBACK: wrapped for pgbouncer's transaction mode): counted on the wire, a batch of messages took four
+    round trips with it, one without. A connection that came back less than `IDLE_BEFORE_PING_SECONDS` ago was
+    working then; should it have broken since (the server restarted), its request fails, and SQLAlchemy then
+    invalidates the whole pool, so the next ones start on fresh connections."""
+
+    @event.listens_for(engine, "checkin")
+    def checked_in(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def checked_out(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: PoolProxiedConnection) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as exc:  # whatever a dead connection raises: the pool retries on a new one
+            raise DisconnectionError("the pooled connection is gone") from exc

@@ -1,6 +1,7 @@
 """Group commit for messages: every send queues a draft; one loop writes whatever queued meanwhile in one
 transaction (a duplicate check, one position update per conversation, one multi-row insert, the outbox rows)
-and answers each sender only once that transaction is committed.
+and answers each sender only once that transaction is committed. On PostgreSQL the common case of a batch is one
+statement instead (`parley.storage.postgresql_batch`: one round trip), and only what it leaves takes the transaction.
 
 A draft is plain data: the message as the service rendered it for everyone (`public`), which the write completes
 with the position it gets, and that is its `message.created` event.
@@ -20,10 +21,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
+
 from parley import schemas
 from parley.observability import metrics
+from parley.storage import postgresql_batch
 from parley.storage.database import Database, Transaction
 from parley.storage.outbox import new_event
+from parley.storage.postgresql_batch import ConversationMove
 from parley.storage.records import MessageRecord, NewEvent
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import messages as message_repo
@@ -148,6 +153,41 @@ def write_messages(
     return [r for r in results if r is not None]
 
 
+@dataclass(frozen=True, slots=True)
+class AtOnce:
+    """The part of a batch that `postgresql_batch` may store in one statement, at the positions the clock gives: the
+    drafts' indexes, their records and events, and what they do to their conversations."""
+
+    indexes: list[int]
+    records: list[MessageRecord]
+    events: list[NewEvent]
+    moves: list[ConversationMove]
+
+
+def at_once(drafts: Sequence[MessageDraft], now_us: int) -> AtOnce:
+    """Every conversation's drafts, at `now_us`, `now_us + 1`, ...: those of a conversation that holds a uuid twice
+    in the batch are left to `write_messages` (one of them is a duplicate)."""
+    by_conversation: dict[str, list[int]] = {}
+    for index, draft in enumerate(drafts):
+        by_conversation.setdefault(draft.conversation_id, []).append(index)
+    plan = AtOnce([], [], [], [])
+    for conversation_id, indexes in sorted(by_conversation.items()):  # the order the statement locks them in
+        uuids = [drafts[i].client_uuid for i in indexes if drafts[i].client_uuid is not None]
+        if len(set(uuids)) < len(uuids):
+            continue
+        wait_from, wait_ends = conversation_repo.wait_change([_wait_effect(drafts[i]) for i in indexes])
+        wait_start = None if wait_from is None else (now_us + wait_from) // 1_000_000
+        last = now_us + len(indexes) - 1
+        visitor_wrote = any(drafts[i].end_user_id is not None for i in indexes)
+        plan.moves.append(ConversationMove(conversation_id, last, wait_start, wait_ends, visitor_wrote))
+        for offset, index in enumerate(indexes):
+            record = _record(drafts[index], now_us + offset)
+            plan.indexes.append(index)
+            plan.records.append(record)
+            plan.events.append(_created_event(drafts[index], record))
+    return plan
+
+
 def _wait_effect(draft: MessageDraft) -> conversation_repo.WaitEffect:
     return conversation_repo.wait_effect(draft.type, draft.end_user_id, draft.agent_id)
 
@@ -247,7 +287,7 @@ class MessageWriter:
         started = time.perf_counter()
         drafts = [draft for draft, _ in batch]
         try:
-            results = await self._db.write(self.write_now, drafts)
+            results = await self._store(drafts)
         except Exception as exc:
             if len(batch) > 1:
                 log.warning("batch of %d messages failed (%s); writing them one by one", len(batch), exc)
@@ -260,6 +300,31 @@ class MessageWriter:
         metrics.messages_stored(r.message.type for r in results if r.outcome is Outcome.STORED and r.message)
         for (_, future), result in zip(batch, results, strict=True):
             _settle(future, result)
+
+    async def _store(self, drafts: list[MessageDraft]) -> list[WriteResult]:
+        """The drafts' results, in order. On PostgreSQL, the common case in one statement (`postgresql_batch`);
+        what it does not take, and everything on SQLite, in one transaction (`write_messages`)."""
+        results: list[WriteResult | None] = [None] * len(drafts)
+        if not self._db.is_sqlite:
+            now_us = self._clock_us()
+            plan = at_once(drafts, now_us)
+            taken: set[str] = set()
+            if plan.indexes:
+                try:
+                    taken = await self._db.write_alone(
+                        postgresql_batch.store, now_us, plan.moves, plan.records, plan.events
+                    )
+                except IntegrityError:  # a concurrent writer stored one of its uuids first: the transaction sorts it
+                    log.debug("a batch's statement met a uuid stored meanwhile; writing it in a transaction")
+            for index, record in zip(plan.indexes, plan.records, strict=True):
+                if record.conversation_id in taken:
+                    results[index] = WriteResult(Outcome.STORED, record)
+        left = [index for index, result in enumerate(results) if result is None]
+        if left:
+            written = await self._db.write(self.write_now, [drafts[index] for index in left])
+            for index, result in zip(left, written, strict=True):
+                results[index] = result
+        return [result for result in results if result is not None]
 
 
 def _settle(future: asyncio.Future[WriteResult], outcome: WriteResult | BaseException) -> None:

@@ -1,4 +1,5 @@
-"""SQLite and another process: a file it holds is waited for, not an error, and never on the event loop's thread."""
+"""SQLite and another process: a file it holds is waited for, not an error, and never on the event loop's thread.
+PostgreSQL: a pooled connection that died is not handed out."""
 
 from __future__ import annotations
 
@@ -8,6 +9,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import pytest
+from sqlalchemy import Connection, text
+
+from parley.storage import database
 from parley.storage.database import Database, Transaction
 from parley.storage.repositories import workspaces as workspace_repo
 from tests.support.databases import sqlite_url_from_template
@@ -129,3 +134,24 @@ async def test_writes_that_come_while_one_waits_for_the_lock_keep_their_order(
     finally:
         other_process.close()
         await db.dispose()
+
+
+async def test_a_postgresql_connection_that_died_while_idle_in_the_pool_is_replaced_before_use(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool pings only a connection that has waited in it a while (`IDLE_BEFORE_PING_SECONDS`): one that died
+    meanwhile (the server restarted, an administrator ended it) is replaced, and the request never sees it."""
+    monkeypatch.setattr(database, "IDLE_BEFORE_PING_SECONDS", 0.0)
+    db = Database(postgres_url)
+    try:
+        first = await db.read(_backend_pid)
+        killer = Database(postgres_url)
+        await killer.read(lambda conn: conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first}))
+        await killer.dispose()
+        assert await db.read(_backend_pid) != first
+    finally:
+        await db.dispose()
+
+
+def _backend_pid(conn: Connection) -> int:
+    return int(conn.execute(text("SELECT pg_backend_pid()")).scalar_one())

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sqlite3
 import tempfile
 import uuid as uuid_module
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -26,7 +25,8 @@ from parley.storage.records import MessageRecord
 from parley.storage.repositories import conversations as conversation_repo
 from parley.storage.repositories import people as people_repo
 from parley.storage.repositories import workspaces as workspace_repo
-from tests.support.databases import truncate_postgres
+from tests.support.databases import sqlite_url_from_template, truncate_postgres
+from tests.support.postgres_wire import counting_relay
 
 WORKSPACE = "00000000-0000-4000-8000-000000000001"
 END_USER = "00000000-0000-4000-8000-000000000002"
@@ -136,13 +136,29 @@ async def started(
         await writer.stop()
 
 
+FreshDatabase = Callable[[], Awaitable[str]]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_database(request: pytest.FixtureRequest, sqlite_template_path: Path, tmp_path: Path) -> FreshDatabase:
+    """A new empty database at each call (each of hypothesis's examples needs one): a copy of the SQLite template,
+    or the PostgreSQL test database emptied. PostgreSQL writes most batches in one statement, SQLite in a
+    transaction (`parley.storage.postgresql_batch`): the writer's promises hold on both ways."""
+
+    async def fresh() -> str:
+        if request.param == "postgresql":
+            url: str = request.getfixturevalue("postgres_url")
+            await truncate_postgres(url)
+            return url
+        return sqlite_url_from_template(sqlite_template_path, Path(tempfile.mkdtemp(dir=tmp_path)))
+
+    return fresh
+
+
 @asynccontextmanager
-async def running_writer(template: Path, clock: list[int]) -> AsyncIterator[tuple[Database, MessageWriter]]:
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "parley.db"
-        shutil.copyfile(template, path)
-        async with seeded(f"sqlite+aiosqlite:///{path}") as db, started(db, clock) as writer:
-            yield db, writer
+async def running_writer(url: str, clock: list[int]) -> AsyncIterator[tuple[Database, MessageWriter]]:
+    async with seeded(url) as db, started(db, clock) as writer:
+        yield db, writer
 
 
 async def stored_messages(db: Database) -> list[MessageRecord]:
@@ -164,11 +180,11 @@ sends = st.lists(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(sends=sends, clock_steps=st.lists(st.integers(-5, 5), min_size=1, max_size=5))
 def test_concurrent_sends_store_each_uuid_once_in_increasing_order(
-    sqlite_template_path: Path, sends: list[tuple[str, str | None, str]], clock_steps: list[int]
+    fresh_database: FreshDatabase, sends: list[tuple[str, str | None, str]], clock_steps: list[int]
 ) -> None:
     async def scenario() -> None:
         clock = [1_700_000_000_000_000]
-        async with running_writer(sqlite_template_path, clock) as (db, writer):
+        async with running_writer(await fresh_database(), clock) as (db, writer):
 
             async def send(index: int, item: tuple[str, str | None, str]) -> WriteResult:
                 clock[0] += clock_steps[index % len(clock_steps)]  # a clock that may step backwards
@@ -209,14 +225,14 @@ authored_sends = st.lists(
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(rounds=st.lists(authored_sends, min_size=1, max_size=3))
 def test_the_wait_kept_batch_by_batch_is_the_wait_the_history_says(
-    sqlite_template_path: Path, rounds: list[list[tuple[str, str | None, str]]]
+    fresh_database: FreshDatabase, rounds: list[list[tuple[str, str | None, str]]]
 ) -> None:
     """Whatever arrives together, resent uuids included, `waiting_since` after each round of concurrent sends is
     what the stored history says it is: the first visitor message since the last agent text."""
 
     async def scenario() -> None:
         clock = [1_700_000_000_000_000]
-        async with running_writer(sqlite_template_path, clock) as (db, writer):
+        async with running_writer(await fresh_database(), clock) as (db, writer):
             for number, sends in enumerate(rounds):
                 clock[0] += 1_500_000 * number  # rounds in different seconds
                 await asyncio.gather(
@@ -238,35 +254,30 @@ def waits(conn: Connection) -> dict[str, int | None]:
 
 
 async def test_visitors_wrote_hears_of_the_conversations_not_open_the_visitor_wrote_to(
-    sqlite_template_path: Path,
+    fresh_database: FreshDatabase,
 ) -> None:
     heard: list[list[str]] = []
 
     def visitors_wrote(_tx: Transaction, conversation_ids: list[str]) -> None:
         heard.append(conversation_ids)
 
-    with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "parley.db"
-        shutil.copyfile(sqlite_template_path, path)
-        clock = [1_700_000_000_000_000]
-        async with seeded(f"sqlite+aiosqlite:///{path}") as db, started(db, clock, visitors_wrote) as writer:
-            await writer.submit(draft(CONVERSATIONS[0], "open-1", "x"))
-            assert heard == [], "an open conversation: nothing more"
+    clock = [1_700_000_000_000_000]
+    async with seeded(await fresh_database()) as db, started(db, clock, visitors_wrote) as writer:
+        await writer.submit(draft(CONVERSATIONS[0], "open-1", "x"))
+        assert heard == [], "an open conversation: nothing more"
 
-            await db.write(
-                lambda tx: conversation_repo.update_conversation(tx.conn, CONVERSATIONS[0], status="pending")
-            )
-            await writer.submit(draft(CONVERSATIONS[0], "agent", "x", end_user=None, agent=AGENT))
-            await writer.submit(draft(CONVERSATIONS[0], "open-1", "x"))
-            assert heard == [], "an agent's message, a resent one: nothing more"
+        await db.write(lambda tx: conversation_repo.update_conversation(tx.conn, CONVERSATIONS[0], status="pending"))
+        await writer.submit(draft(CONVERSATIONS[0], "agent", "x", end_user=None, agent=AGENT))
+        await writer.submit(draft(CONVERSATIONS[0], "open-1", "x"))
+        assert heard == [], "an agent's message, a resent one: nothing more"
 
-            await asyncio.gather(*(writer.submit(draft(c, f"v{i}", "x")) for i in range(5) for c in CONVERSATIONS))
+        await asyncio.gather(*(writer.submit(draft(c, f"v{i}", "x")) for i in range(5) for c in CONVERSATIONS))
     # Sends queued together share a batch (see test_sends_a_step_behind_the_first_share_its_batch): one call each.
     assert heard and all(ids == [CONVERSATIONS[0]] for ids in heard), "only the conversation not open"
 
 
-async def test_a_locked_conversation_stores_nothing(sqlite_template_path: Path) -> None:
-    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+async def test_a_locked_conversation_stores_nothing(fresh_database: FreshDatabase) -> None:
+    async with running_writer(await fresh_database(), [1_700_000_000_000_000]) as (db, writer):
 
         def lock(tx: Transaction) -> None:
             conversation_repo.update_conversation(tx.conn, CONVERSATIONS[0], locked=True)
@@ -280,8 +291,8 @@ async def test_a_locked_conversation_stores_nothing(sqlite_template_path: Path) 
         assert [m.conversation_id for m in await stored_messages(db)] == [CONVERSATIONS[1]]
 
 
-async def test_one_bad_draft_does_not_sink_its_batch(sqlite_template_path: Path) -> None:
-    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+async def test_one_bad_draft_does_not_sink_its_batch(fresh_database: FreshDatabase) -> None:
+    async with running_writer(await fresh_database(), [1_700_000_000_000_000]) as (db, writer):
         good = [writer.submit(draft(CONVERSATIONS[0], f"u{i}", "x")) for i in range(5)]
         bad = writer.submit(draft(CONVERSATIONS[0], "bad", "x", end_user="00000000-0000-4000-8000-0000000000ff"))
         results = await asyncio.gather(*good, bad, return_exceptions=True)
@@ -290,9 +301,9 @@ async def test_one_bad_draft_does_not_sink_its_batch(sqlite_template_path: Path)
         assert len(await stored_messages(db)) == 5
 
 
-async def test_events_are_written_with_their_messages_and_published_after_commit(sqlite_template_path: Path) -> None:
+async def test_events_are_written_with_their_messages_and_published_after_commit(fresh_database: FreshDatabase) -> None:
     published: list[str] = []
-    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+    async with running_writer(await fresh_database(), [1_700_000_000_000_000]) as (db, writer):
 
         def publish(events: object) -> None:
             published.extend(e.id for e in events)  # type: ignore[attr-defined]
@@ -308,8 +319,8 @@ async def test_events_are_written_with_their_messages_and_published_after_commit
         assert outbox == published == [result.message.id]
 
 
-async def test_a_sender_that_goes_away_still_has_its_message_stored(sqlite_template_path: Path) -> None:
-    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+async def test_a_sender_that_goes_away_still_has_its_message_stored(fresh_database: FreshDatabase) -> None:
+    async with running_writer(await fresh_database(), [1_700_000_000_000_000]) as (db, writer):
         task = asyncio.create_task(writer.submit(draft(CONVERSATIONS[0], "a", "x")))
         await asyncio.sleep(0)
         task.cancel()
@@ -321,11 +332,14 @@ async def test_a_sender_that_goes_away_still_has_its_message_stored(sqlite_templ
 
 
 async def test_another_process_holding_the_write_lock_is_waited_for_without_stalling_the_server(
-    sqlite_template_path: Path,
+    sqlite_template_path: Path, tmp_path: Path
 ) -> None:
     """SQLite batches are written on the writer thread, which waits for a lock held elsewhere in SQLite's busy
     handler: that must freeze neither the event loop nor the reads."""
-    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+    async with running_writer(sqlite_url_from_template(sqlite_template_path, tmp_path), [1_700_000_000_000_000]) as (
+        db,
+        writer,
+    ):
         database_file = db.url.split("///", 1)[1]
         other_process = sqlite3.connect(database_file, isolation_level=None)
         other_process.execute("BEGIN IMMEDIATE")  # e.g. `parley purge` in the middle of its transaction
@@ -373,6 +387,28 @@ async def test_writers_of_two_processes_lock_shared_conversations_in_one_order(
     assert "one by one" not in caplog.text
 
 
+async def test_a_batch_is_one_round_trip_on_postgresql(postgres_url: str) -> None:
+    """On PostgreSQL a batch costs its round trips, counted on the wire: the common case (open conversations, new
+    uuids, the positions the clock gives free) is one statement, with no ping, BEGIN or COMMIT around it; what it
+    cannot take goes on to a transaction."""
+    await truncate_postgres(postgres_url)
+    clock = [1_700_000_000_000_000]
+    async with counting_relay(postgres_url) as (url, round_trips), seeded(url) as db, started(db, clock) as writer:
+        await writer.submit(draft(CONVERSATIONS[0], "first", "x"))  # the pool's connection is up and prepared
+        for round_ in range(3):
+            clock[0] += 1000
+            before = round_trips.count
+            batch = [writer.submit(draft(c, f"{round_}-{i}", "x")) for i in range(4) for c in CONVERSATIONS]
+            assert all(r.outcome is Outcome.STORED for r in await asyncio.gather(*batch))
+            assert round_trips.count - before == 1, "one round trip a batch"
+
+        before = round_trips.count
+        resent = await writer.submit(draft(CONVERSATIONS[0], "first", "x"))
+        assert resent.outcome is Outcome.DUPLICATE
+        assert round_trips.count - before > 1, "a resent uuid: the statement leaves it to a transaction"
+        assert len(await stored_messages(db)) == 25
+
+
 def wal_restarts(wal: Path) -> int:
     """The WAL header's checkpoint sequence number, which SQLite counts up each time it starts the WAL over."""
     with wal.open("rb") as header:
@@ -384,13 +420,16 @@ def wal_bytes(wal: Path) -> int:
 
 
 async def test_the_write_ahead_log_is_started_over_while_writes_never_pause(
-    sqlite_template_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_template_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Under steady load the WAL must be written over from its start now and then, or it grows (on disk, and in
     what every read looks through) for as long as the load lasts: before, 140 MB after 14,000 messages.
     https://sqlite.org/fileformat2.html#walformat describes the header."""
     monkeypatch.setattr(sqlite, "CHECKPOINT_SECONDS", 0.05)
-    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+    async with running_writer(sqlite_url_from_template(sqlite_template_path, tmp_path), [1_700_000_000_000_000]) as (
+        db,
+        writer,
+    ):
         db.start()  # the checkpoints
         wal = Path(db.url.split("///", 1)[1] + "-wal")
         restarts: set[int] = set()
@@ -419,9 +458,12 @@ def metrics_on() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("metrics_on")
-async def test_sends_a_step_behind_the_first_share_its_batch(sqlite_template_path: Path) -> None:
+async def test_sends_a_step_behind_the_first_share_its_batch(sqlite_template_path: Path, tmp_path: Path) -> None:
     """Under load the first draft wakes the writer while other requests are one resumed await short of theirs."""
-    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (_db, writer):
+    async with running_writer(sqlite_url_from_template(sqlite_template_path, tmp_path), [1_700_000_000_000_000]) as (
+        _db,
+        writer,
+    ):
 
         async def send(index: int, steps_before: int) -> WriteResult:
             for _ in range(steps_before):
@@ -436,13 +478,16 @@ async def test_sends_a_step_behind_the_first_share_its_batch(sqlite_template_pat
 
 
 async def test_the_write_ahead_log_is_cut_back_after_a_burst(
-    sqlite_template_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_template_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite writes a started-over WAL in place: without a limit its file keeps the size of the largest burst."""
     limit = 256 * 1024
     monkeypatch.setattr(sqlite, "CHECKPOINT_SECONDS", 0.05)
     monkeypatch.setattr(sqlite, "WAL_SIZE_LIMIT_BYTES", limit)
-    async with running_writer(sqlite_template_path, [1_700_000_000_000_000]) as (db, writer):
+    async with running_writer(sqlite_url_from_template(sqlite_template_path, tmp_path), [1_700_000_000_000_000]) as (
+        db,
+        writer,
+    ):
         db.start()
         wal = Path(db.url.split("///", 1)[1] + "-wal")
         await asyncio.gather(*(writer.submit(draft(CONVERSATIONS[0], f"burst-{i}", "x" * 10_000)) for i in range(200)))

@@ -19,7 +19,6 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
-    null,
     select,
     update,
 )
@@ -42,6 +41,18 @@ def wait_effect(message_type: str, end_user_id: str | None, agent_id: str | None
     if agent_id is not None and message_type in WAIT_ENDING_TYPES:
         return "ends"
     return None
+
+
+def wait_change(effects: Sequence[WaitEffect]) -> tuple[int | None, bool]:
+    """What some messages, in order, do to a conversation's wait: the offset of the message that starts the wait
+    still running after them (None: none starts one), and whether one of them ends the wait that ran before."""
+    wait_from, wait_ends = None, False
+    for offset, effect in enumerate(effects):
+        if effect == "ends":
+            wait_ends, wait_from = True, None
+        elif effect == "starts" and wait_from is None:
+            wait_from = offset
+    return wait_from, wait_ends
 
 
 def add_conversation(conn: Connection, **values: Any) -> None:
@@ -292,12 +303,8 @@ def _allocation(for_messages: bool, refuse_locked: bool = True) -> Update:
         return stmt.values(last_microseconds=new_last).returning(last)
     wait_from, wait_ends = bindparam("wait_from", type_=BigInteger), bindparam("wait_ends", type_=Boolean)
     starts_at = (new_last - count + 1 + wait_from) // literal_column("1000000", BigInteger)
-    waiting_since = case(
-        (and_(wait_from.is_(None), wait_ends), null()),
-        (wait_from.is_(None), Conversation.waiting_since),
-        (wait_ends, starts_at),
-        else_=func.coalesce(Conversation.waiting_since, starts_at),
-    )
+    # A wait that ended gives way to the one started after it, if any (NULL otherwise); else a running wait goes on.
+    waiting_since = case((wait_ends, starts_at), else_=func.coalesce(Conversation.waiting_since, starts_at))
     if refuse_locked:
         stmt = stmt.where(Conversation.locked.is_(False))
     return stmt.values(last_microseconds=new_last, waiting_since=waiting_since).returning(last, Conversation.status)
@@ -320,12 +327,7 @@ def allocate_microseconds(
     positions they hold.
     """
     count = len(effects)
-    wait_ends, wait_from = False, None
-    for offset, effect in enumerate(effects):
-        if effect == "ends":
-            wait_ends, wait_from = True, None
-        elif effect == "starts" and wait_from is None:
-            wait_from = offset
+    wait_from, wait_ends = wait_change(effects)
     params = {
         "conversation_id": conversation_id,
         "count": count,

@@ -1,0 +1,80 @@
+"""A relay in front of PostgreSQL that counts round trips as the wire carries them.
+
+A round trip is what the server answers with ReadyForQuery: a simple Query message ('Q'), or a Sync ('S') ending an
+extended-protocol exchange (Parse, Bind, Execute, ...). Counted on the client's side of the relay, so it sees what
+any driver or pool sends: pings, BEGIN and COMMIT included. https://www.postgresql.org/docs/current/protocol.html
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+from sqlalchemy import make_url
+
+_NOT_STARTUP = {80877103, 80877104}  # SSLRequest, GSSENCRequest: answered by one byte, then the startup comes
+_ROUND_TRIP_ENDS = {ord("Q"), ord("S")}
+
+
+@dataclass
+class RoundTrips:
+    count: int = 0
+
+
+def _counted(round_trips: RoundTrips) -> Callable[[bytes], None]:
+    """The client's stream parsed into messages: untyped ones until the startup message, then type + length."""
+    buffered = bytearray()
+    started = False
+
+    def feed(data: bytes) -> None:
+        nonlocal started
+        buffered.extend(data)
+        while True:
+            if not started:
+                if len(buffered) < 8 or len(buffered) < int.from_bytes(buffered[:4], "big"):
+                    return
+                length = int.from_bytes(buffered[:4], "big")
+                started = int.from_bytes(buffered[4:8], "big") not in _NOT_STARTUP
+                del buffered[:length]
+                continue
+            if len(buffered) < 5 or len(buffered) < 1 + int.from_bytes(buffered[1:5], "big"):
+                return
+            if buffered[0] in _ROUND_TRIP_ENDS:
+                round_trips.count += 1
+            del buffered[: 1 + int.from_bytes(buffered[1:5], "big")]
+
+    return feed
+
+
+async def _pipe(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, watch: Callable[[bytes], None] | None = None
+) -> None:
+    with contextlib.suppress(ConnectionError):
+        while data := await reader.read(65536):
+            if watch is not None:
+                watch(data)
+            writer.write(data)
+            await writer.drain()
+    writer.close()
+
+
+@contextlib.asynccontextmanager
+async def counting_relay(url: str) -> AsyncIterator[tuple[str, RoundTrips]]:
+    """`url` (SQLAlchemy's) reached through a relay on another port; yields that URL and the running count."""
+    target = make_url(url)
+    round_trips = RoundTrips()
+
+    async def relay(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
+        server_reader, server_writer = await asyncio.open_connection(target.host, target.port or 5432)
+        await asyncio.gather(
+            _pipe(client_reader, server_writer, _counted(round_trips)), _pipe(server_reader, client_writer)
+        )
+
+    server = await asyncio.start_server(relay, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        yield target.set(host="127.0.0.1", port=port).render_as_string(hide_password=False), round_trips
+    finally:
+        server.close()
