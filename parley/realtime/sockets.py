@@ -27,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from parley.background import cancel_and_wait
 from parley.observability import metrics
 from parley.realtime.hub import Hub, Subscription, visible_to_visitor
+from parley.realtime.ordering import StreamOrder
 from parley.storage.database import Database
 from parley.storage.records import NewEvent
 from parley.storage.repositories import events as event_repo
@@ -58,6 +59,9 @@ class Feed(Protocol):
     @property
     def kind(self) -> str: ...  # for the connections gauge
 
+    @property
+    def workspace_id(self) -> str: ...
+
     async def prepare(self) -> None: ...
 
     def subscribe(self, hub: Hub) -> Subscription: ...
@@ -83,6 +87,10 @@ class ConversationFeed:
     _hub: Hub | None = None
     _subscription: Subscription | None = None
     _replayed: set[str] = field(default_factory=set)  # events of the replay that the subscription also caught
+
+    @property
+    def workspace_id(self) -> str:
+        return self.audience.workspace_id
 
     async def prepare(self) -> None:
         return None
@@ -200,13 +208,19 @@ def positioned_frame(event: NewEvent) -> str:
 
 
 async def stream_events(
-    websocket: WebSocket, hub: Hub, feed: Feed, subscribed: Callable[[], Awaitable[None]] | None = None
+    websocket: WebSocket,
+    hub: Hub,
+    order: StreamOrder,
+    feed: Feed,
+    subscribed: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     """Subscribe, complete the handshake, and serve the socket until the client leaves or falls behind.
 
     The client sees the socket open only once it is subscribed: from then on nothing is missed. `subscribed` runs
-    once the socket listens, so what it causes (an agent coming online) reaches it too.
+    once the socket listens, so what it causes (an agent coming online) reaches it too. The workspace's events
+    come in stream order from before the subscription on (`order.follow`).
     """
+    await order.follow(feed.workspace_id)
     await feed.prepare()
     subscription = feed.subscribe(hub)
     sender: LiveSender | None = None

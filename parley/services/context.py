@@ -18,6 +18,7 @@ from parley.mail.worker import MailWorker, mail_seal
 from parley.observability import metrics
 from parley.realtime.broker import Broker, Invalidation, build_broker
 from parley.realtime.hub import Hub
+from parley.realtime.ordering import StreamOrder
 from parley.realtime.presence import AgentsOnline, Presence
 from parley.services.auth import Principal, WebsocketTokens
 from parley.services.lookups import SharedLookups
@@ -58,6 +59,7 @@ class Services:
     conversation_owners: SharedLookups[str, ConversationRef]
     token_uses: TokenUses
     hub: Hub
+    order: StreamOrder  # committed events on to the hub, in each workspace's stream order
     broker: Broker
     presence: Presence
     rate_limits: RateLimits
@@ -80,6 +82,7 @@ class Services:
         deferred = Deferred()
         mailer = Mailer.build(settings)
         sealed_mail = mail_seal(settings.signing_key)
+        hub = Hub(settings.ws_queue_limit)
         services = cls(
             settings=settings,
             db=db,
@@ -99,7 +102,8 @@ class Services:
             current_conversations=SharedLookups(CACHE_SIZE, ttl=settings.token_cache_seconds),
             conversation_owners=SharedLookups(CACHE_SIZE),
             token_uses=token_uses,
-            hub=Hub(settings.ws_queue_limit),
+            hub=hub,
+            order=StreamOrder(db, hub.publish),
             broker=build_broker(settings.redis_url),
             presence=Presence(settings.redis_url),
             rate_limits=RateLimits.build(settings),
@@ -138,7 +142,7 @@ class Services:
         for event in events:
             if event.name in CURRENT_CONVERSATION_CHANGES:
                 self.current_conversations.forget(str(event.end_user_id))
-        self.hub.publish(events)
+        self.order.offer(events)
 
     async def invalidate(self, stale: Invalidation) -> None:
         """After the commit that made `stale` untrue, before answering: this process forgets it, and every other one
@@ -184,6 +188,7 @@ class Services:
         await self.deferred.close(DEFERRED_CLOSE_SECONDS)
         await self.writer.stop()
         await self.broker.close()
+        await self.order.close()
         await self.presence.close()
         await self.rate_limits.close()
         await self.db.dispose()

@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
-from contextlib import AsyncExitStack
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -150,11 +150,19 @@ def served_with_two_workers(redis_url: str, postgres_url: str, tmp_path: Path) -
 @pytest.fixture
 async def two_workers(settings: Settings, redis_url: str, postgres_url: str) -> AsyncIterator[tuple[Live, Live]]:
     """Two Parley instances, each with its own Services, hub and Redis connection, over one PostgreSQL."""
-    shared = settings.model_copy(update={"redis_url": redis_url, "presence_grace_seconds": 0.2})
+    async with running_workers(settings, [redis_url, redis_url]) as workers:
+        yield workers
+
+
+@asynccontextmanager
+async def running_workers(settings: Settings, redis_urls: list[str]) -> AsyncIterator[tuple[Live, Live]]:
+    """Two workers over `settings`' database, each reaching Redis at its own of `redis_urls`; returned once a
+    message through the first reaches a socket on the second."""
     async with AsyncExitStack() as stack:
         workers: list[Live] = []
         token, site_key, workspace_id = "", "", ""
-        for index in range(2):
+        for index, redis_url in enumerate(redis_urls):
+            shared = settings.model_copy(update={"redis_url": redis_url, "presence_grace_seconds": 0.2})
             app = create_app(shared)
             base = await stack.enter_async_context(live_server(app))
             http = await stack.enter_async_context(httpx.AsyncClient(base_url=base, timeout=10))

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import AsyncExitStack
+from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import make_url
 
-from tests.realtime.conftest import Live, until_every_socket_hears
-from tests.support.live import open_socket
+from parley.config import Settings
+from tests.realtime.conftest import Live, running_workers, until_every_socket_hears
+from tests.support.live import Socket, open_socket
+from tests.support.relay import relay
 from tests.support.waiting import polled
 
 
@@ -104,3 +108,63 @@ async def test_one_uuid_posted_to_both_workers_at_once_stores_one_message(two_wo
     assert len({answer["id"] for answer in answers}) == 1
     history = await b.api.ok("GET", f"/conversation/{conversation['id']}/messages")
     assert [m["body"] for m in history] == ["only once"]
+
+
+async def message_frames(socket: Socket, expected: int) -> list[dict[str, Any]]:
+    """The socket's `message.created` frames until `expected` of them have come (others are read past)."""
+    frames: list[dict[str, Any]] = []
+    while len(frames) < expected:
+        frame = await socket.next_event(within=10)
+        if frame["event"] == "message.created":
+            frames.append(frame)
+    return frames
+
+
+@pytest.fixture
+async def a_late_through_redis(
+    settings: Settings, redis_url: str, postgres_url: str
+) -> AsyncIterator[tuple[Live, Live]]:
+    """Two workers, the first reaching Redis through a link 30 ms slow: B hears A's commits that late."""
+    redis_address = make_url(redis_url)
+    async with relay(redis_address.host or "127.0.0.1", redis_address.port or 6379, delay=0.03) as port:
+        late = redis_address.set(host="127.0.0.1", port=port).render_as_string(hide_password=False)
+        async with running_workers(settings, [late, redis_url]) as workers:
+            yield workers
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_two_workers_writing_one_conversation_at_once_deliver_every_frame_once_and_in_order(
+    a_late_through_redis: tuple[Live, Live],
+) -> None:
+    """A visitor writes through worker A while an agent answers through worker B, as fast as they can. Each worker
+    hears its own commits at once and the other's later through Redis (A's, here, 30 ms late): sockets on both must
+    still get every message once, in the conversation's order, and a console every stream position once, in order.
+    """
+    a, b = a_late_through_redis
+    session = await a.visitor_in_conversation()
+    visitor_token, conversation_id = session["endUser"]["websocketToken"], session["conversation"]["id"]
+    _, agent_token = await a.agent_with_token()
+    rounds = 60
+    async with AsyncExitStack() as stack:
+        visitors = [
+            await stack.enter_async_context(open_socket(f"{live.ws_base}/api/widget/v1/ws?token={visitor_token}"))
+            for live in (a, b)
+        ]
+        consoles = [
+            await stack.enter_async_context(open_socket(f"{live.ws_base}/api/agent/v1/ws?token={agent_token}"))
+            for live in (a, b)
+        ]
+        sends: list[Awaitable[Any]] = []
+        for index in range(rounds):
+            sends.append(a.widget(visitor_token, "POST", "/messages", json={"uuid": f"v{index}", "text": f"v{index}"}))
+            path = f"/conversations/{conversation_id}/messages"
+            sends.append(b.console(agent_token, "POST", path, json={"uuid": f"a{index}", "text": f"a{index}"}))
+        sent = await asyncio.gather(*sends)
+        heard = [await message_frames(socket, 2 * rounds) for socket in (*visitors, *consoles)]
+
+    stored = sorted(sent, key=lambda message: message["microseconds"])
+    for frames in heard:
+        assert [f["data"]["id"] for f in frames] == [m["id"] for m in stored], "each once, in the conversation's order"
+    for console in heard[2:]:
+        positions = [frame["position"] for frame in console]
+        assert positions == list(range(positions[0], positions[0] + len(positions))), "the stream, gapless"

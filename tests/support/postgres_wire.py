@@ -7,12 +7,13 @@ any driver or pool sends: pings, BEGIN and COMMIT included. https://www.postgres
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import make_url
+
+from tests.support.relay import relay
 
 _NOT_STARTUP = {80877103, 80877104}  # SSLRequest, GSSENCRequest: answered by one byte, then the startup comes
 _ROUND_TRIP_ENDS = {ord("Q"), ord("S")}
@@ -48,33 +49,10 @@ def _counted(round_trips: RoundTrips) -> Callable[[bytes], None]:
     return feed
 
 
-async def _pipe(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, watch: Callable[[bytes], None] | None = None
-) -> None:
-    with contextlib.suppress(ConnectionError):
-        while data := await reader.read(65536):
-            if watch is not None:
-                watch(data)
-            writer.write(data)
-            await writer.drain()
-    writer.close()
-
-
 @contextlib.asynccontextmanager
 async def counting_relay(url: str) -> AsyncIterator[tuple[str, RoundTrips]]:
     """`url` (SQLAlchemy's) reached through a relay on another port; yields that URL and the running count."""
     target = make_url(url)
     round_trips = RoundTrips()
-
-    async def relay(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        server_reader, server_writer = await asyncio.open_connection(target.host, target.port or 5432)
-        await asyncio.gather(
-            _pipe(client_reader, server_writer, _counted(round_trips)), _pipe(server_reader, client_writer)
-        )
-
-    server = await asyncio.start_server(relay, "127.0.0.1", 0)
-    port = server.sockets[0].getsockname()[1]
-    try:
+    async with relay(target.host or "127.0.0.1", target.port or 5432, watch=_counted(round_trips)) as port:
         yield target.set(host="127.0.0.1", port=port).render_as_string(hide_password=False), round_trips
-    finally:
-        server.close()

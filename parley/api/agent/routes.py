@@ -287,7 +287,7 @@ async def agent_socket(websocket: WebSocket, services: Services, query: SocketQu
     feed = StreamFeed(services.db, workspace.id, agent_id, query.after, credentials)
     opened = partial(presence.console_opened, services, workspace, agent_id)
     try:
-        await stream_events(websocket, services.hub, feed, subscribed=opened)
+        await stream_events(websocket, services.hub, services.order, feed, subscribed=opened)
     finally:
         with contextlib.suppress(Exception):
             await presence.console_closed(services, workspace, agent_id)

@@ -147,4 +147,4 @@ async def visitor_socket(websocket: WebSocket, services: Services, query: Socket
         audience = await visitors.audience(services, visitor)
         conversations_now = partial(visitors.conversation_ids, services, visitor)
         feed = ConversationFeed(services.db, audience, query.after, conversations_now)
-        await stream_events(websocket, services.hub, feed)
+        await stream_events(websocket, services.hub, services.order, feed)
