@@ -16,11 +16,8 @@ import argparse
 import asyncio
 import gc
 import json
-import os
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -28,7 +25,7 @@ from pathlib import Path
 import httpx
 import websockets
 
-BIN = Path(sys.executable).parent
+from bench.common import PARLEY, free_port, parley, parley_env, raise_open_files, started, visitor_token
 
 
 def rss_kib(pid: int) -> int:
@@ -38,53 +35,29 @@ def rss_kib(pid: int) -> int:
     raise RuntimeError("no VmRSS")
 
 
-def server_pid(port: int) -> int:
-    out = subprocess.run(["ss", "-ltnpH", f"sport = :{port}"], capture_output=True, text=True, check=True).stdout
-    return int(out.split("pid=")[1].split(",")[0])
-
-
 def run(visitors: int, samples: int, ws_impl: str | None = None) -> dict[str, float]:
+    raise_open_files()
     with tempfile.TemporaryDirectory() as directory:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
         # Every visitor starts from this one address: the per-address limit on new sessions is lifted.
-        env.update(PARLEY_DATA_DIR=directory, PARLEY_RATE_LIMIT_SESSION="")
-        if ws_impl:
-            env["PARLEY_WS_IMPLEMENTATION"] = ws_impl
-        parley = str(BIN / "parley")
-        subprocess.run([parley, "migrate"], env=env, check=True, capture_output=True)
-        subprocess.run([parley, "workspaces", "create", "bench"], env=env, check=True, capture_output=True)
-        listed = subprocess.run([parley, "workspaces", "list", "--json"], env=env, check=True, capture_output=True)
-        site_key = json.loads(listed.stdout)[0]["siteKey"]
-        port = 18000 + random.randrange(1000)
-        command = [parley, "serve", "--port", str(port)]
-        server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            return asyncio.run(measure(port, site_key, visitors, samples))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+        settings = {"RATE_LIMIT_SESSION": ""} | ({"WS_IMPLEMENTATION": ws_impl} if ws_impl else {})
+        env = parley_env(Path(directory), None, **settings)
+        parley(env, "migrate")
+        parley(env, "workspaces", "create", "bench")
+        site_key = json.loads(parley(env, "workspaces", "list", "--json"))[0]["siteKey"]
+        port = free_port()
+        with started([PARLEY, "serve", "--port", str(port)], env, port) as server:
+            return asyncio.run(measure(port, server.pid, site_key, visitors, samples))
 
 
-async def measure(port: int, site_key: str, visitors: int, samples: int) -> dict[str, float]:
+async def measure(port: int, pid: int, site_key: str, visitors: int, samples: int) -> dict[str, float]:
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base, timeout=30, limits=httpx.Limits(max_connections=32)) as http:
-        for _ in range(100):
-            try:
-                await http.get("/healthz")
-                break
-            except httpx.TransportError:
-                await asyncio.sleep(0.1)
-        pid = await asyncio.to_thread(server_pid, port)
-
         gate = asyncio.Semaphore(16)
 
         async def session() -> str:
             """A visitor whose first message has opened their conversation: what is timed is the steady path."""
             async with gate:
-                answer = await http.post("/api/widget/v1/session", json={"siteKey": site_key})
-                if answer.status_code != 200:
-                    raise RuntimeError(f"a widget session was refused: {answer.status_code} {answer.text[:300]}")
-                token = str(answer.json()["data"]["endUser"]["websocketToken"])
+                token = await visitor_token(http, site_key)
                 opened = await http.post(
                     "/api/widget/v1/messages",
                     json={"uuid": "hello", "text": "hello"},

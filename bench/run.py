@@ -23,7 +23,6 @@ The benchmark's single API token sends far more than any integrator, so its rate
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import datetime
 import json
@@ -31,7 +30,6 @@ import os
 import platform
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -44,10 +42,10 @@ from pathlib import Path
 import httpx
 
 from bench import fanout, realtime, search
+from bench.common import BIN, PARLEY, free_port, parley, parley_env, scratch_postgres, server
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "latest.md"
-BIN = Path(sys.executable).parent
 METRICS_OFF = "Parley, SQLite, metrics off"
 
 
@@ -69,35 +67,6 @@ class Row:
     note: str = ""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(base: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{base}/docs", timeout=1)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise RuntimeError(f"{base} did not come up")
-
-
-@contextmanager
-def server(command: list[str], env: dict[str, str], port: int) -> Iterator[str]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_up(base)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-
-
 def wrk(target: Target, seconds: int, connections: int) -> Load:
     env = {**os.environ, "PARLEY_BENCH_TOKEN": target.token, "PARLEY_BENCH_PATH": target.path}
     script = str(HERE / "send_text.lua")
@@ -111,36 +80,6 @@ def wrk(target: Target, seconds: int, connections: int) -> Load:
 def _percentile(output: str, label: str) -> float:
     value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-
-
-@contextmanager
-def scratch_postgres(admin_url: str) -> Iterator[str]:
-    """A database of the benchmark's own, dropped afterwards."""
-    import asyncpg
-
-    name = f"parley_bench_{time.time_ns()}"
-
-    async def admin(statement: str) -> None:
-        connection = await asyncpg.connect(admin_url)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{admin_url.rsplit('/', 1)[0].replace('postgresql://', 'postgresql+asyncpg://', 1)}/{name}"
-    finally:
-        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-def parley_env(data_dir: Path, database_url: str | None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
-    env["PARLEY_DATA_DIR"] = str(data_dir)
-    env["PARLEY_RATE_LIMIT_API_TOKEN"] = "100000000/minute"
-    if database_url:
-        env["PARLEY_DATABASE_URL"] = database_url
-    return env
 
 
 @dataclass(frozen=True)
@@ -182,17 +121,11 @@ def _combined(halves: list[Load]) -> Load:
 
 @contextmanager
 def parley_target(env: dict[str, str]) -> Iterator[Target]:
-    subprocess.run([BIN / "parley", "migrate"], env=env, check=True, capture_output=True)
-    created = subprocess.run(
-        [BIN / "parley", "workspaces", "create", f"bench-{time.time_ns()}", "--json"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    token = json.loads(created.stdout)["token"]
+    env = {**env, "PARLEY_RATE_LIMIT_API_TOKEN": "100000000/minute"}  # see the module's docstring
+    parley(env, "migrate")
+    token = json.loads(parley(env, "workspaces", "create", f"bench-{time.time_ns()}", "--json"))["token"]
     port = free_port()
-    command = [str(BIN / "parley"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [PARLEY, "serve", "--host", "127.0.0.1", "--port", str(port)]
     with server(command, env, port) as base:
         headers = {"Authorization": token}
         end_user = httpx.post(f"{base}/api/external/v1/end-users", json={}, headers=headers).json()["data"]

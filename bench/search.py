@@ -25,14 +25,14 @@ import random
 import sqlite3
 import statistics
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-BIN = Path(sys.executable).parent
+from bench.common import BIN, free_port, parley_env, scratch_postgres, server
+
 COMMON = ("order", "delivery", "refund", "account", "payment")
 REFERENCES = 100_000
 BASE_MICROSECONDS = 1_700_000_000_000_000
@@ -173,8 +173,6 @@ def run(
 ) -> tuple[list[Figure], float]:
     """Migrate, make two workspaces, fill both, serve, and time the searches of the first; returns the figures and
     the seconds the fill took."""
-    from bench.run import free_port, server
-
     parley = str(BIN / "parley")
     subprocess.run([parley, "migrate"], env=env, check=True, capture_output=True)
     created = [
@@ -200,8 +198,6 @@ def run(
 if __name__ == "__main__":
     import argparse
     import tempfile
-
-    from bench.run import parley_env, scratch_postgres
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--conversations", type=int, default=100_000)
