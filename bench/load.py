@@ -22,7 +22,7 @@ turns alternating: the visitor (widget API), then its agent (agent API). Timed: 
 the frame at the other party's socket (a visitor's message at their agent's console, an agent's at the visitor's
 widget socket), for the messages sent in the steady phase (`--seconds`, after `--warmup`). Messages/s counts the
 frames that arrived in it; server CPU is utime + stime of `parley serve` and all its workers (/proc/<pid>/stat) over
-it, per message; on PostgreSQL that of its database's backends and Redis is given beside it (on SQLite the database
+it, per message; on PostgreSQL that of PostgreSQL and Redis is given beside it (on SQLite the database
 is in Parley's process). Webhooks: the message deliveries received in the steady phase, and their time from the
 send.
 
@@ -149,11 +149,11 @@ class Cpu:
     """CPU seconds used so far, utime + stime (with those of children that ended), by"""
 
     server: float  # `parley serve` with all its workers
-    database: float  # PostgreSQL's backends serving its database, and Redis (any database's)
+    database: float  # PostgreSQL's and Redis's (whoever they serve: on a quiet machine, Parley)
     others: float  # every other process on the machine, this benchmark's own apart
 
     @staticmethod
-    def now(server: int, database: str | None) -> Cpu:
+    def now(server: int, database: bool) -> Cpu:
         processes = {}
         for stat in Path("/proc").glob("[0-9]*/stat"):
             with contextlib.suppress(OSError):
@@ -170,16 +170,10 @@ class Cpu:
 
             return sum(ticks for pid, (_, _, ticks) in processes.items() if under(pid))
 
-        def serves(pid: int, name: str) -> bool:
-            if name == "redis-server":
-                return True
-            with contextlib.suppress(OSError):
-                return name == "postgres" and f" {database} ".encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
-            return False
-
         stat = [int(n) for n in Path("/proc/stat").read_text().split()[1:8]]  # the machine's: user ... softirq
         busy = sum(stat) - stat[3] - stat[4]  # but idle and iowait
-        used = sum(ticks for pid, (_, name, ticks) in processes.items() if database and serves(pid, name))
+        # A backend that ended (the pool closes what overflowed) is in its postmaster's children's times.
+        used = sum(ticks for _, name, ticks in processes.values() if database and name in ("postgres", "redis-server"))
         tick = os.sysconf("SC_CLK_TCK")
         return Cpu(tree(server) / tick, used / tick, (busy - tree(os.getpid()) - used) / tick)
 
@@ -342,7 +336,7 @@ class Load:
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             sent.ok = (await sender.post(path, {"uuid": uuid, "text": TEXT}))[0] == 200
 
-    async def measure(self, configuration: str, server_pid: int, database: str | None) -> Result:
+    async def measure(self, configuration: str, server_pid: int) -> Result:
         options, began = self.options, time.perf_counter()
         spawn = multiprocessing.get_context("spawn")
         idle_pipe, child_pipe = spawn.Pipe()
@@ -371,6 +365,7 @@ class Load:
         gc.freeze()
 
         start = time.perf_counter() + 0.5
+        database = configuration == "postgres"
         window = (start + options.warmup, start + options.warmup + options.seconds)
 
         async def watch() -> tuple[Cpu, Cpu, float]:
@@ -469,8 +464,7 @@ def run(configuration: str, options: Options) -> Result:
         port = free_port()
         command = [PARLEY, "serve", "--port", str(port), "--workers", str(workers)]
         server = stack.enter_context(started(command, env, port))
-        load = Load(f"http://127.0.0.1:{port}", workspace, options)
-        return uvloop.run(load.measure(configuration, server.pid, database_url and database_url.rsplit("/", 1)[1]))
+        return uvloop.run(Load(f"http://127.0.0.1:{port}", workspace, options).measure(configuration, server.pid))
 
 
 def main() -> None:
