@@ -69,7 +69,7 @@ lint: $(VENV)/.installed-test
 clean:
 	rm -rf $(VENV) node_modules var .pytest_cache .mypy_cache .ruff_cache .hypothesis
 
-## bench: send-text-message under load (wrk), Parley against a bare FastAPI baseline, SQLite and PostgreSQL
+## bench: send-text-message under load (wrk) against a bare FastAPI baseline, realtime, fan-out, the realistic load (SQLite; PostgreSQL + Redis db 14) and search
 bench: $(VENV)/.installed-test
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.run --postgres $${PARLEY_BENCH_POSTGRES_URL:-postgresql://postgres@127.0.0.1:5432/test}

@@ -7,9 +7,11 @@ requests/s and p50/p99 latency with the ratio Parley / baseline, and writes it t
 
 The same table ends with the realtime figures of `bench/realtime.py`: delivery latency from the API call to the
 frame at the visitor's websocket with 1,000 visitors connected, and idle connections per GiB of server memory; the
-fan-out figures of `bench/fanout.py` (the loop's time per event at 1,000 and 20,000 visitors connected); then the
-search figures of `bench/search.py`: `GET /search` over 1,000,000 messages in 100,000 conversations beside a
-second workspace of that size, on SQLite and on PostgreSQL.
+fan-out figures of `bench/fanout.py` (the loop's time per event at 1,000 and 20,000 visitors connected); the
+realistic load of `bench/load.py` (10,000 visitors connected, 300 chatting with 20 agents, webhooks on: delivery
+from send to the other party's screen, messages/s, server CPU a message) on SQLite with one process and on
+PostgreSQL + Redis with two workers; then the search figures of `bench/search.py`: `GET /search` over 1,000,000
+messages in 100,000 conversations beside a second workspace of that size, on SQLite and on PostgreSQL.
 
 Every server is up at once and each is measured in two halves, in the order A B C D D C B A: the machine's load
 drifts by 10-20 % between runs, and a drift then falls on all of them alike, so the ratios (what this reports)
@@ -42,6 +44,7 @@ from pathlib import Path
 import httpx
 
 from bench import fanout, realtime, search
+from bench import load as realistic
 from bench.common import BIN, PARLEY, free_port, parley, parley_env, scratch_postgres, server
 
 HERE = Path(__file__).resolve().parent
@@ -65,6 +68,8 @@ class Row:
     p50_ms: float | None = None
     p99_ms: float | None = None
     note: str = ""
+    per_second: float | None = None  # the req/s column of a row without a Load: what it counts, a second
+    errors: int | None = None
 
 
 def wrk(target: Target, seconds: int, connections: int) -> Load:
@@ -205,6 +210,7 @@ def main() -> None:
         )
     )
     rows += fanout_rows()
+    rows += load_rows(args.postgres)
     rows += search_rows(args)
     report(rows, args)
 
@@ -221,6 +227,30 @@ def fanout_rows() -> list[Row]:
                 p50_ms=figure.p50_us / 1000,
                 p99_ms=figure.p99_us / 1000,
                 note=f"{figure.p50_us / smallest.p50_us:.2f}x the p50 at {smallest.visitors:,}",
+            )
+        )
+    return rows
+
+
+def load_rows(postgres: str | None) -> list[Row]:
+    """The realistic load of `bench/load.py`: SQLite with one process, PostgreSQL + Redis with two workers."""
+    options = realistic.Options() if postgres is None else realistic.Options(postgres=postgres)
+    scale = (
+        f"{options.visitors:,} visitors connected, {options.chatting} chatting with {options.consoles} agents' "
+        f"consoles open, webhooks on, {options.rate:g} msgs/s sent"
+    )
+    rows = []
+    for configuration in ["sqlite"] if postgres is None else ["sqlite", "postgres"]:
+        result = realistic.run(configuration, options)
+        rows.append(
+            Row(
+                f"Load, {realistic.CONFIGURATIONS[configuration]}: delivery, send to the other party's frame "
+                f"({scale}); msgs/s delivered",
+                p50_ms=result.p50_ms,
+                p99_ms=result.p99_ms,
+                note=result.note(),
+                per_second=result.delivered_per_second,
+                errors=result.errors,
             )
         )
     return rows
@@ -260,7 +290,7 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
     baseline = rows[0].load
     assert baseline is not None
     lines = [
-        f"# send-text-message, {args.connections} connections, {args.seconds} s; realtime delivery",
+        f"# send-text-message, {args.connections} connections, {args.seconds} s; realtime delivery; realistic load",
         "",
         f"{datetime.date.today()} on {platform.node()} ({os.cpu_count()} cores, Python {platform.python_version()})",
         "",
@@ -269,7 +299,11 @@ def report(rows: list[Row], args: argparse.Namespace) -> None:
     ]
     for row in rows:
         if row.load is None:
-            lines.append(f"| {row.name} | - | {_ms(row.p50_ms)} | {_ms(row.p99_ms)} | - | - | - | {row.note} |")
+            rate = "-" if row.per_second is None else f"{row.per_second:,.0f}"
+            errors = "-" if row.errors is None else row.errors
+            lines.append(
+                f"| {row.name} | {rate} | {_ms(row.p50_ms)} | {_ms(row.p99_ms)} | {errors} | - | - | {row.note} |"
+            )
             continue
         load = row.load
         ratio = load.requests_per_second / baseline.requests_per_second
