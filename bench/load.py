@@ -23,8 +23,8 @@ the frame at the other party's socket (a visitor's message at their agent's cons
 widget socket), for the messages sent in the steady phase (`--seconds`, after `--warmup`). Messages/s counts the
 frames that arrived in it; server CPU is utime + stime of `parley serve` and all its workers (/proc/<pid>/stat) over
 it, per message; on PostgreSQL that of PostgreSQL and Redis is given beside it (on SQLite the database
-is in Parley's process). Webhooks: the message deliveries received in the steady phase, and their time from the
-send.
+is in Parley's process). Webhooks: the message deliveries received in the steady phase, their time from the send,
+and how many of the steady phase's messages had none yet at the end.
 
 So that the generator is not what is measured: the idle visitors' sockets are held by a child process; both
 processes freeze what they hold once connected (their collectors would otherwise walk every socket while timing);
@@ -101,6 +101,8 @@ class Result:
     errors: int  # steady-phase messages refused, or never at the other party
     short_consoles: int  # steady-phase messages some console did not get
     webhooks: int  # message.created deliveries received in the steady phase
+    webhooks_per_second: float
+    webhooks_behind: int  # steady-phase messages whose delivery had not come at the end
     webhook_p50_ms: float
     webhook_p99_ms: float
     pacer_lag_p99_ms: float
@@ -113,8 +115,9 @@ class Result:
         return (
             f"{self.cpu_ms_per_message:.2f} ms server CPU a message"
             + ("" if database is None else f" (+ {database:.2f} ms PostgreSQL and Redis)")
-            + f"; webhooks: {self.webhooks:,} in the steady phase, "
-            f"{self.webhook_p50_ms:,.0f} / {self.webhook_p99_ms:,.0f} ms from the send; "
+            + f"; webhooks: {self.webhooks:,} message deliveries in the steady phase "
+            f"({self.webhooks_per_second:.1f}/s), {self.webhook_p50_ms:,.0f} / {self.webhook_p99_ms:,.0f} ms from the "
+            f"send, {self.webhooks_behind:,} of its messages undelivered at the end; "
             f"{self.short_consoles} messages missed by a console; generator lag p99: pacer {self.pacer_lag_p99_ms:.1f}"
             f" ms, loops {self.loop_lag_p99_ms:.1f} ms (timing) and {self.idle_loop_lag_p99_ms:.1f} ms (idle sockets);"
             f" other processes on the machine meanwhile: {self.others_cores:.2f} cores"
@@ -146,7 +149,7 @@ class LoopLag:
 
 @dataclass(frozen=True)
 class Cpu:
-    """CPU seconds used so far, utime + stime (with those of children that ended), by"""
+    """CPU seconds used so far (utime + stime, with those of children that ended) by:"""
 
     server: float  # `parley serve` with all its workers
     database: float  # PostgreSQL's and Redis's (whoever they serve: on a quiet machine, Parley)
@@ -203,7 +206,7 @@ class Party:
         self.port = int(port)
         self.request = f"POST %s HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {token}\r\n"
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
-        self.reading: asyncio.Task[None] | None = None
+        self.reading: asyncio.Task[None] | None = None  # held: the loop keeps only a weak reference to a task
 
     async def post(self, path: str, body: object = None) -> tuple[int, bytes]:
         payload = json.dumps(body).encode()
@@ -404,6 +407,7 @@ class Load:
         latencies = [(sent.arrived - sent.started) * 1000 for sent in steady if sent.arrived]
         hooked = [(sent.hooked - sent.started) * 1000 for sent in steady if sent.hooked]
         delivered = sum(1 for sent in self.sent.values() if sent.arrived and window[0] <= sent.arrived < window[1])
+        webhooks = sum(1 for sent in self.sent.values() if sent.hooked and window[0] <= sent.hooked < window[1])
         return Result(
             configuration=configuration,
             p50_ms=statistics.median(latencies),
@@ -416,7 +420,9 @@ class Load:
             others_cores=(after.others - before.others) / options.seconds,
             errors=sum(1 for sent in steady if not (sent.ok and sent.arrived)),
             short_consoles=sum(1 for sent in steady if sent.consoles < len(self.consoles)),
-            webhooks=sum(1 for sent in self.sent.values() if sent.hooked and window[0] <= sent.hooked < window[1]),
+            webhooks=webhooks,
+            webhooks_per_second=webhooks / options.seconds,
+            webhooks_behind=sum(1 for sent in steady if sent.ok and not sent.hooked) if options.webhooks else 0,
             webhook_p50_ms=percentile(hooked, 0.5),
             webhook_p99_ms=percentile(hooked, 0.99),
             pacer_lag_p99_ms=percentile(pacer_lag, 0.99),
