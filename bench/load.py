@@ -24,7 +24,9 @@ widget socket), for the messages sent in the steady phase (`--seconds`, after `-
 frames that arrived in it; server CPU is utime + stime of `parley serve` and all its workers (/proc/<pid>/stat) over
 it, per message; on PostgreSQL that of PostgreSQL and Redis is given beside it (on SQLite the database
 is in Parley's process). Webhooks: the message deliveries received in the steady phase, their time from the send,
-and how many of the steady phase's messages had none yet at the end.
+and how many of the steady phase's messages had none yet at the end. The server's CPU is also sampled for 4 s
+before the load, everyone connected: what holding them costs (the server pings each socket every 20 s), which each
+message's share above includes.
 
 So that the generator is not what is measured: the idle visitors' sockets are held by a child process; both
 processes freeze what they hold once connected (their collectors would otherwise walk every socket while timing);
@@ -74,6 +76,7 @@ CONFIGURATIONS = {"sqlite": "SQLite, one process", "postgres": "PostgreSQL + Red
 TEXT = "Hello, my parcel has not arrived yet. Could you look at order 4711?"
 PASSWORD = "a load-test password"
 CONNECTING = 48  # visitors being set up at once, each by a client of its own
+IDLE_SECONDS = 4  # the server's CPU is sampled this long with everyone connected, before the load
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class Result:
     cpu_ms_per_message: float
     database_cpu_ms_per_message: float | None  # PostgreSQL's and Redis's
     others_cores: float  # what other processes on the machine used meanwhile
+    idle_cores: float  # the server's CPU before the load, with everyone connected (pings, housekeeping)
     errors: int  # steady-phase messages refused, or never at the other party
     short_consoles: int  # steady-phase messages some console did not get
     webhooks: int  # message.created deliveries received in the steady phase
@@ -115,6 +119,7 @@ class Result:
         return (
             f"{self.cpu_ms_per_message:.2f} ms server CPU a message"
             + ("" if database is None else f" (+ {database:.2f} ms PostgreSQL and Redis)")
+            + f", {self.idle_cores:.2f} cores before the load"
             + f"; webhooks: {self.webhooks:,} message deliveries in the steady phase "
             f"({self.webhooks_per_second:.1f}/s), {self.webhook_p50_ms:,.0f} / {self.webhook_p99_ms:,.0f} ms from the "
             f"send, {self.webhooks_behind:,} of its messages undelivered at the end; "
@@ -366,9 +371,14 @@ class Load:
         setup = time.perf_counter() - began
         gc.collect()
         gc.freeze()
+        database = configuration == "postgres"
+        idle_before = await asyncio.to_thread(Cpu.now, server_pid, database)
+        await asyncio.sleep(IDLE_SECONDS)
+        idle_cores = (
+            (await asyncio.to_thread(Cpu.now, server_pid, database)).server - idle_before.server
+        ) / IDLE_SECONDS
 
         start = time.perf_counter() + 0.5
-        database = configuration == "postgres"
         window = (start + options.warmup, start + options.warmup + options.seconds)
 
         async def watch() -> tuple[Cpu, Cpu, float]:
@@ -418,6 +428,7 @@ class Load:
             if database
             else None,
             others_cores=(after.others - before.others) / options.seconds,
+            idle_cores=idle_cores,
             errors=sum(1 for sent in steady if not (sent.ok and sent.arrived)),
             short_consoles=sum(1 for sent in steady if sent.consoles < len(self.consoles)),
             webhooks=webhooks,
