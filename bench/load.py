@@ -403,8 +403,8 @@ class Load:
         before, after, loop_lag = await watching
         idle_lag = await asyncio.to_thread(idle_pipe.recv)
         await asyncio.gather(*sending)
-        for _ in range(50):  # what is still on its way, 5 s at most
-            if all(sent.arrived for sent in self.sent.values() if sent.ok):
+        for _ in range(50):  # what is still on its way, to the other party and every console: 5 s at most
+            if all(sent.arrived and sent.consoles == len(self.consoles) for sent in self.sent.values() if sent.ok):
                 break
             await asyncio.sleep(0.1)
         idle.join(timeout=30)
