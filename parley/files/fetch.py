@@ -13,7 +13,7 @@ import httpx
 from parley.config import Settings
 from parley.errors import ParleyError
 from parley.files.spool import Spool, file_too_large
-from parley.files.urlguard import resolve_fetch_target
+from parley.files.urlguard import outbound_client, resolve_fetch_target
 
 MAX_REDIRECTS = 3
 MAX_NAME_LENGTH = 255
@@ -56,8 +56,7 @@ async def _follow(url: str, settings: Settings, into: Spool) -> Download:
     for _ in range(MAX_REDIRECTS + 1):
         target = await resolve_fetch_target(current, settings)
         target_url = httpx.URL(target.url)
-        # A fresh client per hop: a pooled connection to the same IP must never carry another host's TLS session.
-        async with httpx.AsyncClient(timeout=timeout, trust_env=False) as client:
+        async with outbound_client(timeout) as client:  # one a hop
             try:
                 async with client.stream(
                     "GET",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import socket
+import ssl
 from dataclasses import dataclass
 
 import httpx
@@ -17,6 +19,19 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _METADATA_ADDRESSES = frozenset({ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")})
+
+
+def outbound_client(timeout: httpx.Timeout, *, follow_redirects: bool = False) -> httpx.AsyncClient:
+    """A client of its own for one outbound request (a pooled connection to an address must never carry another
+    host's TLS), over the one TLS context of the process: httpx builds a new one for every client otherwise, which
+    loads the CA store on the event loop. Measured on the development machine: 50 ms a client that way, 0.6 ms
+    sharing it; under the realistic load (`bench/load.py`) webhook deliveries had fallen 20 s behind."""
+    return httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=follow_redirects, verify=_tls_context())
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    return httpx.create_ssl_context()
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,7 +22,7 @@ from parley.background import LeasedWorker, retry_delay
 from parley.clock import now_microseconds
 from parley.config import Settings
 from parley.errors import ParleyError
-from parley.files.urlguard import resolve_fetch_target
+from parley.files.urlguard import outbound_client, resolve_fetch_target
 from parley.observability import metrics
 from parley.storage.database import Database, Transaction
 from parley.storage.repositories import webhooks as repo
@@ -97,9 +97,8 @@ class WebhookWorker(LeasedWorker[ClaimedDelivery]):
                 timeout = httpx.Timeout(
                     self._post_timeout, connect=min(settings.fetch_connect_timeout, self._post_timeout)
                 )
-                # A fresh client per POST: a pooled connection to the same address must never carry another host's TLS.
                 async with (
-                    httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=False) as client,
+                    outbound_client(timeout) as client,
                     client.stream(
                         "POST",
                         url.copy_with(host=target.address),
