@@ -136,5 +136,6 @@ class StreamOrder:
         fills = list(self._fills.values())
         self._fills.clear()
         for fill in fills:
-            fill.cancel()
+            if isinstance(fill, asyncio.TimerHandle):
+                fill.cancel()
         await cancel_and_wait(*(fill for fill in fills if isinstance(fill, asyncio.Task)))

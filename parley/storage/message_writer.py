@@ -314,8 +314,8 @@ class MessageWriter:
                     taken = await self._db.write_alone(
                         postgresql_batch.store, now_us, plan.moves, plan.records, plan.events
                     )
-                except IntegrityError:  # a concurrent writer stored one of its uuids first: the transaction sorts it
-                    log.debug("a batch's statement met a uuid stored meanwhile; writing it in a transaction")
+                except IntegrityError:  # a uuid stored before (resent, or by another writer): nothing was written
+                    log.debug("a batch's statement met a uuid already stored; writing the batch in a transaction")
             for index, record in zip(plan.indexes, plan.records, strict=True):
                 if record.conversation_id in taken:
                     results[index] = WriteResult(Outcome.STORED, record)
