@@ -92,9 +92,12 @@ class LeasedWorker(ABC, Generic[Claimed]):
     A round leases up to `concurrency` free slots' worth of due rows (`claim`, in a write transaction: on
     PostgreSQL `FOR UPDATE SKIP LOCKED`, so no two processes lease one row), and works each in a task of its own
     outside any transaction (`attempt`, which records the outcome if the lease is still its own). The loop wakes when
-    a commit created rows (`wake`), when an attempt ends, when a retry it scheduled falls due (`retry_at`), and at
-    least every `poll_seconds` (rows written by other processes, leases left behind by a crashed one). The webhook
-    deliveries and the mail outbox are its two subclasses."""
+    a commit created rows (`wake`), when a retry it scheduled falls due (`retry_at`), when an attempt ends that let
+    another row go or frees a slot a due row waits for, and at least every `poll_seconds` (rows written by other
+    processes, leases left behind by a crashed one). It claims only when woken: a claim that leased fewer rows than
+    it asked for took all that were due, and one that filled every slot waits for a slot to free. (Claiming again
+    after every claim and every attempt, as it did, cost three write transactions a webhook delivery where one
+    does.) The webhook deliveries and the mail outbox are its two subclasses."""
 
     def __init__(self, name: str, concurrency: int, poll_seconds: float, stop_grace_seconds: float) -> None:
         self._name = name
@@ -104,16 +107,18 @@ class LeasedWorker(ABC, Generic[Claimed]):
         self._doorbell = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
-        self._inflight: set[asyncio.Task[None]] = set()
+        self._inflight: set[asyncio.Task[bool]] = set()
         self._soonest_us: int | None = None
+        self._slots_full = False  # the last claim leased a row for every free slot: more may be due
 
     @abstractmethod
     async def claim(self, limit: int) -> list[Claimed]:
         """Lease up to `limit` due rows."""
 
     @abstractmethod
-    async def attempt(self, claimed: Claimed) -> None:
-        """Work one leased row and record its outcome; cancelled at shutdown (the row must then become due again)."""
+    async def attempt(self, claimed: Claimed) -> bool:
+        """Work one leased row and record its outcome; True when its end let another row go (the next one of an
+        ordered stream). Cancelled at shutdown (the row must then become due again)."""
 
     def start(self) -> None:
         self._stopping = False
@@ -151,12 +156,11 @@ class LeasedWorker(ABC, Generic[Claimed]):
                     claimed = await self.claim(free)
                 except Exception:
                     log.exception("%s: claiming failed; trying again shortly", self._name)
+                self._slots_full = len(claimed) == free
             for item in claimed:
                 task = asyncio.create_task(self.attempt(item), name=self._name)
                 self._inflight.add(task)
                 task.add_done_callback(self._finished)
-            if claimed and len(self._inflight) < self._concurrency:
-                continue  # more may be due
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._doorbell.wait(), self._idle_seconds())
 
@@ -169,8 +173,12 @@ class LeasedWorker(ABC, Generic[Claimed]):
             wait = min(wait, max(until, 0.0))
         return wait
 
-    def _finished(self, task: asyncio.Task[None]) -> None:
+    def _finished(self, task: asyncio.Task[bool]) -> None:
         self._inflight.discard(task)
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled():
+            return
+        if task.exception() is not None:
             log.error("%s: an attempt failed", self._name, exc_info=task.exception())
-        self.wake()  # a slot is free, and what waited on this row may now go
+            self.wake()  # what it left is the next claim's
+        elif task.result() or self._slots_full:
+            self.wake()

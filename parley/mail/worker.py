@@ -82,13 +82,14 @@ class MailWorker(LeasedWorker[ClaimedMail]):
 
         return await self._db.write(claim)
 
-    async def attempt(self, mail: ClaimedMail) -> None:
+    async def attempt(self, mail: ClaimedMail) -> bool:
+        """Send and record; no mail waits for another (False)."""
         try:
             async with asyncio.timeout(self._settings.mail_lease_seconds / 2):
                 message = await self._message(mail)
                 if message is None:
                     await self._record(mail, repo.CANCELLED, None)
-                    return
+                    return False
                 await self._mailer.send(message)
         except asyncio.CancelledError:
             await self._record(mail, repo.PENDING, "interrupted: Parley was shutting down", counts=False)
@@ -111,6 +112,7 @@ class MailWorker(LeasedWorker[ClaimedMail]):
             await self._retry_or_fail(mail, _described(exc))
         else:
             await self._record(mail, repo.SENT, None)
+        return False
 
     async def _message(self, mail: ClaimedMail) -> EmailMessage | None:
         if mail.message is not None:

@@ -22,7 +22,7 @@ from parley.background import LeasedWorker, retry_delay
 from parley.clock import now_microseconds
 from parley.config import Settings
 from parley.errors import ParleyError
-from parley.files.urlguard import outbound_client, resolve_fetch_target
+from parley.files.urlguard import KeptClients, resolve_fetch_target
 from parley.observability import metrics
 from parley.storage.database import Database, Transaction
 from parley.storage.repositories import webhooks as repo
@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 MAX_ERROR_LENGTH = 500
 USER_AGENT = f"Parley-Webhooks/{__version__}"
+KEPT_RECEIVERS = 64  # receivers whose connections stay open between POSTs
+MAX_ANSWER_DRAINED = 64 * 1024  # bytes of a receiver's answer read so that its connection can be reused
 
 
 class WebhookWorker(LeasedWorker[ClaimedDelivery]):
@@ -49,6 +51,8 @@ class WebhookWorker(LeasedWorker[ClaimedDelivery]):
         self._db = db
         self._settings = settings
         self._secret_seal = secret_seal
+        connect = min(settings.fetch_connect_timeout, self._post_timeout)
+        self._clients = KeptClients(KEPT_RECEIVERS, httpx.Timeout(self._post_timeout, connect=connect))
 
     def start(self) -> None:
         self._db.add_delivery_listener(self.wake)
@@ -58,6 +62,7 @@ class WebhookWorker(LeasedWorker[ClaimedDelivery]):
         """Stop claiming; POSTs still in flight at the end of the grace are cancelled (their rows become due again)."""
         self._db.remove_delivery_listener(self.wake)
         await super().stop()
+        await self._clients.aclose()
 
     async def claim(self, limit: int) -> list[ClaimedDelivery]:
         now_us = now_microseconds()
@@ -68,13 +73,13 @@ class WebhookWorker(LeasedWorker[ClaimedDelivery]):
 
         return await self._db.write(claim)
 
-    async def attempt(self, delivery: ClaimedDelivery) -> None:
+    async def attempt(self, delivery: ClaimedDelivery) -> bool:
         try:
             status, error = await self._post(delivery)
         except asyncio.CancelledError:
             await self._record(delivery, None, "interrupted: Parley was shutting down", retry_now=True)
             raise
-        await self._record(delivery, status, error)
+        return await self._record(delivery, status, error)
 
     async def _post(self, delivery: ClaimedDelivery) -> tuple[int | None, str | None]:
         """POST the stored event bytes, signed, to the address the URL check approved; (status, error)."""
@@ -94,11 +99,8 @@ class WebhookWorker(LeasedWorker[ClaimedDelivery]):
                     "X-Parley-Event-Id": delivery.event_id,
                     "X-Parley-Delivery": delivery.id,
                 }
-                timeout = httpx.Timeout(
-                    self._post_timeout, connect=min(settings.fetch_connect_timeout, self._post_timeout)
-                )
                 async with (
-                    outbound_client(timeout) as client,
+                    self._clients.client(target) as client,
                     client.stream(
                         "POST",
                         url.copy_with(host=target.address),
@@ -107,6 +109,7 @@ class WebhookWorker(LeasedWorker[ClaimedDelivery]):
                         extensions={"sni_hostname": target.host} if target.scheme == "https" else {},
                     ) as response,
                 ):
+                    await _drained(response)
                     if response.is_success:
                         return response.status_code, None
                     return response.status_code, f"HTTP {response.status_code} {response.reason_phrase}".strip()
@@ -121,7 +124,8 @@ class WebhookWorker(LeasedWorker[ClaimedDelivery]):
 
     async def _record(
         self, delivery: ClaimedDelivery, status: int | None, error: str | None, retry_now: bool = False
-    ) -> None:
+    ) -> bool:
+        """Record the outcome; True when it let the next delivery of the conversation go."""
         settings = self._settings
         now_us = now_microseconds()
         now = now_us // 1_000_000
@@ -140,15 +144,28 @@ class WebhookWorker(LeasedWorker[ClaimedDelivery]):
                 self.retry_at(due)
         metrics.webhook_delivery(str(values.get("status", "interrupted" if retry_now else "retry")))
 
-        def finish(tx: Transaction) -> bool:
+        def finish(tx: Transaction) -> repo.Finished:
             return repo.finish(tx.conn, delivery.id, delivery.claim_token, **values)
 
         try:
-            if not await self._db.write(finish):
-                log.info("webhook delivery %s: lease lost before its outcome was recorded", delivery.id)
+            finished = await self._db.write(finish)
         except Exception:
             # The lease runs out and the delivery is tried again: at least once, never lost.
             log.exception("webhook delivery %s: recording the outcome failed", delivery.id)
+            return False
+        if not finished.recorded:
+            log.info("webhook delivery %s: lease lost before its outcome was recorded", delivery.id)
+        return finished.stream_goes_on
 
     def _retry_bounds(self) -> tuple[float, float]:
         return self._settings.webhook_retry_base_seconds, self._settings.webhook_retry_max_seconds
+
+
+async def _drained(response: httpx.Response) -> None:
+    """Read a receiver's short answer to its end, so that its connection can carry the next POST; a long one is
+    left unread (its connection is then closed rather than reused)."""
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read > MAX_ANSWER_DRAINED:
+            return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from collections import Counter, deque
@@ -43,10 +45,12 @@ class Receiver:
     default_status: int = 200
     statuses: deque[int] = field(default_factory=deque)
     received: list[Received] = field(default_factory=list)
+    peers: list[tuple[str, int]] = field(default_factory=list)  # the connection each POST came on
     overlaps: list[str] = field(default_factory=list)
     port: int = 0
     _in_flight: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _connections: set[socket.socket] = field(default_factory=set)
     _server: ThreadingHTTPServer | None = None
 
     @property
@@ -61,14 +65,27 @@ class Receiver:
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # connections stay open between POSTs, as most receivers' do
+
             def log_message(self, format: str, *args: object) -> None:
                 """Quiet."""
+
+            def setup(self) -> None:
+                super().setup()
+                with receiver._lock:
+                    receiver._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with receiver._lock:
+                    receiver._connections.discard(self.connection)
+                super().finish()
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 event_id = self.headers.get("X-Parley-Event-Id", "")
                 with receiver._lock:
                     receiver.received.append(Received(dict(self.headers.items()), body))
+                    receiver.peers.append(self.client_address)
                     if receiver._in_flight[event_id]:
                         receiver.overlaps.append(event_id)
                     receiver._in_flight[event_id] += 1
@@ -87,10 +104,15 @@ class Receiver:
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
+        """Down: the listening socket and every open connection closed."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+        with self._lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
 
 
 @pytest.fixture
@@ -102,7 +124,13 @@ def receiver() -> Iterator[Receiver]:
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def webhook_changes(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Settings a test changes from `settings`', with `parametrize("webhook_changes", [{...}], indirect=True)`."""
+    return dict(getattr(request, "param", {}))
+
+
+@pytest.fixture
+def settings(settings: Settings, webhook_changes: dict[str, Any]) -> Settings:
     """The suite's settings (127.0.0.1 allow-listed), with a retry schedule measured in tenths of a second."""
     return settings.model_copy(
         update={
@@ -111,6 +139,7 @@ def settings(settings: Settings) -> Settings:
             "webhook_poll_seconds": 0.2,
             "webhook_lease_seconds": 5.0,
             "webhook_timeout_seconds": 2.0,
+            **webhook_changes,
         }
     )
 

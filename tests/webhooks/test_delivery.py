@@ -61,6 +61,46 @@ async def test_every_event_arrives_as_stored_and_signed(api: Api, services: Serv
     assert [d["id"] for d in listed] == [d["id"] for d in sorted(listed, key=lambda d: d["createdAt"], reverse=True)]
 
 
+@pytest.mark.parametrize(
+    ("webhook_changes", "conversations", "messages"),
+    [
+        ({"webhook_poll_seconds": 60.0, "webhook_concurrency": 4}, 1, 4),  # each waits for the one before it
+        ({"webhook_poll_seconds": 60.0, "webhook_concurrency": 1}, 3, 1),  # each waits for the one slot
+    ],
+    indirect=["webhook_changes"],
+)
+async def test_deliveries_waiting_their_turn_go_out_as_it_comes_without_waiting_for_the_poll(
+    api: Api, services: Services, receiver: Receiver, conversations: int, messages: int
+) -> None:
+    """An ended POST lets the next delivery of its conversation go at once, or the next one waiting for a free
+    slot: none of them waits the minute between polls."""
+    receiver.delay = 0.05
+    await api.ok("PUT", "/webhook", json={"url": receiver.url, "events": ["message.created"]})
+    started = [await api.conversation() for _ in range(conversations)]
+    for n in range(messages):
+        for conversation in started:
+            body = {"uuid": f"m{n}", "text": f"message {n}"}
+            await api.ok("POST", f"/conversation/{conversation['id']}/send-text-message", json=body)
+
+    stored = [e for e in await stored_events(services, api.workspace_id) if e.name == "message.created"]
+    assert len(stored) == conversations * messages
+    await eventually(lambda: len(receiver.received) >= len(stored), what="every message to arrive", within=10)
+    assert not receiver.overlaps
+    for conversation in started:
+        arrived = [r.event["id"] for r in receiver.received if r.event["data"]["conversationId"] == conversation["id"]]
+        assert arrived == [e.id for e in stored if e.conversation_id == conversation["id"]]
+
+
+async def test_posts_to_a_receiver_go_over_the_connection_it_keeps_open(api: Api, receiver: Receiver) -> None:
+    await api.ok("PUT", "/webhook", json={"url": receiver.url, "events": ["message.created"]})
+    conversation = await api.conversation()
+    for n in range(3):
+        body = {"uuid": f"m{n}", "text": f"message {n}"}
+        await api.ok("POST", f"/conversation/{conversation['id']}/send-text-message", json=body)
+    await eventually(lambda: len(receiver.received) >= 3, what="every message to arrive")
+    assert len(set(receiver.peers)) == 1
+
+
 async def test_only_the_chosen_events_are_delivered(api: Api, services: Services, receiver: Receiver) -> None:
     await api.ok("PUT", "/webhook", json={"url": receiver.url, "events": ["message.created"]})
     conversation = await api.conversation()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, Result, bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -151,6 +151,11 @@ def redeliver(conn: Connection, delivery_id: str, now_us: int, now: int) -> None
     )
 
 
+class Finished(NamedTuple):
+    recorded: bool
+    stream_goes_on: bool
+
+
 _earlier = aliased(WebhookDelivery, name="earlier")
 _EARLIER_PENDING = (
     select(literal(1))
@@ -209,14 +214,26 @@ def claim_due(conn: Connection, now_us: int, lease_until_us: int, token: str, li
     return [ClaimedDelivery.from_row(row) for row in result]
 
 
-def finish(conn: Connection, delivery_id: str, token: str, **values: Any) -> bool:
-    """Record an attempt's outcome and release the lease; False when the lease was no longer ours."""
-    result = conn.execute(
+def finish(conn: Connection, delivery_id: str, token: str, **values: Any) -> Finished:
+    """Record an attempt's outcome and release the lease (unless the lease was no longer ours), and tell whether
+    that let a later pending delivery of its stream go (it waited for this one to end)."""
+    row = conn.execute(
         update(WebhookDelivery)
         .where(WebhookDelivery.id == delivery_id, WebhookDelivery.claim_token == token)
         .values(attempts=WebhookDelivery.attempts + 1, claim_token=None, locked_until_us=None, **values)
+        .returning(WebhookDelivery.webhook_id, WebhookDelivery.stream, WebhookDelivery.seq, WebhookDelivery.status)
+    ).one_or_none()
+    if row is None:
+        return Finished(recorded=False, stream_goes_on=False)
+    if row.status == PENDING:  # to be tried again: the stream still waits for it
+        return Finished(recorded=True, stream_goes_on=False)
+    later = select(literal(1)).where(
+        WebhookDelivery.webhook_id == row.webhook_id,
+        WebhookDelivery.stream == row.stream,
+        WebhookDelivery.status == PENDING,
+        WebhookDelivery.seq > row.seq,
     )
-    return bool(result.rowcount)
+    return Finished(recorded=True, stream_goes_on=conn.execute(select(later.exists())).scalar() is True)
 
 
 def pending_backlog(conn: Connection) -> tuple[int | None, int]:
