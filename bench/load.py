@@ -271,14 +271,27 @@ class Webhooks:
 
     def __init__(self) -> None:
         self.received: list[tuple[float, bytes]] = []
+        self._listening: asyncio.Server | None = None
+        self._connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
 
     async def start(self) -> str:
-        listening = await asyncio.start_server(self._serve, "127.0.0.1", 0)
-        return f"http://127.0.0.1:{listening.sockets[0].getsockname()[1]}/hooks"
+        self._listening = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        return f"http://127.0.0.1:{self._listening.sockets[0].getsockname()[1]}/hooks"
+
+    async def stop(self) -> None:
+        """Every connection closed and its task ended (a task left to be cancelled with the loop makes Python
+        3.11's stream callback raise)."""
+        if self._listening is not None:
+            self._listening.close()
+        for writer in self._connections.values():
+            writer.close()
+        await asyncio.gather(*self._connections)
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        # A connection ends when Parley closes it, or with this process (cancelled).
-        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError, asyncio.CancelledError):
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections[task] = writer
+        with contextlib.suppress(asyncio.IncompleteReadError, ConnectionError):
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
                 self.received.append((time.perf_counter(), await reader.readexactly(content_length(head))))
@@ -408,6 +421,7 @@ class Load:
                 break
             await asyncio.sleep(0.1)
         idle.join(timeout=30)
+        await hooks.stop()
 
         for received, body in hooks.received:
             event = json.loads(body)
