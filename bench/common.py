@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import websockets
 
 BIN = Path(sys.executable).parent
 PARLEY = str(BIN / "parley")
@@ -106,3 +107,8 @@ async def visitor_token(http: httpx.AsyncClient, site_key: str) -> str:
     if answer.status_code != 200:
         raise RuntimeError(f"a widget session was refused: {answer.status_code} {answer.text[:300]}")
     return str(answer.json()["data"]["endUser"]["websocketToken"])
+
+
+async def browser_socket(base: str, path: str, token: str) -> websockets.ClientConnection:
+    """A websocket opened as a browser opens one: it sends no pings of its own (the server's are answered)."""
+    return await websockets.connect(f"ws{base.removeprefix('http')}{path}?token={token}", ping_interval=None)

@@ -63,6 +63,7 @@ import websockets
 
 from bench.common import (
     PARLEY,
+    browser_socket,
     free_port,
     parley,
     parley_env,
@@ -198,10 +199,6 @@ def content_length(head: bytes) -> int:
     return next(int(line[15:]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:"))
 
 
-async def connect(base: str, path: str, token: str) -> websockets.ClientConnection:
-    return await websockets.connect(f"ws{base.removeprefix('http')}{path}?token={token}", ping_interval=None)
-
-
 class Party:
     """A visitor or an agent: their socket, and their keep-alive HTTP/1.1 connections, opened as needed."""
 
@@ -240,7 +237,7 @@ class Party:
 
     async def listen(self, path: str, on_frame: Callable[[Party, float, str], None]) -> None:
         """Open the socket; every frame goes to `on_frame` with the time it arrived."""
-        socket = await connect(self.base, path, self.token)
+        socket = await browser_socket(self.base, path, self.token)
 
         async def read() -> None:
             async for raw in socket:
@@ -462,7 +459,10 @@ def hold(base: str, site_key: str, count: int, pipe: Connection) -> None:
 
     async def visitors(count: int) -> list[websockets.ClientConnection]:
         async with httpx.AsyncClient(base_url=base, timeout=60) as http:
-            return [await connect(base, "/api/widget/v1/ws", await visitor_token(http, site_key)) for _ in range(count)]
+            return [
+                await browser_socket(base, "/api/widget/v1/ws", await visitor_token(http, site_key))
+                for _ in range(count)
+            ]
 
     async def main() -> None:
         shares = [len(range(k, count, CONNECTING)) for k in range(CONNECTING)]
