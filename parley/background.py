@@ -109,7 +109,6 @@ class LeasedWorker(ABC, Generic[Claimed]):
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[bool]] = set()
         self._soonest_us: int | None = None
-        self._slots_full = False  # the last claim leased a row for every free slot: more may be due
 
     @abstractmethod
     async def claim(self, limit: int) -> list[Claimed]:
@@ -156,7 +155,6 @@ class LeasedWorker(ABC, Generic[Claimed]):
                     claimed = await self.claim(free)
                 except Exception:
                     log.exception("%s: claiming failed; trying again shortly", self._name)
-                self._slots_full = len(claimed) == free
             for item in claimed:
                 task = asyncio.create_task(self.attempt(item), name=self._name)
                 self._inflight.add(task)
@@ -174,11 +172,13 @@ class LeasedWorker(ABC, Generic[Claimed]):
         return wait
 
     def _finished(self, task: asyncio.Task[bool]) -> None:
+        # Every slot was busy only after a claim that leased a row for each free one: more may be due.
+        slots_were_full = len(self._inflight) == self._concurrency
         self._inflight.discard(task)
         if task.cancelled():
             return
         if task.exception() is not None:
             log.error("%s: an attempt failed", self._name, exc_info=task.exception())
             self.wake()  # what it left is the next claim's
-        elif task.result() or self._slots_full:
+        elif task.result() or slots_were_full:
             self.wake()
