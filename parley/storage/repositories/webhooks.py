@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import Connection, Result, bindparam, exists, func, literal, or_, select, update
+from sqlalchemy import Connection, Result, Update, bindparam, exists, func, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import aliased
@@ -197,6 +198,11 @@ _CLAIMED = (
     .where(WebhookDelivery.seq.in_(bindparam("seqs", expanding=True)))
     .order_by(WebhookDelivery.seq)
 )
+_LEASED = (
+    update(WebhookDelivery)
+    .where(WebhookDelivery.seq.in_(bindparam("seqs", expanding=True)))
+    .values(claim_token=bindparam("token"), locked_until_us=bindparam("lease_until_us"))
+)
 
 
 def claim_due(conn: Connection, now_us: int, lease_until_us: int, token: str, limit: int) -> list[ClaimedDelivery]:
@@ -205,11 +211,7 @@ def claim_due(conn: Connection, now_us: int, lease_until_us: int, token: str, li
     seqs = list((conn.execute(_DUE, {"now_us": now_us, "limit": limit})).scalars())
     if not seqs:
         return []
-    conn.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.seq.in_(seqs))
-        .values(claim_token=token, locked_until_us=lease_until_us)
-    )
+    conn.execute(_LEASED, {"seqs": seqs, "token": token, "lease_until_us": lease_until_us})
     result: Result[Any] = conn.execute(_CLAIMED, {"seqs": seqs})
     return [ClaimedDelivery.from_row(row) for row in result]
 
@@ -217,23 +219,43 @@ def claim_due(conn: Connection, now_us: int, lease_until_us: int, token: str, li
 def finish(conn: Connection, delivery_id: str, token: str, **values: Any) -> Finished:
     """Record an attempt's outcome and release the lease (unless the lease was no longer ours), and tell whether
     that let a later pending delivery of its stream go (it waited for this one to end)."""
-    row = conn.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id == delivery_id, WebhookDelivery.claim_token == token)
-        .values(attempts=WebhookDelivery.attempts + 1, claim_token=None, locked_until_us=None, **values)
-        .returning(WebhookDelivery.webhook_id, WebhookDelivery.stream, WebhookDelivery.seq, WebhookDelivery.status)
-    ).one_or_none()
+    parameters = {"delivery_id": delivery_id, "token": token} | {f"new_{key}": value for key, value in values.items()}
+    row = conn.execute(_finishing(tuple(sorted(values))), parameters).one_or_none()
     if row is None:
         return Finished(recorded=False, stream_goes_on=False)
     if row.status == PENDING:  # to be tried again: the stream still waits for it
         return Finished(recorded=True, stream_goes_on=False)
-    later = select(literal(1)).where(
-        WebhookDelivery.webhook_id == row.webhook_id,
-        WebhookDelivery.stream == row.stream,
-        WebhookDelivery.status == PENDING,
-        WebhookDelivery.seq > row.seq,
+    later = {"webhook_id": row.webhook_id, "stream": row.stream, "seq": row.seq}
+    return Finished(recorded=True, stream_goes_on=conn.execute(_LATER_PENDING, later).scalar() is True)
+
+
+@lru_cache(maxsize=8)
+def _finishing(columns: tuple[str, ...]) -> Update:
+    """The update recording an outcome that sets `columns` (from `:new_<column>`): one statement for each of the
+    few outcomes (delivered, to retry, failed), built once. Built per call, with the lease's, they left some 10
+    objects in cycles a delivery for the collector (a small `bench/load.py`, 850 deliveries: 69,947 objects freed
+    in cycles, then 63,085 and 59,214)."""
+    return (
+        update(WebhookDelivery)
+        .where(WebhookDelivery.id == bindparam("delivery_id"), WebhookDelivery.claim_token == bindparam("token"))
+        .values(
+            attempts=WebhookDelivery.attempts + 1,
+            claim_token=None,
+            locked_until_us=None,
+            **{column: bindparam(f"new_{column}") for column in columns},
+        )
+        .returning(WebhookDelivery.webhook_id, WebhookDelivery.stream, WebhookDelivery.seq, WebhookDelivery.status)
     )
-    return Finished(recorded=True, stream_goes_on=conn.execute(select(later.exists())).scalar() is True)
+
+
+_LATER_PENDING = select(
+    exists().where(
+        WebhookDelivery.webhook_id == bindparam("webhook_id"),
+        WebhookDelivery.stream == bindparam("stream"),
+        WebhookDelivery.status == PENDING,
+        WebhookDelivery.seq > bindparam("seq"),
+    )
+)
 
 
 def pending_backlog(conn: Connection) -> tuple[int | None, int]:
