@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, select, text
 
 from parley import schemas
 from parley.observability import metrics
 from parley.storage import sqlite
-from parley.storage.database import Database, Transaction
+from parley.storage.database import POSTGRES_POOL, Database, Transaction
 from parley.storage.message_writer import MessageDraft, MessageWriter, Outcome, VisitorsWrote, WriteResult
 from parley.storage.models import Event, Message
 from parley.storage.records import MessageRecord
@@ -407,6 +407,32 @@ async def test_a_batch_is_one_round_trip_on_postgresql(postgres_url: str) -> Non
         assert resent.outcome is Outcome.DUPLICATE
         assert round_trips.count - before > 1, "a resent uuid: the statement leaves it to a transaction"
         assert len(await stored_messages(db)) == 25
+
+
+async def test_a_batch_does_not_wait_for_the_pool_behind_reads_on_postgresql(postgres_url: str) -> None:
+    """The writer has a connection of its own: with every connection of the pool held by a slow read, a message is
+    stored while the reads still run (sharing the pool, it waited for one of them to end)."""
+    await truncate_postgres(postgres_url)
+    async with seeded(postgres_url) as db, started(db, [1_700_000_000_000_000]) as writer:
+        pool_held, reads_may_end = asyncio.Event(), asyncio.Event()
+        reading = 0
+
+        def slow_read(conn: Connection) -> None:
+            nonlocal reading
+            conn.execute(text("SELECT 1"))
+            reading += 1
+            if reading == 2 * POSTGRES_POOL:  # the pool and its overflow
+                pool_held.set()
+            while not reads_may_end.is_set():  # the read holds its connection until the write is done
+                conn.execute(text("SELECT pg_sleep(0.05)"))
+
+        reads = [asyncio.create_task(db.read(slow_read)) for _ in range(2 * POSTGRES_POOL)]
+        await pool_held.wait()
+        stored = await writer.submit(draft(CONVERSATIONS[0], "while-reading", "x"))
+        assert stored.outcome is Outcome.STORED
+        assert not any(read.done() for read in reads)
+        reads_may_end.set()
+        await asyncio.gather(*reads)
 
 
 def wal_restarts(wal: Path) -> int:

@@ -25,7 +25,8 @@ class RoundTrips:
 
 
 def _counted(round_trips: RoundTrips) -> Callable[[bytes], None]:
-    """The client's stream parsed into messages: untyped ones until the startup message, then type + length."""
+    """A connection's client stream parsed into messages: untyped ones until the startup message, then type and
+    length."""
     buffered = bytearray()
     started = False
 
@@ -54,5 +55,5 @@ async def counting_relay(url: str) -> AsyncIterator[tuple[str, RoundTrips]]:
     """`url` (SQLAlchemy's) reached through a relay on another port; yields that URL and the running count."""
     target = make_url(url)
     round_trips = RoundTrips()
-    async with relay(target.host or "127.0.0.1", target.port or 5432, watch=_counted(round_trips)) as port:
+    async with relay(target.host or "127.0.0.1", target.port or 5432, watching=lambda: _counted(round_trips)) as port:
         yield target.set(host="127.0.0.1", port=port).render_as_string(hide_password=False), round_trips

@@ -1,5 +1,6 @@
-"""A TCP relay in front of a server, for what the tests need to see or change on the wire: each chunk the client
-sends is shown to `watch`, and held `delay` seconds before it is passed on (in order), as a slow link would."""
+"""A TCP relay in front of a server, for what the tests need to see or change on the wire: each chunk a client
+sends is shown to that connection's watcher (`watching()` makes one a connection), and held `delay` seconds before
+it is passed on (in order), as a slow link would."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 
 Watch = Callable[[bytes], None]
+Watching = Callable[[], Watch]
 
 
 async def _pipe(
@@ -38,11 +40,12 @@ async def _pipe(
 
 
 @contextlib.asynccontextmanager
-async def relay(host: str, port: int, watch: Watch | None = None, delay: float = 0.0) -> AsyncIterator[int]:
+async def relay(host: str, port: int, watching: Watching | None = None, delay: float = 0.0) -> AsyncIterator[int]:
     """Listens on a free port of 127.0.0.1 (yielded) and relays each connection to `host:port`."""
 
     async def serve(client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
         server_reader, server_writer = await asyncio.open_connection(host, port)
+        watch = None if watching is None else watching()
         await asyncio.gather(_pipe(client_reader, server_writer, watch, delay), _pipe(server_reader, client_writer))
 
     server = await asyncio.start_server(serve, "127.0.0.1", 0)
