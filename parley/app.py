@@ -58,7 +58,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             # realistic load's delivery p99 was 271 ms on SQLite; at 10,000 and 10, pauses of at most 21 and 88 ms,
             # p99 19.3 and 48.7 ms in two runs (on PostgreSQL with two workers the p99 swung 29-118 ms with either
             # setting), and the same send throughput (interleaved, 6 rounds: 0.626x against 0.618x the baseline
-            # on SQLite, 0.453x against 0.430x on PostgreSQL).
+            # on SQLite, 0.453x against 0.430x on PostgreSQL). The price is memory: an idle socket costs 24 KiB
+            # instead of 20 (`bench/realtime.py`, 1,000 sockets; 20,000 and 10 gave 23.5), some 43,000 a GiB.
             gc.collect()
             gc.freeze()
             gc.set_threshold(10_000, 10, 20)
