@@ -7,7 +7,20 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Connection, Row, Select, String, TextClause, TextualSelect, func, select, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Connection,
+    Row,
+    Select,
+    String,
+    TextClause,
+    TextualSelect,
+    bindparam,
+    func,
+    select,
+    text,
+)
 
 from parley.storage.models import Event, Webhook, WorkspaceStream
 from parley.storage.records import NewEvent
@@ -73,10 +86,20 @@ def events_after(
 ) -> list[NewEvent]:
     """Some conversations' events after a `microseconds`, ascending (a visitor's socket: their own conversations,
     each of which counts its `microseconds` on its own, so that value is a cursor here)."""
-    stmt = select(Event).where(
-        Event.workspace_id == workspace_id, Event.conversation_id.in_(conversation_ids), Event.microseconds > after
+    parameters = {"workspace_id": workspace_id, "conversation_ids": list(conversation_ids), "after": after}
+    return [_new_event(row) for row in conn.execute(_EVENTS_AFTER, parameters | {"limit": limit})]
+
+
+_EVENTS_AFTER = (  # built once: it runs for every visitor socket that opens
+    select(Event)
+    .where(
+        Event.workspace_id == bindparam("workspace_id"),
+        Event.conversation_id.in_(bindparam("conversation_ids", expanding=True)),
+        Event.microseconds > bindparam("after"),
     )
-    return _events(conn, stmt.order_by(Event.microseconds, Event.position).limit(limit))
+    .order_by(Event.microseconds, Event.position)
+    .limit(bindparam("limit"))
+)
 
 
 def stream_events_between(

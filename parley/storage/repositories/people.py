@@ -96,8 +96,12 @@ def end_user_with_service_user_id(conn: Connection, workspace_id: str, service_u
 
 def end_user_names_taken(conn: Connection, workspace_id: str, names: list[str]) -> set[str]:
     """Which of `names` some end user of the workspace has: one lookup per name on the (workspace, name) index."""
-    stmt = select(EndUser.name).where(EndUser.workspace_id == workspace_id, EndUser.name.in_(names))
-    return {str(row[0]) for row in conn.execute(stmt)}
+    return {str(row[0]) for row in conn.execute(_NAMES_TAKEN, {"workspace_id": workspace_id, "names": names})}
+
+
+_NAMES_TAKEN = select(EndUser.name).where(  # built once: it runs for every new visitor
+    EndUser.workspace_id == bindparam("workspace_id"), EndUser.name.in_(bindparam("names", expanding=True))
+)
 
 
 def end_users_by_id(conn: Connection, ids: Iterable[str | None]) -> dict[str, EndUserRecord]:
