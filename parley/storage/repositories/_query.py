@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any, TypeVar
 
@@ -26,15 +26,17 @@ def one(conn: Connection, stmt: Executable, record: type[R], **parameters: Any) 
     return None if row is None else record.from_row(row)
 
 
-def fetch_all(conn: Connection, stmt: Executable, record: type[R]) -> list[R]:
-    return [record.from_row(row) for row in conn.execute(stmt)]
+def fetch_all(
+    conn: Connection, stmt: Executable, record: type[R], parameters: Mapping[str, Any] | None = None
+) -> list[R]:
+    return [record.from_row(row) for row in conn.execute(stmt, parameters)]
 
 
 def fetch_by_ids(conn: Connection, table: Any, ids: Iterable[str | None], record: type[R]) -> dict[str, R]:
     wanted = sorted({i for i in ids if i})
     if not wanted:
         return {}
-    rows = [record.from_row(row) for row in conn.execute(_by_ids(table), {"ids": wanted})]
+    rows = fetch_all(conn, _by_ids(table), record, {"ids": wanted})
     return {r.id: r for r in rows}  # type: ignore[attr-defined]
 
 

@@ -86,8 +86,8 @@ def events_after(
 ) -> list[NewEvent]:
     """Some conversations' events after a `microseconds`, ascending (a visitor's socket: their own conversations,
     each of which counts its `microseconds` on its own, so that value is a cursor here)."""
-    parameters = {"workspace_id": workspace_id, "conversation_ids": list(conversation_ids), "after": after}
-    return [_new_event(row) for row in conn.execute(_EVENTS_AFTER, parameters | {"limit": limit})]
+    wanted = {"workspace_id": workspace_id, "conversation_ids": list(conversation_ids), "after": after, "limit": limit}
+    return _events(conn, _EVENTS_AFTER, wanted)
 
 
 _EVENTS_AFTER = (  # built once: it runs for every visitor socket that opens
@@ -132,8 +132,8 @@ def stream_position_before_time(conn: Connection, workspace_id: str, microsecond
     return int(first) - 1 if first is not None else head
 
 
-def _events(conn: Connection, stmt: Select[Any]) -> list[NewEvent]:
-    return [_new_event(row) for row in conn.execute(stmt)]
+def _events(conn: Connection, stmt: Select[Any], parameters: dict[str, Any] | None = None) -> list[NewEvent]:
+    return [_new_event(row) for row in conn.execute(stmt, parameters)]
 
 
 def _new_event(row: Row[Any]) -> NewEvent:
