@@ -218,3 +218,41 @@ async def test_events_of_an_earlier_version_keep_notes_from_visitors_and_name_th
         ("meta", False, None),
         ("assigned", False, "a1"),
     ]
+
+
+async def test_postgresql_search_indexes_move_their_pending_words_into_the_index_every_64_kb() -> None:
+    """0018: a GIN index appends new rows' words to a pending list, and the insert that finds it full moves all of it
+    into the index in its own statement; at PostgreSQL's default of 4 MB that was a message batch taking 60 ms. Here
+    the list never holds more than 64 kB (8 pages) while thousands of messages with words of their own are written."""
+    url = create_postgres_database()
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE EXTENSION pgstattuple"))  # pgstatginindex: the pending list's size
+            for statement in (
+                WORKSPACE_W1,
+                "INSERT INTO end_users (id, workspace_id, meta, created_at, updated_at)"
+                " VALUES ('u1', 'w1', '{}', 0, 0)",
+                "INSERT INTO conversations (id, workspace_id, end_user_id, locked, last_microseconds, created_us,"
+                " created_at, updated_at) VALUES ('c1', 'w1', 'u1', false, 0, 0, 0, 0)",
+            ):
+                await conn.execute(text(statement))
+        pending_pages = []
+        for chunk in range(10):
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        "INSERT INTO messages (id, workspace_id, conversation_id, status, type, body, end_user_id,"
+                        " microseconds, created_at, updated_at) SELECT 'm' || n, 'w1', 'c1', 'delivered', 'text',"
+                        " 'hello word' || n || ' and word' || (n * 7), 'u1', n, 0, 0"
+                        " FROM generate_series(:first, :first + 299) AS n"
+                    ),
+                    {"first": chunk * 300 + 1},
+                )
+                pages = await conn.scalar(text("SELECT pending_pages FROM pgstatginindex('ix_messages_search')"))
+                pending_pages.append(pages)
+    finally:
+        await engine.dispose()
+        drop_postgres_database(url)
+    assert max(pending_pages) <= 8, pending_pages
+    assert sum(pending_pages) > 0, pending_pages  # the list is in use: words wait in it, and move on at its limit
