@@ -28,6 +28,9 @@ import httpx
 
 from bench.common import PARLEY, browser_socket, free_port, parley, parley_env, raise_open_files, started, visitor_token
 
+WARM_UP = 20
+SAMPLES = 1000  # 10 above the p99: with 300, it was the third-worst send, which one hiccup of the machine decides
+
 
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -85,8 +88,8 @@ async def measure(port: int, pid: int, site_key: str, visitors: int, samples: in
         gc.collect()
         gc.freeze()
 
-        latencies = []
-        for i in range(samples):
+        async def delivery(i: int) -> float:
+            """Milliseconds from a random visitor's send to the frame at that visitor's socket."""
             index = random.randrange(visitors)
             started = time.perf_counter()
             await http.post(
@@ -96,7 +99,13 @@ async def measure(port: int, pid: int, site_key: str, visitors: int, samples: in
             )
             while json.loads(await sockets[index].recv())["event"] != "message.created":
                 pass
-            latencies.append((time.perf_counter() - started) * 1000)
+            return (time.perf_counter() - started) * 1000
+
+        # The first sends after minutes of connecting pay once for what the steady path has at hand (measured at
+        # 19,500 visitors: the first took 29.6 ms, the next ones 2-7): they are not timed.
+        for i in range(WARM_UP):
+            await delivery(-1 - i)
+        latencies = [await delivery(i) for i in range(samples)]
         for socket in sockets:
             await socket.close()
     latencies.sort()
@@ -112,7 +121,7 @@ async def measure(port: int, pid: int, site_key: str, visitors: int, samples: in
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--visitors", type=int, default=1000)
-    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--samples", type=int, default=SAMPLES)
     parser.add_argument("--ws", default=None, choices=["websockets", "websockets-sansio", "wsproto"])
     args = parser.parse_args()
     result = run(args.visitors, args.samples, args.ws)

@@ -175,7 +175,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--visitors", type=int, default=1000, help="websockets held for the realtime figures")
-    parser.add_argument("--samples", type=int, default=300, help="messages timed for the realtime figures")
+    parser.add_argument("--samples", type=int, default=realtime.SAMPLES, help="messages timed for the realtime figures")
     parser.add_argument("--search-messages", type=int, default=1_000_000, help="messages a workspace, for search")
     parser.add_argument("--search-conversations", type=int, default=100_000)
     parser.add_argument("--searches", type=int, default=200, help="searches timed of each kind")
