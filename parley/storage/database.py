@@ -18,7 +18,7 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, event
 from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
 
 from parley.storage import outbox
@@ -64,23 +64,13 @@ class Database:
         self._engine = None
         self._alone_engine = None
         if not self.is_sqlite:
-            self._engine = create_async_engine(
-                url, pool_size=POSTGRES_POOL, max_overflow=POSTGRES_POOL, hide_parameters=True
-            )
-            _ping_after_idling(self._engine.sync_engine)
+            self._engine = _postgres_engine(url, POSTGRES_POOL, max_overflow=POSTGRES_POOL)
             # The message writer's own connection (`write_alone`: one batch at a time), so that a batch never waits
             # for the pool behind reads, and with PostgreSQL's generic plan for its statement: left to choose, the
             # server planned it anew for each batch (1 ms a batch, measured with log_planner_stats), and messages
             # a second rose 1.16x without that (interleaved, 6 rounds; 0.67x -> 0.78x SQLite's). The plan is made
             # again when the tables' statistics change (ANALYZE), so it follows their growth.
-            self._alone_engine = create_async_engine(
-                url,
-                pool_size=1,
-                max_overflow=0,
-                hide_parameters=True,
-                connect_args={"server_settings": {"plan_cache_mode": "force_generic_plan"}},
-            )
-            _ping_after_idling(self._alone_engine.sync_engine)
+            self._alone_engine = _postgres_engine(url, 1, plan_cache_mode="force_generic_plan")
 
     def start(self) -> None:
         """Background upkeep: on SQLite, the WAL checkpoints."""
@@ -154,6 +144,20 @@ class Database:
             await self._engine.dispose()
         if self._alone_engine is not None:
             await self._alone_engine.dispose()
+
+
+def _postgres_engine(url: str, pool_size: int, max_overflow: int = 0, **server_settings: str) -> AsyncEngine:
+    """A pool of `pool_size` connections (and `max_overflow` more at peaks) opened with `server_settings`, pinged only
+    after idling, and whose errors never show the statements' parameters (messages, tokens)."""
+    engine = create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        hide_parameters=True,
+        connect_args={"server_settings": server_settings} if server_settings else {},
+    )
+    _ping_after_idling(engine.sync_engine)
+    return engine
 
 
 def _ping_after_idling(engine: Engine) -> None:
