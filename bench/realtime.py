@@ -102,7 +102,7 @@ async def measure(port: int, pid: int, site_key: str, visitors: int, samples: in
             return (time.perf_counter() - started) * 1000
 
         # The first sends after minutes of connecting pay once for what the steady path has at hand (measured at
-        # 19,500 visitors: the first took 29.6 ms, the next ones 2-7): they are not timed.
+        # 19,500 visitors: the first took 29.6 ms, the 299 after it 2-12): they are not timed.
         for i in range(WARM_UP):
             await delivery(-1 - i)
         latencies = [await delivery(i) for i in range(samples)]
