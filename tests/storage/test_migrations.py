@@ -27,6 +27,11 @@ WORKSPACE_W1 = (  # the workspace the data of an earlier version belongs to
     "INSERT INTO workspaces (id, name, site_key, is_demo, settings, created_at, updated_at)"
     " VALUES ('w1', 'w1', 'w1', false, '{}', 0, 0)"
 )
+END_USER_U1 = "INSERT INTO end_users (id, workspace_id, meta, created_at, updated_at) VALUES ('u1', 'w1', '{}', 0, 0)"
+CONVERSATION_C1 = (  # u1's, in w1
+    "INSERT INTO conversations (id, workspace_id, end_user_id, locked, last_microseconds, created_us, created_at,"
+    " updated_at) VALUES ('c1', 'w1', 'u1', false, 4, 0, 0, 0)"
+)
 
 
 async def test_migrated_schema_matches_the_models(database_url: str) -> None:
@@ -143,10 +148,9 @@ async def test_messages_of_an_earlier_version_get_the_source_their_author_tells(
             WORKSPACE_W1,
             "INSERT INTO agents (id, workspace_id, service_user_id, name, status, active, created_us, created_at,"
             " updated_at) VALUES ('a1', 'w1', 'a1', 'a1', 'offline', true, 0, 0, 0)",
-            "INSERT INTO end_users (id, workspace_id, meta, created_at, updated_at) VALUES ('u1', 'w1', '{}', 0, 0)",
+            END_USER_U1,
             "INSERT INTO bots (id, workspace_id, name, created_at, updated_at) VALUES ('b1', 'w1', 'Bot', 0, 0)",
-            "INSERT INTO conversations (id, workspace_id, end_user_id, locked, last_microseconds, created_us,"
-            " created_at, updated_at) VALUES ('c1', 'w1', 'u1', false, 4, 0, 0, 0)",
+            CONVERSATION_C1,
         ):
             await conn.execute(text(statement))
         for microseconds, (message, author) in enumerate(
@@ -229,13 +233,7 @@ async def test_postgresql_search_indexes_move_their_pending_words_into_the_index
     try:
         async with engine.begin() as conn:
             await conn.execute(text("CREATE EXTENSION pgstattuple"))  # pgstatginindex: the pending list's size
-            for statement in (
-                WORKSPACE_W1,
-                "INSERT INTO end_users (id, workspace_id, meta, created_at, updated_at)"
-                " VALUES ('u1', 'w1', '{}', 0, 0)",
-                "INSERT INTO conversations (id, workspace_id, end_user_id, locked, last_microseconds, created_us,"
-                " created_at, updated_at) VALUES ('c1', 'w1', 'u1', false, 0, 0, 0, 0)",
-            ):
+            for statement in (WORKSPACE_W1, END_USER_U1, CONVERSATION_C1):
                 await conn.execute(text(statement))
         pending_pages = []
         for chunk in range(10):
