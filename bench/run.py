@@ -221,7 +221,9 @@ def main() -> None:
 
 def fanout_rows() -> list[Row]:
     """The loop's time per event in the hub at 1,000 and 20,000 visitors, and the ratio of the two, in a process of
-    its own: in this one, after the runs before it, the ratio read 1.32x and 1.61x where alone it reads 1.13x-1.26x."""
+    its own, as the loads are, so that what the runs before it left in this process's heap is not in the figures.
+    Measured in microseconds, the ratio moves from run to run: in this process 1.12x-1.61x (two runs), alone
+    1.13x-1.26x (three), in a process of its own here 1.32x / 1.37x (one)."""
     figures = {(f.event, f.visitors): f for f in in_a_fresh_process(fanout.run)}
     rows = []
     for (event, visitors), figure in figures.items():
